@@ -1,0 +1,65 @@
+"""uppks-qual: qualitative coding and group comparison for Indonesian field material.
+
+Load transcripts and notes, code them against a codebook by hand and automatically, and
+compare groups with tidy DataFrames, statistics, charts and agreement figures.
+
+Examples
+--------
+>>> import uppks_qual as uq
+>>> corpus = uq.load_corpus("data/interviews")              # doctest: +SKIP
+>>> codebook = uq.load_codebook("codebook.yaml")            # doctest: +SKIP
+>>> project = uq.Project.create("study.uqp", corpus=corpus, codebook=codebook)  # doctest: +SKIP
+>>> project.autocode()                                      # doctest: +SKIP
+>>> df = project.codings()                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# name -> module; resolved on first use so `import uppks_qual` stays light (no matplotlib,
+# no spaCy pipeline, no SQLAlchemy until they are needed).
+_EXPORTS = {
+    "load_corpus": "corpus",
+    "check_corpus": "corpus",
+    "Corpus": "corpus",
+    "load_codebook": "codebook",
+    "Document": "records",
+    "Segment": "records",
+    "Code": "records",
+    "Codebook": "records",
+    "Coding": "records",
+    "autocode_text": "autocode",
+    "Project": "project",
+    "show": "project",
+    "code_frequencies": "analysis",
+    "coverage": "analysis",
+    "framework_matrix": "analysis",
+    "cooccurrence": "analysis",
+    "valence_balance": "analysis",
+    "compare_groups": "analysis",
+    "thesis_comparison": "analysis",
+    "cohen_kappa": "agreement",
+    "krippendorff_alpha": "agreement",
+    "fleiss_kappa": "agreement",
+    "percent_agreement": "agreement",
+    "QualError": "errors",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'uppks_qual' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,228 @@
+"""Loading and validating ``codebook.yaml`` (the format is documented in its header).
+
+Every problem is a :class:`~uppks_qual.errors.CodebookError` whose message names
+``file:line``; cue patterns are compiled at load time, so a bad pattern fails here, not in
+the middle of auto-coding.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import CodebookError, PatternError, QualError
+from .records import Code, Codebook
+from .textio import YamlDoc, parse_yaml, read_text
+
+__all__ = ["load_codebook", "parse_codebook", "check_codebook"]
+
+_CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+CODE_KEYS = ("id", "parent", "kind", "label", "definition", "use_when", "not_when", "examples",
+             "colour", "color", "cues", "positive", "negative", "memo")
+CUE_KEYS = ("phrases", "lemmas", "patterns")
+KINDS = ("factor", "structural")
+TOKEN_KEYS = {"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "IS_PUNCT", "IS_DIGIT", "LIKE_NUM",
+              "IS_ALPHA", "OP", "LENGTH", "IS_TITLE", "IS_LOWER", "IS_UPPER", "SHAPE", "IS_SENT_START"}
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Load and validate a codebook (``.yaml``; REFI-QDA ``.qdc`` via :mod:`uppks_qual.interop`).
+
+    Examples
+    --------
+    >>> cb = load_codebook("codebook.yaml")                 # doctest: +SKIP
+    >>> [c.code_id for c in cb.factors()]                   # doctest: +SKIP
+    ['leadership', 'information_clarity', ...]
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".qdc":
+        from .interop.refi import read_qdc
+
+        return read_qdc(path)
+    if not path.exists():
+        raise CodebookError("no such codebook file", path=path)
+    return parse_codebook(read_text(path), path)
+
+
+def check_codebook(path: str | Path) -> tuple[Codebook | None, list[QualError]]:
+    """Load a codebook returning ``(codebook, problems)`` instead of raising."""
+    try:
+        return load_codebook(path), []
+    except QualError as exc:
+        return None, list(getattr(exc, "problems", None) or [exc])
+
+
+def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
+    """Build a :class:`Codebook` from YAML text; every problem found is reported.
+
+    A single problem raises it; several raise one :class:`CodebookError` listing all
+    (``exc.problems``).
+    """
+    yd = parse_yaml(text, path, error=CodebookError)
+    data = yd.data
+    if not isinstance(data, dict) or not isinstance(data.get("codes"), list):
+        raise CodebookError("a codebook must be a mapping with a `codes:` list", path=path, line=1)
+    problems: list[QualError] = []
+    raw: dict[str, dict[str, Any]] = {}
+    for item in data["codes"]:
+        try:
+            _check_entry(item, yd, path, raw)
+        except QualError as exc:
+            problems.append(exc)
+            continue
+        raw[item["id"]] = item
+    problems += _check_tree(raw, yd, path)
+    codes: list[Code] = []
+    if not problems:
+        for code_id in raw:
+            try:
+                codes.append(_make_code(code_id, raw, yd, path))
+            except QualError as exc:
+                problems.append(exc)
+    if problems:
+        if len(problems) == 1:
+            raise problems[0]
+        raise CodebookError(f"{len(problems)} problems:\n" + "\n".join(p.message for p in problems),
+                            problems=problems)
+    codebook = Codebook(tuple(codes), name=str(data.get("name", Path(str(path)).stem)), path=str(path))
+    compile_cues(codebook)
+    return codebook
+
+
+def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any]) -> None:
+    if not isinstance(item, dict):
+        raise CodebookError("each entry of `codes:` must be a mapping with at least `id:`",
+                            path=path, line=yd.start_line)
+    line = yd.line_of(item)
+    code_id = item.get("id")
+    if not isinstance(code_id, str) or not _CODE_ID.match(code_id):
+        raise CodebookError(f"invalid code id {code_id!r}: use lower-case letters, digits, '_' "
+                            "and '.' (e.g. leader_support.formal)", path=path, line=line,
+                            code_id=code_id)
+    if code_id in seen:
+        raise CodebookError(f"duplicate code id {code_id!r} (first defined on line "
+                            f"{yd.line_of(seen[code_id])}); code ids must be unique",
+                            path=path, line=line, code_id=code_id)
+    for key in item:
+        if key not in CODE_KEYS:
+            raise CodebookError(f"unknown key {key!r} in code {code_id!r}; allowed keys are "
+                                f"{', '.join(CODE_KEYS)}", path=path, line=yd.line_of(item, key),
+                                code_id=code_id)
+    label = item.get("label")
+    if not (isinstance(label, dict) and label.get("en") and label.get("id")) and not isinstance(label, str):
+        raise CodebookError(f"code {code_id!r} needs `label: {{en: ..., id: ...}}`", path=path,
+                            line=yd.line_of(item, "label") if "label" in item else line,
+                            code_id=code_id)
+    colour = item.get("colour", item.get("color"))
+    if colour is not None and not (isinstance(colour, str) and _COLOUR.match(colour)):
+        raise CodebookError(f"colour {colour!r} of code {code_id!r} must look like '#1b9e77'",
+                            path=path, line=yd.line_of(item, "colour" if "colour" in item else "color"),
+                            code_id=code_id)
+    if item.get("kind") is not None and item["kind"] not in KINDS:
+        raise CodebookError(f"kind {item['kind']!r} of code {code_id!r} must be one of "
+                            f"{', '.join(KINDS)}", path=path, line=yd.line_of(item, "kind"),
+                            code_id=code_id)
+
+
+def _check_tree(raw: dict[str, dict[str, Any]], yd: YamlDoc, path: str | Path) -> list[QualError]:
+    problems: list[QualError] = []
+    for code_id, item in raw.items():
+        parent = item.get("parent")
+        if parent is not None and parent not in raw:
+            problems.append(CodebookError(
+                f"unknown parent code {parent!r} for code {code_id!r}; define {parent!r} or fix "
+                "the parent", path=path, line=yd.line_of(item, "parent"), code_id=code_id))
+    if problems:
+        return problems
+    for code_id, item in raw.items():
+        chain, current = [code_id], item.get("parent")
+        while current is not None:
+            if current in chain:
+                cycle = " -> ".join([*chain[chain.index(current):], current])
+                problems.append(CodebookError(
+                    f"parent cycle {cycle}: a code cannot be its own ancestor", path=path,
+                    line=yd.line_of(item, "parent"), code_id=code_id))
+                break
+            chain.append(current)
+            current = raw[current].get("parent")
+    return problems
+
+
+def _root(code_id: str, raw: dict[str, dict[str, Any]]) -> str:
+    while raw[code_id].get("parent") is not None:
+        code_id = raw[code_id]["parent"]
+    return code_id
+
+
+def _strings(item: dict[str, Any], key: str, yd: YamlDoc, path: str | Path, code_id: str,
+             container: dict[str, Any] | None = None) -> tuple[str, ...]:
+    where = item if container is None else container
+    value = where.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise PatternError(f"`{key}` of code {code_id!r} must be a list of non-empty strings",
+                           path=path, line=yd.line_of(where, key), code_id=code_id)
+    return tuple(v.strip() for v in value)
+
+
+def _make_code(code_id: str, raw: dict[str, dict[str, Any]], yd: YamlDoc, path: str | Path) -> Code:
+    item = raw[code_id]
+    root = _root(code_id, raw)
+    label = item["label"]
+    label_en, label_id = (label, label) if isinstance(label, str) else (label["en"], label["id"])
+    colour = item.get("colour", item.get("color"))
+    parent = item.get("parent")
+    while colour is None and parent is not None:
+        colour = raw[parent].get("colour", raw[parent].get("color"))
+        parent = raw[parent].get("parent")
+    cues = item.get("cues") or {}
+    if not isinstance(cues, dict) or any(k not in CUE_KEYS for k in cues):
+        raise PatternError(f"`cues` of code {code_id!r} must be a mapping with keys "
+                           f"{', '.join(CUE_KEYS)}", path=path, line=yd.line_of(item, "cues"),
+                           code_id=code_id)
+    patterns = _patterns(cues, yd, path, code_id)
+    examples = item.get("examples") or []
+    return Code(
+        code_id=code_id, parent=item.get("parent"), factor=root,
+        kind=str(raw[root].get("kind") or "factor"), label_en=str(label_en), label_id=str(label_id),
+        definition=str(item.get("definition") or "").strip(),
+        use_when=str(item.get("use_when") or "").strip(),
+        not_when=str(item.get("not_when") or "").strip(),
+        examples=tuple(str(e).strip() for e in examples), colour=str(colour or "#777777"),
+        phrases=_strings(item, "phrases", yd, path, code_id, cues),
+        lemmas=_strings(item, "lemmas", yd, path, code_id, cues), patterns=patterns,
+        positive=_strings(item, "positive", yd, path, code_id),
+        negative=_strings(item, "negative", yd, path, code_id), line=yd.line_of(item),
+    )
+
+
+def _patterns(cues: dict[str, Any], yd: YamlDoc, path: str | Path, code_id: str) -> tuple:
+    value = cues.get("patterns") or []
+    line = yd.line_of(cues, "patterns")
+    if not isinstance(value, list):
+        raise PatternError(f"`patterns` of code {code_id!r} must be a list of token patterns",
+                           path=path, line=line, code_id=code_id)
+    out = []
+    for i, pattern in enumerate(value):
+        if not (isinstance(pattern, list) and pattern and all(isinstance(t, dict) for t in pattern)):
+            raise PatternError(f"pattern {i + 1} of code {code_id!r} must be a non-empty list of "
+                               "token dicts such as [{LOWER: putaran}, {LOWER: {IN: [i, ii]}}]",
+                               path=path, line=line, code_id=code_id)
+        for token in pattern:
+            bad = [k for k in token if k not in TOKEN_KEYS]
+            if bad:
+                raise PatternError(f"pattern {i + 1} of code {code_id!r} uses unknown token key "
+                                   f"{bad[0]!r}; use one of {', '.join(sorted(TOKEN_KEYS))}",
+                                   path=path, line=line, code_id=code_id)
+        out.append(tuple(pattern))
+    return tuple(out)
+
+
+def compile_cues(codebook: Codebook) -> None:
+    """Compile every code's cues into spaCy matchers; a bad pattern raises PatternError."""
+    from .autocode import build_matchers
+
+    build_matchers(codebook)

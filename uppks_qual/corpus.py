@@ -1,0 +1,613 @@
+"""Loading interview transcripts, observation notes and document notes.
+
+A corpus is a folder (read recursively) or a list of files: ``.txt``/``.md`` with YAML front
+matter, ``.docx`` (front matter in the first paragraphs, speaker labels bold or before a
+colon) and ``.csv`` (one row per utterance). See ``data/interviews/README.md`` for the format.
+
+Segments: speaker turns (interviews) or paragraphs (notes), and the sentences inside them
+(``spacy.blank("id")`` + sentencizer). Offsets are half-open ``[start, end)`` into the
+document's normalised text.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import CorpusError, FrontMatterError, QualError, SpeakerError, UnknownDocumentError
+from .records import SOURCE_TYPES, Document, Segment
+from .textio import decode, parse_yaml, read_text
+
+__all__ = [
+    "DOCUMENT_COLUMNS",
+    "INFORMANT_ROLES",
+    "SEGMENT_COLUMNS",
+    "Corpus",
+    "check_corpus",
+    "load_corpus",
+    "parse_document",
+]
+
+INFORMANT_ROLES: tuple[str, ...] = (
+    "chair",
+    "secretary",
+    "treasurer",
+    "member",
+    "field_officer",
+    "village_head",
+    "informal_leader",
+    "district_planner",
+    "researcher",
+)
+REQUIRED_FIELDS = ("id", "group", "village", "source_type", "informant_role", "informant", "date")
+OPTIONAL_FIELDS = ("title", "interviewer", "language", "speakers", "location", "duration", "notes",
+                   "tags", "meta")
+DEFAULT_SPEAKERS = {"P": "interviewer", "I": "informant"}
+DOCUMENT_COLUMNS = ("doc_id", "group", "village", "source_type", "informant_role", "informant",
+                    "date", "title", "n_chars", "n_words", "sha256", "path")
+SEGMENT_COLUMNS = ("doc_id", "segment_id", "kind", "parent", "speaker", "time", "start", "end",
+                   "text", "group", "village", "source_type", "informant_role", "informant")
+TEXT_SUFFIXES = (".txt", ".md")
+SUFFIXES = (*TEXT_SUFFIXES, ".docx", ".csv")
+MANIFEST = "corpus.yaml"
+
+_LABEL = re.compile(r"^([A-Z][A-Za-z0-9]{0,11}):[ \t]*")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TIME = re.compile(r"^\[?(\d{1,2}[.:]\d{2})\]?\s*(?:-\s*)?")
+_NOTE_ONLY = re.compile(r"^\s*\[[^\]]*\]\s*$")
+
+
+# --------------------------------------------------------------------------- front matter
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What ``corpus.yaml`` allows: groups (with their village) and extra informant roles."""
+
+    groups: dict[str, str] = field(default_factory=dict)
+    roles: tuple[str, ...] = INFORMANT_ROLES
+    path: str | None = None
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        doc = parse_yaml(read_text(path), path, error=CorpusError)
+        data = doc.data or {}
+        if not isinstance(data, dict) or not isinstance(data.get("groups", {}), dict):
+            raise CorpusError(
+                "corpus manifest must be a mapping with `groups: {GroupName: Village}`",
+                path=path, line=1,
+            )
+        groups = {str(k): str(v) for k, v in (data.get("groups") or {}).items()}
+        roles = INFORMANT_ROLES + tuple(str(r) for r in data.get("informant_roles", ()) or ())
+        return cls(groups=groups, roles=roles, path=str(path))
+
+
+def split_front_matter(text: str, path: str | Path) -> tuple[str, str, int]:
+    """Split ``---``-delimited front matter from the body.
+
+    Returns ``(front_matter, body, body_first_line)``; lines are 1-based file lines.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise FrontMatterError(
+            "no YAML front matter: the file must start with a line '---', the fields "
+            "(id, group, village, source_type, informant_role, informant, date), then '---'",
+            path=path, line=1,
+        )
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
+    raise FrontMatterError(
+        "front matter is not closed: add a line '---' after the last field", path=path, line=1
+    )
+
+
+def _field_error(msg: str, path: str | Path, line: int, key: str) -> FrontMatterError:
+    return FrontMatterError(msg, path=path, line=line, field=key)
+
+
+def _check_keys(meta: dict[str, Any], yd: Any, path: str | Path) -> None:
+    known = REQUIRED_FIELDS + OPTIONAL_FIELDS
+    for key in meta:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise _field_error(
+                f"unknown front-matter field {key!r}; {hint}known fields are "
+                f"{', '.join(known)} (put anything else under `meta:`)",
+                path, yd.line_of(meta, key), key,
+            )
+    for key in REQUIRED_FIELDS:
+        if meta.get(key) in (None, ""):
+            raise _field_error(
+                f"missing front-matter field {key!r}; required fields are "
+                f"{', '.join(REQUIRED_FIELDS)}", path, yd.line_of(meta), key,
+            )
+
+
+def _check_values(meta: dict[str, Any], yd: Any, path: str | Path, manifest: Manifest) -> None:
+    def bad(key: str, what: str) -> FrontMatterError:
+        return _field_error(f"{key} {meta[key]!r} {what}", path, yd.line_of(meta, key), key)
+
+    if not _ID.match(str(meta["id"])):
+        raise bad("id", "is not a valid id: use letters, digits, '-', '_' or '.'")
+    if manifest.groups and str(meta["group"]) not in manifest.groups:
+        raise bad("group", f"is unknown; groups declared in {manifest.path} are "
+                           f"{', '.join(manifest.groups)}")
+    want = manifest.groups.get(str(meta["group"]))
+    if want is not None and str(meta["village"]) != want:
+        raise bad("village", f"does not match group {meta['group']!r}, whose village is {want!r}")
+    if meta["source_type"] not in SOURCE_TYPES:
+        raise bad("source_type", f"must be one of {', '.join(SOURCE_TYPES)}")
+    if meta["informant_role"] not in manifest.roles:
+        raise bad("informant_role", f"must be one of {', '.join(manifest.roles)} "
+                                    "(add others under `informant_roles:` in corpus.yaml)")
+    if not isinstance(meta["date"], _dt.date):
+        try:
+            _dt.date.fromisoformat(str(meta["date"]))
+        except ValueError:
+            raise bad("date", "is not an ISO date (YYYY-MM-DD)") from None
+    speakers = meta.get("speakers") or {}
+    if not isinstance(speakers, dict) or not all(_LABEL.match(f"{k}: ") for k in speakers):
+        raise _field_error(
+            "speakers must map labels (1-12 letters/digits starting with a capital, e.g. "
+            "`S: Suami informan`) to names", path, yd.line_of(meta, "speakers"), "speakers",
+        )
+
+
+def read_front_matter(
+    front: str, path: str | Path, manifest: Manifest, first_line: int = 2
+) -> dict[str, Any]:
+    """Parse and validate front matter; return the mapping with ``date`` as ISO string."""
+    yd = parse_yaml(front, path, first_line=first_line, error=FrontMatterError)
+    meta = yd.data
+    if not isinstance(meta, dict):
+        raise FrontMatterError("front matter must be a YAML mapping of fields", path=path,
+                               line=first_line)
+    _check_keys(meta, yd, path)
+    _check_values(meta, yd, path, manifest)
+    meta = dict(meta)
+    meta["date"] = str(meta["date"])
+    meta["_line"] = {k: yd.line_of(yd.data, k) for k in yd.data}
+    return meta
+
+
+# --------------------------------------------------------------------------- bodies
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A turn or paragraph before sentence splitting."""
+
+    start: int
+    end: int
+    speaker: str | None = None
+    time: str | None = None
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def parse_turns(
+    body: str, speakers: dict[str, str], path: str | Path, first_line: int
+) -> list[_Unit]:
+    """Split an interview body into speaker turns (the label itself is not in the turn)."""
+    units: list[_Unit] = []
+    current: tuple[str, int] | None = None
+    pos = 0
+    for n, line in enumerate(body.split("\n")):
+        m = _LABEL.match(line)
+        if m:
+            label = m.group(1)
+            if label not in speakers:
+                raise SpeakerError(
+                    f"unknown speaker label {label!r}; declared labels are "
+                    f"{', '.join(speakers)}. Declare it under `speakers:` in the front matter "
+                    "or fix the label", path=path, line=first_line + n, label=label,
+                )
+            if current:
+                units.append(_Unit(*_trimmed(body, current[1], pos - 1), speaker=current[0]))
+            current = (label, pos + m.end())
+        elif current is None and line.strip() and not _NOTE_ONLY.match(line):
+            raise SpeakerError(
+                "text before the first speaker turn; start each turn with a label such as "
+                "'P:' or 'I:' (bracketed notes like '[rekaman dimulai]' are allowed)",
+                path=path, line=first_line + n,
+            )
+        pos += len(line) + 1
+    if current:
+        units.append(_Unit(*_trimmed(body, current[1], len(body)), speaker=current[0]))
+    units = [u for u in units if u.end > u.start]
+    if not units:
+        raise SpeakerError("interview has no speaker turns ('P: ...', 'I: ...')",
+                           path=path, line=first_line)
+    return units
+
+
+def parse_paragraphs(body: str) -> list[_Unit]:
+    """Split notes into paragraphs at blank lines; a leading time stamp goes to ``time``."""
+    units = []
+    for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", body):
+        start, end = _trimmed(body, m.start(), m.end())
+        stamp = _TIME.match(body[start:end])
+        units.append(_Unit(start, end, time=stamp.group(1).replace(":", ".") if stamp else None))
+    return units
+
+
+# --------------------------------------------------------------------------- documents
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A document and its turns/paragraphs, before sentence splitting."""
+
+    document: Document
+    units: tuple[_Unit, ...]
+
+
+def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -> ParsedDocument:
+    lead = len(body) - len(body.lstrip())
+    first_line += body[:lead].count("\n")
+    text = body.strip()
+    if not text:
+        raise CorpusError("empty document: there is no text after the front matter",
+                          path=path, line=first_line, doc_id=str(meta["id"]))
+    speakers = {**DEFAULT_SPEAKERS, **{str(k): str(v) for k, v in (meta.get("speakers") or {}).items()}}
+    if meta["source_type"] == "interview":
+        units = parse_turns(text, speakers, path, first_line)
+    else:
+        units = parse_paragraphs(text)
+    extra = {k: v for k, v in meta.items() if k not in REQUIRED_FIELDS and not k.startswith("_")}
+    extra.update(extra.pop("meta", None) or {})
+    if meta["source_type"] == "interview":
+        extra["speakers"] = speakers
+    doc = Document(
+        doc_id=str(meta["id"]), text=text, group=str(meta["group"]), village=str(meta["village"]),
+        source_type=str(meta["source_type"]), informant_role=str(meta["informant_role"]),
+        informant=str(meta["informant"]), date=str(meta["date"]), meta=extra, path=str(path),
+    )
+    return ParsedDocument(doc, tuple(units))
+
+
+def parse_document(text: str, path: str | Path = "<string>", *,
+                   manifest: Manifest | None = None) -> ParsedDocument:
+    """Parse one document from front matter + body text (already decoded).
+
+    Examples
+    --------
+    >>> pd_ = parse_document("---\\nid: d1\\ngroup: Asoka\\nvillage: Durian Daun\\n"
+    ...     "source_type: interview\\ninformant_role: member\\ninformant: Ibu A\\n"
+    ...     "date: 2004-03-01\\n---\\nP: Apa kabar?\\nI: Baik.\\n")
+    >>> [pd_.document.text[u.start:u.end] for u in pd_.units]
+    ['Apa kabar?', 'Baik.']
+    """
+    from .textio import normalise
+
+    text = normalise(text.removeprefix("\ufeff"))
+    front, body, body_line = split_front_matter(text, path)
+    meta = read_front_matter(front, path, manifest or Manifest())
+    return _build(meta, body, path, body_line)
+
+
+def _read_docx(path: Path, manifest: Manifest) -> ParsedDocument:
+    """A ``.docx`` transcript: front matter paragraphs between '---', bold or colon labels."""
+    try:
+        import docx
+    except ImportError as exc:  # pragma: no cover - dependency is declared
+        raise CorpusError("reading .docx needs python-docx", path=path) from exc
+    try:
+        paragraphs = docx.Document(str(path)).paragraphs
+    except Exception as exc:  # python-docx raises many types for broken files
+        raise CorpusError(f"cannot open as a Word document: {exc}", path=path) from None
+    lines, labels = [], {}
+    for p in paragraphs:
+        line = p.text
+        runs = [r for r in p.runs if r.text.strip()]
+        if runs and runs[0].bold:
+            label = runs[0].text.strip().rstrip(":").strip()
+            rest = line[line.index(runs[0].text) + len(runs[0].text):].lstrip().removeprefix(":")
+            if label and ":" not in label and len(label) <= 40 and line.strip() != "---":
+                key = labels.setdefault(label, _docx_label(label, labels))
+                line = f"{key}: {rest.strip()}"
+        lines.append(line)
+    text = "\n".join(lines)
+    from .textio import normalise
+
+    front, body, body_line = split_front_matter(normalise(text), path)
+    meta = read_front_matter(front, path, manifest)
+    if labels:
+        meta["speakers"] = {**(meta.get("speakers") or {}), **{v: k for k, v in labels.items()}}
+    return _build(meta, body, path, body_line)
+
+
+def _docx_label(name: str, existing: dict[str, str]) -> str:
+    """A valid speaker label for a bold docx speaker name (``P``/``I`` kept as they are)."""
+    base = re.sub(r"[^A-Za-z0-9]", "", name)[:12] or "S"
+    base = base[0].upper() + base[1:]
+    if not base[0].isalpha():
+        base = "S" + base[:11]
+    label, n = base, 1
+    while label in existing.values():
+        n += 1
+        label = f"{base[:10]}{n}"
+    return label
+
+
+CSV_REQUIRED = ("doc_id", "group", "village", "source_type", "informant_role", "informant",
+                "date", "speaker", "text")
+
+
+def _read_csv(path: Path, manifest: Manifest) -> list[ParsedDocument]:
+    """A CSV of utterances, one row each; rows of a ``doc_id`` become one document."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        decode(path.read_bytes(), path)  # raises EncodingProblem with the offset
+        raise
+    except pd.errors.ParserError as exc:
+        raise CorpusError(f"malformed CSV: {exc}", path=path) from None
+    missing = [c for c in CSV_REQUIRED if c not in frame.columns]
+    if missing:
+        raise CorpusError(f"CSV is missing column(s) {', '.join(missing)}; required: "
+                          f"{', '.join(CSV_REQUIRED)}", path=path, line=1)
+    docs = []
+    for doc_id, rows in frame.groupby("doc_id", sort=False):
+        docs.append(_csv_document(str(doc_id), rows, path, manifest))
+    return docs
+
+
+def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifest) -> ParsedDocument:
+    first = rows.iloc[0]
+    line = int(rows.index[0]) + 2
+    for col in CSV_REQUIRED[1:8]:
+        if rows[col].nunique() > 1 and col not in ("speaker",):
+            raise CorpusError(f"document {doc_id!r} has more than one {col!r} value; metadata "
+                              "must be the same on every row of a document", path=path, line=line)
+    labels: dict[str, str] = {}
+    parts = []
+    for speaker, utterance in zip(rows["speaker"], rows["text"], strict=True):
+        label = labels.setdefault(speaker, _docx_label(speaker, labels)) if speaker else None
+        parts.append(f"{label}: {utterance.strip()}" if label else utterance.strip())
+    meta = {k: first[k] for k in CSV_REQUIRED[1:8]}
+    meta["id"] = doc_id
+    for opt in ("title", "interviewer"):
+        if opt in rows.columns and first[opt]:
+            meta[opt] = first[opt]
+    if labels:
+        meta["speakers"] = {v: k for k, v in labels.items()}
+    front = "\n".join(f"{k}: {_yaml_scalar(v)}" for k, v in meta.items() if k != "speakers")
+    meta_checked = read_front_matter(front, f"{path}:{line}", manifest)
+    meta_checked["speakers"] = meta.get("speakers", {})
+    if labels and meta["source_type"] != "interview":
+        meta_checked["source_type"] = "interview" if all(rows["speaker"]) else meta["source_type"]
+    return _build(meta_checked, "\n\n".join(parts), path, line)
+
+
+def _yaml_scalar(value: Any) -> str:
+    import json
+
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def read_file(path: Path, manifest: Manifest) -> list[ParsedDocument]:
+    """Parse every document in one file (a CSV may hold several)."""
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        return [_read_docx(path, manifest)]
+    if suffix == ".csv":
+        return _read_csv(path, manifest)
+    text = read_text(path)
+    if suffix == ".md" and not text.lstrip("\ufeff").startswith("---"):
+        return []  # Markdown without front matter is documentation (README.md), not data
+    front, body, body_line = split_front_matter(text, path)
+    return [_build(read_front_matter(front, path, manifest), body, path, body_line)]
+
+
+# --------------------------------------------------------------------------- corpus
+class Corpus:
+    """A loaded corpus: documents with their turns/paragraphs and sentences.
+
+    Iterating yields :class:`~uppks_qual.records.Document` objects; ``corpus[doc_id]`` looks
+    one up. ``corpus.documents`` and ``corpus.segments`` are tidy DataFrames.
+    """
+
+    def __init__(self, parsed: Sequence[ParsedDocument], *, root: str | None = None) -> None:
+        self._parsed = {p.document.doc_id: p for p in parsed}
+        self.root = root
+        self._segments: pd.DataFrame | None = None
+
+    def __iter__(self) -> Iterator[Document]:
+        return (p.document for p in self._parsed.values())
+
+    def __len__(self) -> int:
+        return len(self._parsed)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._parsed
+
+    def __getitem__(self, doc_id: str) -> Document:
+        try:
+            return self._parsed[doc_id].document
+        except KeyError:
+            raise UnknownDocumentError(f"unknown document {doc_id!r}", doc_id=doc_id) from None
+
+    def __repr__(self) -> str:
+        return f"<Corpus {len(self)} documents from {self.root or 'memory'}>"
+
+    @property
+    def documents(self) -> pd.DataFrame:
+        """One row per document: metadata, size and content hash."""
+        rows = [_document_row(d) for d in self]
+        return pd.DataFrame(rows, columns=list(DOCUMENT_COLUMNS))
+
+    @property
+    def segments(self) -> pd.DataFrame:
+        """One row per turn/paragraph and per sentence, with the document's metadata."""
+        if self._segments is None:
+            segs = [s for p in self._parsed.values() for s in segment_document(p)]
+            self._segments = segments_frame(segs, self)
+        return self._segments
+
+    def iter_segments(self, doc_id: str) -> list[Segment]:
+        """Segments (turns/paragraphs and sentences) of one document as records."""
+        return segment_document(self._parsed[self[doc_id].doc_id])
+
+    def summary(self) -> pd.DataFrame:
+        """Documents, turns/paragraphs and words per group x source type (with totals)."""
+        segs = self.segments
+        units = segs[segs["kind"] != "sentence"].copy()
+        units["words"] = units["text"].str.split().str.len()
+        table = units.groupby(["group", "source_type"]).agg(
+            documents=("doc_id", "nunique"), units=("segment_id", "size"), words=("words", "sum"))
+        sents = segs[segs["kind"] == "sentence"].groupby(["group", "source_type"]).size()
+        table.insert(2, "sentences", sents)
+        table.loc[("All", "all"), :] = table.sum()
+        return table.astype(int)
+
+
+def _document_row(d: Document) -> dict[str, Any]:
+    return {
+        "doc_id": d.doc_id, "group": d.group, "village": d.village, "source_type": d.source_type,
+        "informant_role": d.informant_role, "informant": d.informant, "date": d.date,
+        "title": d.title, "n_chars": len(d.text), "n_words": d.n_words,
+        "sha256": hashlib.sha256(d.text.encode("utf-8")).hexdigest(), "path": d.path,
+    }
+
+
+def segment_document(parsed: ParsedDocument) -> list[Segment]:
+    """Turn/paragraph segments and the sentences inside them (spaCy sentencizer)."""
+    from .nlp import get_nlp
+
+    doc, text = parsed.document, parsed.document.text
+    kind = "turn" if doc.source_type == "interview" else "paragraph"
+    prefix = "t" if kind == "turn" else "p"
+    nlp = get_nlp()
+    out: list[Segment] = []
+    unit_texts = (text[u.start : u.end] for u in parsed.units)
+    with nlp.select_pipes(enable=["sentencizer"]):
+        for i, (unit, sdoc) in enumerate(zip(parsed.units, nlp.pipe(unit_texts), strict=True)):
+            uid = f"{doc.doc_id}:{prefix}{i + 1}"
+            out.append(Segment(doc.doc_id, uid, kind, unit.start, unit.end,
+                               text[unit.start : unit.end], unit.speaker, None, unit.time))
+            for j, sent in enumerate(sdoc.sents):
+                s, e = _trimmed(text, unit.start + sent.start_char, unit.start + sent.end_char)
+                if e > s:
+                    out.append(Segment(doc.doc_id, f"{uid}.s{j + 1}", "sentence", s, e,
+                                       text[s:e], unit.speaker, uid, unit.time))
+    return out
+
+
+def segments_frame(segments: Iterable[Segment], corpus: Corpus | None = None) -> pd.DataFrame:
+    """Tidy frame of segments, joined with document metadata when ``corpus`` is given."""
+    rows = [
+        {"doc_id": s.doc_id, "segment_id": s.segment_id, "kind": s.kind, "parent": s.parent,
+         "speaker": s.speaker, "time": s.time, "start": s.start, "end": s.end, "text": s.text}
+        for s in segments
+    ]
+    frame = pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS[:9]))
+    if corpus is not None:
+        meta = corpus.documents[["doc_id", "group", "village", "source_type", "informant_role",
+                                 "informant"]]
+        frame = frame.merge(meta, on="doc_id", how="left")
+    frame["start"] = frame["start"].astype("int64")
+    frame["end"] = frame["end"].astype("int64")
+    return frame
+
+
+def _files(paths: Sequence[Path]) -> tuple[list[Path], Manifest, str]:
+    files: list[Path] = []
+    manifest = Manifest()
+    root = str(paths[0]) if len(paths) == 1 else "files"
+    for path in paths:
+        if not path.exists():
+            raise CorpusError("no such file or folder; give a corpus folder or document files",
+                              path=path)
+        if path.is_dir():
+            if (path / MANIFEST).exists():
+                manifest = Manifest.read(path / MANIFEST)
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES
+                                and p.is_file() and not p.name.startswith((".", "~$"))))
+        else:
+            files.append(path)
+    return files, manifest, root
+
+
+def check_corpus(
+    path: str | Path | Sequence[str | Path],
+) -> tuple[Corpus | None, list[QualError]]:
+    """Load a corpus collecting **every** problem instead of stopping at the first.
+
+    Returns ``(corpus, problems)``; ``corpus`` is ``None`` when there are problems.
+    """
+    paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
+    problems: list[QualError] = []
+    try:
+        files, manifest, root = _files(paths)
+    except QualError as exc:
+        return None, [exc]
+    parsed: list[ParsedDocument] = []
+    seen: dict[str, str] = {}
+    for file in files:
+        try:
+            docs = read_file(file, manifest)
+        except QualError as exc:
+            problems.append(exc)
+            continue
+        for p in docs:
+            other = seen.setdefault(p.document.doc_id, str(file))
+            if other != str(file) or any(q.document.doc_id == p.document.doc_id for q in parsed):
+                problems.append(FrontMatterError(
+                    f"duplicate document id {p.document.doc_id!r} (also in {other}); ids must "
+                    "be unique", path=file, line=2, doc_id=p.document.doc_id))
+                continue
+            parsed.append(p)
+    if not parsed and not problems:
+        problems.append(CorpusError(
+            f"no documents found (looked for {', '.join(SUFFIXES)} files with front matter)",
+            path=root))
+    return (None if problems else Corpus(parsed, root=root)), problems
+
+
+def load_corpus(path: str | Path | Sequence[str | Path]) -> Corpus:
+    """Load a corpus from a folder (recursively) or from files.
+
+    Parameters
+    ----------
+    path : str, Path or list of them
+        A folder (every ``.txt``, ``.md`` with front matter, ``.docx`` and ``.csv`` below it;
+        ``corpus.yaml`` in it declares the allowed groups) or document files.
+
+    Returns
+    -------
+    Corpus
+
+    Raises
+    ------
+    CorpusError
+        For the first problem found (use :func:`check_corpus` to see all of them); its
+        message names the file and line or byte offset.
+
+    Examples
+    --------
+    >>> corpus = load_corpus("data/interviews")          # doctest: +SKIP
+    >>> corpus.summary()                                 # doctest: +SKIP
+    """
+    corpus, problems = check_corpus(path)
+    if problems:
+        if len(problems) == 1:
+            raise problems[0]
+        first = problems[0]
+        raise type(first)(
+            f"{len(problems)} problems in the corpus (the first is shown; run `uppks-qual "
+            f"check` to list all):\n" + first.message,
+            path=None, problems=problems, first=first,
+        )
+    assert corpus is not None
+    return corpus

@@ -1,0 +1,134 @@
+"""Every exception uppks-qual raises for a problem the user can cause.
+
+One base class, :class:`QualError`; each subclass also inherits the matching built-in
+(``ValueError``, ``KeyError``, ...) so ordinary ``except`` clauses keep working. Errors carry
+their data as attributes (``path``, ``line``, ``offset``, ``code_id`` ...) so a notebook can
+inspect them, and their message reads like a compiler's: ``codebook.yaml:14: unknown parent
+code 'trust' for code 'leader_support.ninik_mamak'; define 'trust' or fix the parent``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "QualError",
+    "CorpusError",
+    "EncodingProblem",
+    "FrontMatterError",
+    "SpeakerError",
+    "CodebookError",
+    "PatternError",
+    "UnknownCodeError",
+    "UnknownDocumentError",
+    "SpanError",
+    "StoreError",
+    "SchemaVersionError",
+    "ImportProblem",
+    "InterchangeError",
+    "AgreementError",
+    "location",
+]
+
+
+def location(path: str | Path | None, line: int | None = None, offset: int | None = None) -> str:
+    """Format ``path:line`` or ``path@offset`` for the start of a message."""
+    if path is None:
+        return ""
+    where = str(path)
+    if line is not None:
+        where += f":{line}"
+    elif offset is not None:
+        where += f" (byte {offset})"
+    return where + ": "
+
+
+class QualError(Exception):
+    """Base class of every uppks-qual error.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and what to do.
+    path, line, offset : optional
+        Where: the file, its 1-based line, or a 0-based byte/character offset.
+    **data
+        Further attributes (``code_id``, ``doc_id`` ...) kept on the exception.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        offset: int | None = None,
+        **data: Any,
+    ) -> None:
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.offset = offset
+        for key, value in data.items():
+            setattr(self, key, value)
+        self.message = location(path, line, offset) + message
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return self.message
+
+
+class CorpusError(QualError, ValueError):
+    """A corpus file or folder cannot be loaded."""
+
+
+class EncodingProblem(CorpusError, UnicodeError):
+    """A file is not valid UTF-8."""
+
+
+class FrontMatterError(CorpusError):
+    """A document's YAML front matter is missing, malformed or has a bad field."""
+
+
+class SpeakerError(CorpusError):
+    """An interview turn starts with a speaker label the document does not declare."""
+
+
+class CodebookError(QualError, ValueError):
+    """The codebook YAML is malformed or its code tree is inconsistent."""
+
+
+class PatternError(CodebookError):
+    """A cue pattern in the codebook cannot be compiled."""
+
+
+class UnknownCodeError(QualError, KeyError):
+    """A code id is not in the codebook or project."""
+
+
+class UnknownDocumentError(QualError, KeyError):
+    """A document id is not in the corpus or project."""
+
+
+class SpanError(QualError, ValueError):
+    """A coding span is empty, out of range, or its quote cannot be found unambiguously."""
+
+
+class StoreError(QualError, RuntimeError):
+    """The project store refused an operation (nothing was changed)."""
+
+
+class SchemaVersionError(StoreError):
+    """The project file is not a project, or was written by a newer uppks-qual."""
+
+
+class ImportProblem(QualError, ValueError):
+    """Rows of an imported file are invalid (all bad rows are listed; nothing was imported)."""
+
+
+class InterchangeError(QualError, ValueError):
+    """A REFI-QDA (or other interchange) file is malformed; nothing was imported."""
+
+
+class AgreementError(QualError, ValueError):
+    """Inputs to an agreement statistic are inconsistent (shapes, coders, levels)."""

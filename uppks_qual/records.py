@@ -1,0 +1,256 @@
+"""Small frozen records that flow through uppks-qual.
+
+Offsets are half-open character offsets ``[start, end)`` into a document's normalised text
+(LF line ends, Unicode NFC), exactly as spaCy's ``Span.start_char``/``end_char``: for every
+segment ``document.text[segment.start:segment.end] == segment.text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import SpanError, UnknownCodeError
+
+__all__ = [
+    "ORIGINS",
+    "SEGMENT_KINDS",
+    "SOURCE_TYPES",
+    "VALENCES",
+    "Code",
+    "Codebook",
+    "Coding",
+    "Document",
+    "Segment",
+]
+
+SOURCE_TYPES: tuple[str, ...] = ("interview", "observation", "document")
+SEGMENT_KINDS: tuple[str, ...] = ("turn", "paragraph", "sentence")
+VALENCES: tuple[str, ...] = ("positive", "negative", "neutral")
+ORIGINS: tuple[str, ...] = ("manual", "auto")
+
+Valence = Literal["positive", "negative", "neutral"]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One source document: an interview transcript, observation note or document note.
+
+    ``meta`` holds every front-matter field besides the named ones (title, interviewer,
+    language, speakers, ...). ``path`` is the file it came from (``None`` if built in memory).
+    """
+
+    doc_id: str
+    text: str
+    group: str
+    village: str
+    source_type: str
+    informant_role: str
+    informant: str
+    date: str
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    path: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.doc_id:
+            raise ValueError("Document.doc_id must be a non-empty string")
+        if self.source_type not in SOURCE_TYPES:
+            raise ValueError(
+                f"Document.source_type must be one of {SOURCE_TYPES}; got {self.source_type!r}"
+            )
+
+    @property
+    def title(self) -> str:
+        """The document's title (front matter ``title``), or its id."""
+        return str(self.meta.get("title") or self.doc_id)
+
+    @property
+    def n_words(self) -> int:
+        """Whitespace-separated words in the text."""
+        return len(self.text.split())
+
+    def span(self, start: int, end: int) -> str:
+        """Return ``text[start:end]`` after checking the span is non-empty and inside the text."""
+        check_span(self.doc_id, start, end, len(self.text))
+        return self.text[start:end]
+
+
+def check_span(doc_id: str, start: int, end: int, length: int) -> None:
+    """Raise :class:`SpanError` unless ``0 <= start < end <= length``."""
+    if not (isinstance(start, int) and isinstance(end, int)):
+        raise SpanError(
+            f"span offsets must be integers; got start={start!r}, end={end!r}", doc_id=doc_id
+        )
+    if start < 0 or end > length:
+        raise SpanError(
+            f"span [{start}, {end}) is outside document {doc_id!r} of {length} characters; "
+            f"offsets must satisfy 0 <= start < end <= {length}",
+            offset=start if start < 0 else end,
+            doc_id=doc_id,
+        )
+    if start >= end:
+        raise SpanError(
+            f"span [{start}, {end}) in document {doc_id!r} is empty; end must be greater than start",
+            offset=start,
+            doc_id=doc_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A speaker turn, a paragraph, or a sentence inside one of them.
+
+    ``parent`` is the ``segment_id`` of the turn/paragraph that contains a sentence.
+    """
+
+    doc_id: str
+    segment_id: str
+    kind: str
+    start: int
+    end: int
+    text: str
+    speaker: str | None = None
+    parent: str | None = None
+    time: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SEGMENT_KINDS:
+            raise ValueError(f"Segment.kind must be one of {SEGMENT_KINDS}; got {self.kind!r}")
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"Segment [{self.start}, {self.end}) must be non-empty and start >= 0")
+        if len(self.text) != self.end - self.start:
+            raise ValueError("Segment.text must have length end - start")
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One code of the codebook.
+
+    ``factor`` is the id of the code's top-level ancestor (itself for a top-level code);
+    ``kind`` is ``"factor"`` for the study's six factors and ``"structural"`` otherwise.
+    Cue lists are tuples of strings; ``patterns`` are spaCy Matcher token patterns.
+    """
+
+    code_id: str
+    parent: str | None
+    factor: str
+    kind: str
+    label_en: str
+    label_id: str
+    definition: str = ""
+    use_when: str = ""
+    not_when: str = ""
+    examples: tuple[str, ...] = ()
+    colour: str = "#777777"
+    phrases: tuple[str, ...] = ()
+    lemmas: tuple[str, ...] = ()
+    patterns: tuple[tuple[Mapping[str, Any], ...], ...] = field(default=(), hash=False)
+    positive: tuple[str, ...] = ()
+    negative: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``"en"`` or ``"id"`` (Indonesian)."""
+        if lang not in ("en", "id"):
+            raise ValueError(f"The 'lang' parameter must be one of {{'en', 'id'}}. Got {lang!r}.")
+        return self.label_en if lang == "en" else self.label_id
+
+    @property
+    def depth(self) -> int:
+        """0 for a top-level code, 1 for its children, ..."""
+        return self.code_id.count(".") if self.parent else 0
+
+    @property
+    def has_cues(self) -> bool:
+        """Whether the automatic coder can find this code."""
+        return bool(self.phrases or self.lemmas or self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Codebook:
+    """An ordered, validated set of codes (build it with :func:`uppks_qual.load_codebook`).
+
+    Iterating yields :class:`Code` objects in file order; ``codebook["leadership"]`` looks
+    one up; ``"leadership" in codebook`` tests membership.
+    """
+
+    codes: tuple[Code, ...]
+    name: str = "codebook"
+    path: str | None = field(default=None, compare=False)
+    _index: Mapping[str, Code] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self._index:
+            object.__setattr__(self, "_index", {c.code_id: c for c in self.codes})
+
+    def __iter__(self) -> Iterator[Code]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __contains__(self, code_id: object) -> bool:
+        return code_id in self._index
+
+    def __getitem__(self, code_id: str) -> Code:
+        try:
+            return self._index[code_id]
+        except KeyError:
+            raise UnknownCodeError(
+                f"unknown code {code_id!r}; known codes are: {', '.join(self._index)}",
+                path=self.path,
+                code_id=code_id,
+            ) from None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """All code ids in file order."""
+        return tuple(self._index)
+
+    def factors(self) -> tuple[Code, ...]:
+        """The top-level codes of kind ``factor`` (the study's six factors)."""
+        return tuple(c for c in self.codes if c.parent is None and c.kind == "factor")
+
+    def top_level(self) -> tuple[Code, ...]:
+        """All top-level codes (factors and structural codes)."""
+        return tuple(c for c in self.codes if c.parent is None)
+
+    def children(self, code_id: str) -> tuple[Code, ...]:
+        """Direct children of ``code_id``."""
+        self[code_id]
+        return tuple(c for c in self.codes if c.parent == code_id)
+
+    def colour(self, code_id: str) -> str:
+        """The code's colour (children without one inherit their parent's)."""
+        return self[code_id].colour
+
+    def labels(self, lang: str = "en") -> dict[str, str]:
+        """Mapping code id -> label in ``lang``."""
+        return {c.code_id: c.label(lang) for c in self.codes}
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    """One coded span: ``code_id`` applied to ``[start, end)`` of ``doc_id`` by ``coder``."""
+
+    doc_id: str
+    start: int
+    end: int
+    code_id: str
+    coder: str
+    origin: str = "manual"
+    valence: str | None = None
+    confidence: float | None = None
+    memo: str | None = None
+    text: str = ""
+    coding_id: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise ValueError(f"Coding.origin must be one of {ORIGINS}; got {self.origin!r}")
+        if self.valence is not None and self.valence not in VALENCES:
+            raise SpanError(
+                f"valence must be one of {set(VALENCES)} or None; got {self.valence!r}",
+                doc_id=self.doc_id,
+            )

@@ -1,0 +1,127 @@
+"""Reading text files and YAML with the positions users need in error messages.
+
+* bytes are decoded as UTF-8 (a byte-order mark is dropped); anything else is an
+  :class:`~uppks_qual.errors.EncodingProblem` naming the file and byte offset, never mojibake;
+* CRLF and lone CR become LF, then the text is put in Unicode NFC, **before** any offset is
+  computed, so offsets index the normalised text;
+* YAML is parsed with line numbers kept for every mapping key.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import EncodingProblem, QualError
+
+__all__ = ["YamlDoc", "decode", "normalise", "read_text", "parse_yaml"]
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def normalise(text: str) -> str:
+    """Turn CRLF/CR line ends into LF and compose to Unicode NFC.
+
+    Examples
+    --------
+    >>> normalise("Padang\\r\\nOlo\\rCafe\\u0301")
+    'Padang\\nOlo\\nCafé'
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def decode(data: bytes, path: str | Path) -> str:
+    """Decode UTF-8 bytes (with or without BOM) and normalise them; see :func:`normalise`."""
+    skip = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        text = data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + skip
+        bad = data[offset : offset + 4]
+        raise EncodingProblem(
+            f"not valid UTF-8: byte {bad[:1].hex()} ({bad!r}...) cannot be decoded. "
+            "Save the file as UTF-8 (for example `iconv -f WINDOWS-1252 -t UTF-8 in > out`).",
+            path=path,
+            offset=offset,
+        ) from None
+    return normalise(text)
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 text file, normalised (LF line ends, NFC)."""
+    return decode(Path(path).read_bytes(), path)
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDoc:
+    """Parsed YAML with the 1-based line of every mapping key (``lines[(id(mapping), key)]``)."""
+
+    data: Any
+    lines: dict[tuple[int, str], int]
+    start_line: int
+
+    def line_of(self, mapping: Any, key: str | None = None) -> int:
+        """Line of ``key`` in ``mapping`` (or of the mapping itself when ``key`` is None)."""
+        return self.lines.get((id(mapping), key or ""), self.start_line)
+
+
+def parse_yaml(
+    text: str, path: str | Path, *, first_line: int = 1, error: type[QualError] = QualError
+) -> YamlDoc:
+    """Parse YAML keeping key line numbers; errors become ``error`` with ``path:line``.
+
+    ``first_line`` is the file line where ``text`` starts (for front matter).
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(
+            f"malformed YAML: {problem}. Check indentation, colons and quotes on this line.",
+            path=path,
+            line=line,
+        ) from None
+    if node is None:
+        return YamlDoc(None, {}, first_line)
+    constructor = yaml.SafeLoader("")
+    lines: dict[tuple[int, str], int] = {}
+    try:
+        data = _construct(constructor, node, lines, first_line)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error(
+            f"malformed YAML: {getattr(exc, 'problem', exc)}",
+            path=path,
+            line=first_line + (mark.line if mark else 0),
+        ) from None
+    return YamlDoc(data, lines, first_line)
+
+
+def _construct(loader: Any, node: Any, lines: dict[tuple[int, str], int], first: int) -> Any:
+    """Build Python data from a node, recording each mapping's and key's line."""
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        lines[(id(out), "")] = first + node.start_mark.line
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, str) or key is None:
+                key = "" if key is None else key
+            else:
+                key = str(key)
+            if key in out:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            out[key] = _construct(loader, value_node, lines, first)
+            lines[(id(out), key)] = first + key_node.start_mark.line
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(loader, item, lines, first) for item in node.value]
+    return loader.construct_object(node, deep=True)
