@@ -43,16 +43,14 @@ if TYPE_CHECKING:
     from spacy.matcher import Matcher, PhraseMatcher
     from spacy.tokens import Doc
 
-__all__ = ["AUTOCODE_COLUMNS", "UNITS", "autocode_text", "autocode_regions", "build_matchers"]
+__all__ = ["AUTOCODE_COLUMNS", "UNITS", "autocode_regions", "autocode_text", "build_matchers"]
 
 UNITS = ("match", "sentence", "turn")
 AUTOCODE_COLUMNS = ("start", "end", "code_id", "factor", "valence", "confidence", "text", "cues",
                     "unit")
 
-NEGATORS = frozenset("""tidak tak tdk nggak ngga gak ga ndak indak nda enggak belum alun bukan
-    kurang jarang tanpa tiada takkan jangan """.split())
-CLAUSE_BREAKS = frozenset("""tapi tetapi namun padahal sedangkan melainkan sementara cuma
-    walaupun meskipun biarpun kendati tapinyo""".split())
+NEGATORS = frozenset(["tidak", "tak", "tdk", "nggak", "ngga", "gak", "ga", "ndak", "indak", "nda", "enggak", "belum", "alun", "bukan", "kurang", "jarang", "tanpa", "tiada", "takkan", "jangan"])
+CLAUSE_BREAKS = frozenset(["tapi", "tetapi", "namun", "padahal", "sedangkan", "melainkan", "sementara", "cuma", "walaupun", "meskipun", "biarpun", "kendati", "tapinyo"])
 GENERAL_POSITIVE = ("lancar", "berhasil", "maju", "berkembang", "meningkat", "bertambah", "rutin",
                     "aktif", "tertib", "rajin", "bagus", "baik", "mantap", "terbantu", "sukses",
                     "tepat waktu", "lunas", "jelas", "paham", "mengerti", "dukung", "bantu")
@@ -121,7 +119,7 @@ def build_matchers(codebook: Codebook) -> Matchers:
             m.negative.add(code.code_id, [make(p) for p in code.negative])
         for i, pattern in enumerate(code.patterns):
             try:
-                m.tokens.add(code.code_id, [_token_pattern(t) for t in pattern])
+                m.tokens.add(code.code_id, [[_token_pattern(t) for t in pattern]])
             except (ValueError, KeyError, TypeError) as exc:
                 raise PatternError(
                     f"pattern {i + 1} of code {code.code_id!r} is not a valid spaCy Matcher "
@@ -206,6 +204,8 @@ def _matches(doc: Doc, m: Matchers) -> list[tuple[str, int, int, str]]:
     strings = doc.vocab.strings
     out = []
     for kind, matcher in (("phrase", m.phrases), ("lemma", m.lemmas), ("pattern", m.tokens)):
+        if not len(matcher):
+            continue
         for match_id, s, e in matcher(doc):
             out.append((strings[match_id], s, e, kind))
     return out

@@ -15,7 +15,7 @@ from .errors import CodebookError, PatternError, QualError
 from .records import Code, Codebook
 from .textio import YamlDoc, parse_yaml, read_text
 
-__all__ = ["load_codebook", "parse_codebook", "check_codebook"]
+__all__ = ["check_codebook", "load_codebook", "parse_codebook"]
 
 _CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -496,11 +496,32 @@ def segment_document(parsed: ParsedDocument) -> list[Segment]:
             uid = f"{doc.doc_id}:{prefix}{i + 1}"
             out.append(Segment(doc.doc_id, uid, kind, unit.start, unit.end,
                                text[unit.start : unit.end], unit.speaker, None, unit.time))
-            for j, sent in enumerate(sdoc.sents):
-                s, e = _trimmed(text, unit.start + sent.start_char, unit.start + sent.end_char)
-                if e > s:
-                    out.append(Segment(doc.doc_id, f"{uid}.s{j + 1}", "sentence", s, e,
-                                       text[s:e], unit.speaker, uid, unit.time))
+            spans = _sentence_spans(text, unit.start, [(x.start_char, x.end_char) for x in sdoc.sents])
+            for j, (s, e) in enumerate(spans):
+                out.append(Segment(doc.doc_id, f"{uid}.s{j + 1}", "sentence", s, e,
+                                   text[s:e], unit.speaker, uid, unit.time))
+    return out
+
+
+_OPENERS = "([{\"'“‘"
+
+
+def _sentence_spans(text: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Trimmed, non-empty sentence spans; an opening bracket/quote left dangling at the end of
+    a sentence (``"... 2004. ["``) is moved to the start of the next one."""
+    out: list[tuple[int, int]] = []
+    carry: int | None = None
+    for a, b in spans:
+        s, e = _trimmed(text, offset + a, offset + b)
+        if carry is not None:
+            s, carry = carry, None
+        while e > s and text[e - 1] in _OPENERS and e - 1 > s and text[e - 2].isspace():
+            carry = e - 1
+            e = _trimmed(text, s, e - 1)[1]
+        if e > s:
+            out.append((s, e))
+    if carry is not None and out:
+        out[-1] = (out[-1][0], _trimmed(text, out[-1][0], offset + spans[-1][1])[1])
     return out
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.lookups import Table
 
-__all__ = ["get_nlp", "lemma_table", "lemmatize", "LEMMA_ATTR"]
+__all__ = ["LEMMA_ATTR", "get_nlp", "lemma_table", "lemmatize"]
 
 #: The token attribute the matchers use for lemma patterns.
 LEMMA_ATTR = "NORM"

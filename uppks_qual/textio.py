@@ -18,7 +18,7 @@ import yaml
 
 from .errors import EncodingProblem, QualError
 
-__all__ = ["YamlDoc", "decode", "normalise", "read_text", "parse_yaml"]
+__all__ = ["YamlDoc", "decode", "normalise", "parse_yaml", "read_text"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -111,10 +111,7 @@ def _construct(loader: Any, node: Any, lines: dict[tuple[int, str], int], first:
         lines[(id(out), "")] = first + node.start_mark.line
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
-            if isinstance(key, str) or key is None:
-                key = "" if key is None else key
-            else:
-                key = str(key)
+            key = "" if key is None else str(key)
             if key in out:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark

@@ -1,0 +1,116 @@
+"""The tidy analysis surface: column lists, dtypes and the one validator used at boundaries.
+
+``project.codings()`` returns a frame with :data:`CODING_COLUMNS` in this order and these
+dtypes; every analysis, chart and agreement function takes such a frame. Build one by hand
+(e.g. in tests) with :func:`codings_frame`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .records import ORIGINS, SOURCE_TYPES, VALENCES
+
+__all__ = ["CODING_COLUMNS", "CODING_DTYPES", "codings_frame", "validate_codings"]
+
+#: Column -> dtype of ``project.codings()``; "category" columns get their categories from
+#: :func:`codings_frame` (group/factor from the data or the arguments; valence/origin fixed).
+CODING_DTYPES: dict[str, str] = {
+    "coding_id": "int64",
+    "doc_id": "object",
+    "group": "category",
+    "village": "object",
+    "source_type": "category",
+    "informant_role": "object",
+    "informant": "object",
+    "start": "int64",
+    "end": "int64",
+    "code_id": "object",
+    "code_label": "object",
+    "factor": "category",
+    "valence": "category",
+    "coder": "object",
+    "origin": "category",
+    "confidence": "float64",
+    "text": "object",
+}
+CODING_COLUMNS: tuple[str, ...] = tuple(CODING_DTYPES)
+
+
+def codings_frame(
+    rows: Iterable[Mapping[str, Any]] | pd.DataFrame,
+    *,
+    groups: Sequence[str] | None = None,
+    factors: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Build a codings frame with the fixed columns, order and dtypes.
+
+    Missing optional columns are filled (``coding_id`` numbered from 1, ``confidence`` NaN,
+    ``valence`` "neutral", ``origin`` "manual", text columns empty).
+
+    Examples
+    --------
+    >>> df = codings_frame([{"doc_id": "d1", "group": "Asoka", "start": 0, "end": 5,
+    ...                      "code_id": "leadership", "factor": "leadership",
+    ...                      "coder": "ana", "text": "Rapat"}])
+    >>> df["valence"].iloc[0], str(df["group"].dtype)
+    ('neutral', 'category')
+    """
+    frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    n = len(frame)
+    defaults: dict[str, Any] = {
+        "coding_id": range(1, n + 1), "valence": "neutral", "origin": "manual",
+        "confidence": float("nan"), "village": "", "source_type": "interview",
+        "informant_role": "", "informant": "", "code_label": None, "coder": "", "text": "",
+        "group": "", "factor": None,
+    }
+    for col in CODING_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = list(defaults[col]) if col == "coding_id" else defaults.get(col)
+    if frame["code_label"].isna().any():
+        frame["code_label"] = frame["code_label"].fillna(frame["code_id"])
+    if frame["factor"].isna().any():
+        frame["factor"] = frame["factor"].fillna(frame["code_id"].str.split(".").str[0])
+    frame["valence"] = frame["valence"].fillna("neutral")
+    frame = frame[list(CODING_COLUMNS)]
+    cats = {
+        "group": list(groups) if groups is not None else sorted(frame["group"].dropna().unique()),
+        "factor": list(factors) if factors is not None else list(dict.fromkeys(frame["factor"])),
+        "valence": list(VALENCES),
+        "origin": list(ORIGINS),
+        "source_type": list(SOURCE_TYPES),
+    }
+    for col, dtype in CODING_DTYPES.items():
+        if dtype == "category":
+            frame[col] = pd.Categorical(frame[col], categories=cats[col])
+        else:
+            frame[col] = frame[col].astype(dtype)
+    return frame.reset_index(drop=True)
+
+
+def validate_codings(df: pd.DataFrame, *, where: str = "codings") -> pd.DataFrame:
+    """Check ``df`` has the codings columns with the right dtypes; return it unchanged.
+
+    Raises
+    ------
+    ValueError
+        Naming the missing column or the wrong dtype, and how to build a valid frame.
+    """
+    missing = [c for c in CODING_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{where}: missing column(s) {', '.join(missing)}; pass project.codings() or a frame "
+            "built with uppks_qual.schema.codings_frame()")
+    for col, dtype in CODING_DTYPES.items():
+        actual = str(df[col].dtype)
+        ok = actual == dtype or (dtype == "object" and actual in ("object", "string", "str"))
+        if not ok:
+            raise ValueError(f"{where}: column {col!r} has dtype {actual}, expected {dtype}; "
+                             "build the frame with uppks_qual.schema.codings_frame()")
+    bad = set(df["valence"].dropna()) - set(VALENCES)
+    if bad:
+        raise ValueError(f"{where}: valence values {sorted(bad)} not in {list(VALENCES)}")
+    return df
