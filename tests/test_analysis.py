@@ -1,0 +1,751 @@
+"""Tests for :mod:`uppks_qual.analysis` on small hand-built frames.
+
+Every expected number is worked out by hand in the comments next to it; statistics are also
+checked against scipy (Fisher's exact test) and statsmodels (Benjamini-Hochberg), and the BH
+procedure against the worked example of Benjamini & Hochberg (1995).
+"""
+
+from __future__ import annotations
+
+import doctest
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import fisher_exact
+from statsmodels.stats.multitest import multipletests
+
+from uppks_qual import analysis
+from uppks_qual.analysis import (
+    code_frequencies,
+    compare_groups,
+    cooccurrence,
+    coverage,
+    framework_matrix,
+    framework_table,
+    thesis_comparison,
+    valence_balance,
+)
+from uppks_qual.schema import codings_frame
+
+FAST = settings(max_examples=50, deadline=None)
+FACTORS = ["leadership", "partnerships", "officer_role"]
+SIX = ["leadership", "information_clarity", "leader_support", "officer_role", "capital_growth",
+       "partnerships"]
+
+
+def make(rows: list[dict[str, Any]], **kwargs: Any) -> pd.DataFrame:
+    """A codings frame with sensible defaults for the columns a test does not care about."""
+    defaults = {"doc_id": "d", "group": "Asoka", "start": 0, "end": 10, "coder": "ana",
+                "origin": "manual", "informant": "", "informant_role": "", "village": "",
+                "text": "", "valence": "neutral", "source_type": "interview"}
+    return codings_frame([{**defaults, **row} for row in rows], **kwargs)
+
+
+def repeat(n: int, **row: Any) -> list[dict[str, Any]]:
+    return [dict(row) for _ in range(n)]
+
+
+def cell(frame: pd.DataFrame, **where: Any) -> pd.Series:
+    """The one row of ``frame`` matching ``where``."""
+    mask = np.ones(len(frame), dtype=bool)
+    for column, value in where.items():
+        mask &= (frame[column].astype(object) == value).to_numpy()
+    assert mask.sum() == 1, f"{mask.sum()} rows match {where}"
+    return frame[mask].iloc[0]
+
+
+@pytest.fixture
+def small() -> pd.DataFrame:
+    """Asoka: 4 codings in 2 documents, Melati: 1; officer_role is a category never coded."""
+    return make([
+        {"doc_id": "a1", "start": 0, "end": 10, "code_id": "leadership.meetings",
+         "informant": "i1", "coder": "ana"},
+        {"doc_id": "a1", "start": 0, "end": 10, "code_id": "leadership", "informant": "i1",
+         "coder": "budi"},  # same span as above: one segment, two codings
+        {"doc_id": "a1", "start": 20, "end": 30, "code_id": "partnerships", "informant": "i1"},
+        {"doc_id": "a2", "start": 0, "end": 5, "code_id": "leadership", "informant": "i2"},
+        {"doc_id": "m1", "group": "Melati", "start": 0, "end": 10, "code_id": "leadership",
+         "informant": "i3"},
+    ], factors=FACTORS)
+
+
+# --------------------------------------------------------------------------------------
+# code_frequencies
+# --------------------------------------------------------------------------------------
+
+
+def test_frequencies_counts_by_hand(small: pd.DataFrame) -> None:
+    freq = code_frequencies(small)
+    # 2 groups x 3 factor categories, zeros included
+    assert len(freq) == 6
+    assert list(freq.columns) == ["group", "factor", "codings", "segments", "documents",
+                                  "informants"]
+    lead = cell(freq, group="Asoka", factor="leadership")
+    # codings: a1 meetings, a1 leadership, a2 leadership = 3
+    # segments: (a1,0,10) twice + (a2,0,5) = 2 distinct spans; documents a1, a2 = 2;
+    # informants i1, i2 = 2
+    assert lead[["codings", "segments", "documents", "informants"]].tolist() == [3, 2, 2, 2]
+    assert cell(freq, group="Asoka", factor="partnerships")["codings"] == 1
+    assert cell(freq, group="Melati", factor="partnerships")["codings"] == 0
+    assert cell(freq, group="Melati", factor="officer_role")["documents"] == 0
+    assert freq["codings"].sum() == len(small)
+
+
+def test_frequencies_keep_categoricals(small: pd.DataFrame) -> None:
+    freq = code_frequencies(small)
+    assert list(freq["factor"].cat.categories) == FACTORS
+    assert list(freq["group"].cat.categories) == ["Asoka", "Melati"]
+
+
+def test_frequencies_at_code_level(small: pd.DataFrame) -> None:
+    freq = code_frequencies(small, level="code")
+    # codes present, ordered by factor then id: leadership, leadership.meetings, partnerships
+    assert list(freq["code"].cat.categories) == ["leadership", "leadership.meetings",
+                                                 "partnerships"]
+    assert cell(freq, group="Asoka", code="leadership")["codings"] == 2
+    assert cell(freq, group="Asoka", code="leadership.meetings")["codings"] == 1
+    assert cell(freq, group="Melati", code="leadership.meetings")["codings"] == 0
+
+
+def test_frequencies_by_any_metadata_column() -> None:
+    df = make([
+        {"code_id": "leadership", "informant_role": "chair"},
+        {"code_id": "leadership", "informant_role": "member"},
+        {"code_id": "leadership", "informant_role": "member", "source_type": "observation"},
+    ])
+    by_role = code_frequencies(df, by="informant_role")
+    assert by_role.set_index("informant_role")["codings"].to_dict() == {"chair": 1, "member": 2}
+    by_source = code_frequencies(df, by="source_type")
+    # source_type is a categorical with all three source types: zeros for "document"
+    assert by_source.set_index("source_type")["codings"].to_dict() == {
+        "interview": 2, "observation": 1, "document": 0}
+
+
+def test_frequencies_per_1000_words(small: pd.DataFrame) -> None:
+    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1", "m2"],
+                              "group": ["Asoka", "Asoka", "Melati", "Melati"],
+                              "n_words": [1000, 500, 200, 50]})
+    freq = code_frequencies(small, documents=documents)
+    lead_a = cell(freq, group="Asoka", factor="leadership")
+    # Asoka words 1000 + 500 = 1500; 3 codings / 1500 * 1000 = 2.0
+    assert lead_a["words"] == 1500
+    assert lead_a["per_1000_words"] == pytest.approx(2.0)
+    # Melati words 200 + 50 = 250 (m2 has no codings but counts); 1 / 250 * 1000 = 4.0
+    assert cell(freq, group="Melati", factor="leadership")["per_1000_words"] == pytest.approx(4.0)
+    assert cell(freq, group="Melati", factor="partnerships")["per_1000_words"] == 0.0
+
+
+def test_frequencies_zero_words_warn_and_give_nan(small: pd.DataFrame) -> None:
+    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1"], "group": ["Asoka", "Asoka", "Melati"],
+                              "n_words": [10, 10, 0]})
+    with pytest.warns(RuntimeWarning, match="per_1000_words is undefined"):
+        freq = code_frequencies(small, documents=documents)
+    assert math.isnan(cell(freq, group="Melati", factor="leadership")["per_1000_words"])
+
+
+def test_frequencies_pct_segments(small: pd.DataFrame) -> None:
+    segments = pd.DataFrame({
+        "doc_id": ["a1", "a1", "a1", "a1", "a2", "m1", "m1"],
+        "segment_id": list("abcdefg"),
+        "kind": ["turn", "sentence", "sentence", "sentence", "sentence", "sentence", "sentence"],
+        "start": [0, 0, 10, 20, 0, 0, 10],
+        "end": [30, 10, 20, 30, 5, 10, 20],
+    })  # no group column: taken from the codings' documents
+    freq = code_frequencies(small, segments=segments)
+    lead_a = cell(freq, group="Asoka", factor="leadership")
+    # Asoka sentences: a1 [0,10) [10,20) [20,30), a2 [0,5) -> 4 (the turn does not count);
+    # leadership codings [0,10) in a1 and [0,5) in a2 touch 2 of them -> 50 %
+    assert lead_a["n_segments"] == 4
+    assert lead_a["pct_segments"] == pytest.approx(50.0)
+    # partnerships [20,30) touches 1 of 4 -> 25 %
+    assert cell(freq, group="Asoka", factor="partnerships")["pct_segments"] == pytest.approx(25.0)
+    # Melati: 2 sentences, leadership [0,10) touches 1 -> 50 %
+    assert cell(freq, group="Melati", factor="leadership")["pct_segments"] == pytest.approx(50.0)
+
+
+def test_frequencies_of_empty_frame_are_zero(small: pd.DataFrame) -> None:
+    freq = code_frequencies(small.iloc[:0])
+    assert len(freq) == 6
+    assert freq["codings"].sum() == 0
+
+
+def test_frequencies_reject_bad_level(small: pd.DataFrame) -> None:
+    message = ("The 'level' parameter of code_frequencies must be one of {'factor', 'code'}. "
+               "Got 'x' instead.")
+    with pytest.raises(ValueError) as info:
+        code_frequencies(small, level="x")
+    assert str(info.value) == message
+
+
+def test_frequencies_reject_bad_by_and_documents(small: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"The 'by' parameter of code_frequencies .* Got 'x'"):
+        code_frequencies(small, by="x")
+    with pytest.raises(ValueError, match=r"documents frame has no column\(s\) 'n_words'"):
+        code_frequencies(small, documents=pd.DataFrame({"doc_id": ["a1"], "group": ["Asoka"]}))
+    documents = pd.DataFrame({"doc_id": ["a1"], "group": ["Asoka"], "n_words": [5]})
+    with pytest.raises(ValueError, match="document attribute"):
+        code_frequencies(small, by="coder", documents=documents.assign(coder="ana"))
+
+
+# --------------------------------------------------------------------------------------
+# coverage
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def overlapping() -> pd.DataFrame:
+    return make([
+        {"doc_id": "d1", "start": 0, "end": 30, "code_id": "leadership.meetings"},
+        {"doc_id": "d1", "start": 20, "end": 50, "code_id": "leadership"},
+        {"doc_id": "d1", "start": 25, "end": 40, "code_id": "leadership", "coder": "budi"},
+        {"doc_id": "d1", "start": 60, "end": 70, "code_id": "leadership"},
+        {"doc_id": "d1", "start": 10, "end": 20, "code_id": "partnerships"},
+        {"doc_id": "d1", "start": 20, "end": 25, "code_id": "partnerships"},
+    ], factors=FACTORS)
+
+
+DOCS = pd.DataFrame({"doc_id": ["d1", "d2"], "n_chars": [100, 40]})
+
+
+def test_coverage_merges_overlapping_spans(overlapping: pd.DataFrame) -> None:
+    cov = coverage(overlapping, DOCS)
+    lead = cell(cov, doc_id="d1", code="leadership")
+    # leadership: [20,50) and [25,40) merge to [20,50) = 30 chars, plus [60,70) = 10 -> 40
+    assert lead["coded_chars"] == 40
+    assert lead["coverage"] == pytest.approx(0.40)
+    # partnerships: adjacent [10,20) + [20,25) = 15 chars -> 0.15
+    assert cell(cov, doc_id="d1", code="partnerships")["coverage"] == pytest.approx(0.15)
+    # d2 has no codings: zeros for every code
+    assert cov[cov["doc_id"] == "d2"]["coded_chars"].tolist() == [0, 0, 0]
+
+
+def test_coverage_at_factor_level(overlapping: pd.DataFrame) -> None:
+    cov = coverage(overlapping, DOCS, level="factor")
+    # leadership factor: [0,30) + [20,50) + [25,40) -> [0,50) = 50, plus [60,70) -> 60 of 100
+    lead = cell(cov, doc_id="d1", factor="leadership")
+    assert (lead["coded_chars"], lead["n_chars"], lead["coverage"]) == (60, 100, 0.6)
+    assert cell(cov, doc_id="d2", factor="officer_role")["coverage"] == 0.0
+
+
+def test_coverage_errors_and_zero_length(overlapping: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="not in documents: 'd1'"):
+        coverage(overlapping, pd.DataFrame({"doc_id": ["x"], "n_chars": [5]}))
+    with pytest.raises(ValueError, match="The 'level' parameter of coverage"):
+        coverage(overlapping, DOCS, level="segment")
+    empty_doc = pd.DataFrame({"doc_id": ["d1", "d3"], "n_chars": [100, 0]})
+    with pytest.warns(RuntimeWarning, match="coverage is undefined"):
+        cov = coverage(overlapping, empty_doc)
+    assert cov[cov["doc_id"] == "d3"]["coverage"].isna().all()
+
+
+@st.composite
+def spans_in_a_document(draw: st.DrawFn) -> tuple[pd.DataFrame, int]:
+    n_chars = draw(st.integers(1, 60))
+    n = draw(st.integers(0, 12))
+    rows = []
+    for _ in range(n):
+        start = draw(st.integers(0, n_chars - 1))
+        end = draw(st.integers(start + 1, n_chars))
+        code = draw(st.sampled_from(FACTORS))
+        rows.append({"doc_id": "d", "start": start, "end": end, "code_id": code})
+    return make(rows, factors=FACTORS), n_chars
+
+
+@FAST
+@given(spans_in_a_document())
+def test_coverage_is_the_share_of_covered_characters(case: tuple[pd.DataFrame, int]) -> None:
+    df, n_chars = case
+    cov = coverage(df, pd.DataFrame({"doc_id": ["d"], "n_chars": [n_chars]}), level="factor")
+    assert cov["coverage"].between(0, 1).all()
+    for factor in FACTORS:
+        rows = df[df["factor"] == factor]
+        covered = {i for s, e in zip(rows["start"], rows["end"], strict=True) for i in range(s, e)}
+        assert cell(cov, factor=factor)["coded_chars"] == len(covered)
+
+
+# --------------------------------------------------------------------------------------
+# framework_matrix / framework_table
+# --------------------------------------------------------------------------------------
+
+LONG = "Ketua rajin mengingatkan kami setiap bulan supaya setoran tepat waktu."  # 71 chars
+
+
+@pytest.fixture
+def framework() -> pd.DataFrame:
+    return make([
+        # Asoka x leadership: 3 positive, 1 negative, 1 neutral
+        {"doc_id": "asoka-int-chair", "informant_role": "chair", "code_id": "leadership",
+         "valence": "positive", "origin": "auto", "confidence": 0.99,
+         "text": "Auto-coded sentence that is long enough to be a moderate quote."},
+        {"doc_id": "asoka-int-chair", "informant_role": "chair", "code_id": "leadership",
+         "valence": "positive", "text": LONG, "start": 20, "end": 91},
+        {"doc_id": "asoka-int-sec", "informant_role": "secretary", "code_id": "leadership",
+         "valence": "negative", "confidence": 1.0,
+         "text": "Kadang ketua terlalu dominan waktu rapat, anggota jadi diam saja."},
+        {"doc_id": "asoka-int-m1", "informant_role": "member", "code_id": "leadership",
+         "valence": "positive", "text": "Rapat rutin."},
+        {"doc_id": "asoka-obs-1", "informant_role": "", "code_id": "leadership",
+         "valence": "neutral", "text": "Rapat dibuka pukul dua siang di rumah ketua kelompok."},
+        # Melati x leadership: 2 negative
+        {"doc_id": "melati-int-m1", "group": "Melati", "informant_role": "member",
+         "code_id": "leadership", "valence": "negative",
+         "text": "Rapat sering batal karena ketua sibuk di kedai pasar."},
+        {"doc_id": "melati-int-m2", "group": "Melati", "informant_role": "member",
+         "code_id": "leadership", "valence": "negative",
+         "text": "Rapat sering batal karena ketua sibuk di kedai pasar."},  # same text: once
+    ], factors=["leadership", "partnerships"])
+
+
+def test_framework_cells_by_hand(framework: pd.DataFrame) -> None:
+    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):
+        matrix = framework_matrix(framework)
+    assert len(matrix) == 4  # 2 factors x 2 groups
+    a = cell(matrix, factor="leadership", group="Asoka")
+    assert a[["n", "positive", "negative", "neutral"]].tolist() == [5, 3, 1, 1]
+    assert a["balance"] == pytest.approx((3 - 1) / 5)  # 0.4
+    assert a["majority"] == "positive"
+    m = cell(matrix, factor="leadership", group="Melati")
+    assert m["balance"] == pytest.approx(-1.0)  # (0 - 2) / 2
+    empty = cell(matrix, factor="partnerships", group="Asoka")
+    assert empty["n"] == 0 and math.isnan(empty["balance"]) and empty["quotes"] == ()
+
+
+def test_framework_quotes_are_representative(framework: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        matrix = framework_matrix(framework, quotes=3)
+    quotes = cell(matrix, factor="leadership", group="Asoka")["quotes"]
+    # manual first (auto last, despite confidence 0.99); among manual codings (confidence
+    # nan -> 1.0, so all tie) the majority valence (positive) comes first, then moderate
+    # length: LONG (71 chars, positive) before "Rapat rutin." (12 chars, positive), then the
+    # negative one.
+    assert quotes == (
+        f'"{LONG}" (asoka-int-chair, chair)',
+        '"Rapat rutin." (asoka-int-m1, member)',
+        '"Kadang ketua terlalu dominan waktu rapat, anggota jadi diam saja." '
+        "(asoka-int-sec, secretary)",
+    )
+    # the same text coded twice appears once
+    melati = cell(matrix, factor="leadership", group="Melati")["quotes"]
+    assert melati == ('"Rapat sering batal karena ketua sibuk di kedai pasar." (melati-int-m1, member)',)
+
+
+def test_framework_quotes_rank_auto_codings_by_confidence() -> None:
+    text = "A sentence the auto-coder found, long enough to be a moderate quote {}."
+    df = make([
+        {"code_id": "leadership", "origin": "auto", "confidence": 0.6, "valence": "positive",
+         "text": text.format("low")},
+        {"code_id": "leadership", "origin": "auto", "confidence": 0.9, "valence": "negative",
+         "text": text.format("high")},
+        {"code_id": "leadership", "origin": "auto", "confidence": 0.6, "valence": "positive",
+         "text": "Short."},
+    ])
+    quotes = framework_matrix(df, quotes=3)["quotes"].iloc[0]
+    # confidence beats the majority valence (positive); among equal confidence, moderate
+    # length (the 70-character text) beats "Short." (6 characters)
+    assert [q.split('"')[1] for q in quotes] == [text.format("high"), text.format("low"),
+                                                 "Short."]
+
+
+def test_framework_quote_without_role_and_long_text_cut() -> None:
+    df = make([{"doc_id": "obs", "code_id": "leadership", "text": "x " * 400}])
+    quote = framework_matrix(df, quotes=1)["quotes"].iloc[0][0]
+    assert quote.endswith('..." (obs)')
+    assert len(quote) == 300 + len(" (obs)") + 2  # 300 characters of text, quotes, where
+
+
+def test_framework_table_wide(framework: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        n = framework_table(framework, values="n")
+        summary = framework_table(framework, quotes=1)
+    assert n.loc["leadership"].tolist() == [5, 2]
+    assert list(n.columns) == ["Asoka", "Melati"]
+    assert summary.loc["leadership", "Asoka"] == f'n=5 (+3 / -1)\n"{LONG}" (asoka-int-chair, chair)'
+    assert summary.loc["partnerships", "Melati"] == ""
+
+
+@pytest.mark.parametrize(("kwargs", "pattern"), [
+    ({"quotes": -1}, r"The 'quotes' parameter of framework_matrix must be an int in the range "
+                     r"\[0, inf\)\. Got -1 instead\."),
+    ({"rows": "group"}, r"The 'rows' parameter of framework_matrix"),
+    ({"cols": "factor"}, r"The 'cols' parameter of framework_matrix"),
+])
+def test_framework_bad_parameters(framework: pd.DataFrame, kwargs: dict[str, Any],
+                                  pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        framework_matrix(framework, **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# cooccurrence
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def together() -> pd.DataFrame:
+    a, b, c = "leadership", "partnerships", "officer_role"
+    return make([
+        {"doc_id": "d", "start": 0, "end": 10, "code_id": a},   # unit 1: A B (overlap)
+        {"doc_id": "d", "start": 5, "end": 15, "code_id": b},
+        {"doc_id": "d", "start": 20, "end": 30, "code_id": a},  # unit 2: A
+        {"doc_id": "d", "start": 40, "end": 50, "code_id": b},  # unit 3: B C (same span)
+        {"doc_id": "d", "start": 40, "end": 50, "code_id": c},
+        {"doc_id": "e", "start": 0, "end": 10, "code_id": a},   # unit 4: A C B (a chain)
+        {"doc_id": "e", "start": 8, "end": 20, "code_id": c},
+        {"doc_id": "e", "start": 18, "end": 30, "code_id": b},
+        {"doc_id": "f", "start": 0, "end": 5, "code_id": a},    # unit 5: A
+        {"doc_id": "f", "start": 5, "end": 9, "code_id": c},    # unit 6: C ([0,5) [5,9) touch)
+    ], factors=FACTORS)
+
+
+def test_cooccurrence_segments_by_hand(together: pd.DataFrame) -> None:
+    co = cooccurrence(together)
+    # |A| = units 1 2 4 5 = 4; |B| = 1 3 4 = 3; |C| = 3 4 6 = 3
+    # A&B = 1 4 -> 2, jaccard 2 / (4 + 3 - 2) = 0.4
+    # A&C = 4 -> 1, jaccard 1 / (4 + 3 - 1) = 1/6
+    # B&C = 3 4 -> 2, jaccard 2 / (3 + 3 - 2) = 0.5
+    ab = cell(co, a="leadership", b="partnerships")
+    assert (ab["count"], ab["n_a"], ab["n_b"]) == (2, 4, 3)
+    assert ab["jaccard"] == pytest.approx(0.4)
+    assert cell(co, a="leadership", b="officer_role")["jaccard"] == pytest.approx(1 / 6)
+    assert cell(co, a="partnerships", b="officer_role")["jaccard"] == pytest.approx(0.5)
+    assert cell(co, a="officer_role", b="partnerships")["count"] == 2  # symmetric
+    assert cell(co, a="leadership", b="leadership")[["count", "jaccard"]].tolist() == [4, 1.0]
+    assert len(co) == 9
+
+
+def test_cooccurrence_documents_by_hand(together: pd.DataFrame) -> None:
+    co = cooccurrence(together, unit="document")
+    # d: A B C; e: A B C; f: A C -> |A| = 3, |B| = 2, |C| = 3
+    # A&B = 2 -> 2 / (3 + 2 - 2) = 2/3; A&C = 3 -> 1.0; B&C = 2 -> 2 / (2 + 3 - 2) = 2/3
+    assert cell(co, a="leadership", b="partnerships")["jaccard"] == pytest.approx(2 / 3)
+    assert cell(co, a="leadership", b="officer_role")["jaccard"] == pytest.approx(1.0)
+    assert cell(co, a="partnerships", b="officer_role")["jaccard"] == pytest.approx(2 / 3)
+
+
+def test_cooccurrence_only_present_factors_and_bad_unit() -> None:
+    df = make([{"code_id": "leadership"}], factors=FACTORS)
+    co = cooccurrence(df)
+    assert co[["a", "b", "count"]].astype(object).to_numpy().tolist() == [
+        ["leadership", "leadership", 1]]
+    with pytest.raises(ValueError, match=r"The 'unit' parameter of cooccurrence must be one of "
+                                         r"\{'segment', 'document'\}\. Got 'turn' instead\."):
+        cooccurrence(df, unit="turn")
+
+
+@FAST
+@given(spans_in_a_document())
+def test_cooccurrence_properties(case: tuple[pd.DataFrame, int]) -> None:
+    df, _ = case
+    co = cooccurrence(df)
+    assert co["jaccard"].between(0, 1).all()
+    assert (co["count"] <= np.minimum(co["n_a"], co["n_b"])).all()
+
+
+# --------------------------------------------------------------------------------------
+# valence_balance
+# --------------------------------------------------------------------------------------
+
+
+def test_valence_balance_by_hand() -> None:
+    df = make(
+        repeat(3, code_id="leadership", valence="positive")
+        + repeat(1, code_id="leadership", valence="negative")
+        + repeat(2, code_id="leadership", valence="neutral")
+        + repeat(2, group="Melati", code_id="leadership", valence="neutral")
+        + repeat(2, group="Melati", code_id="partnerships", valence="negative"),
+        factors=["leadership", "partnerships"])
+    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):
+        table = valence_balance(df)
+    a = cell(table, group="Asoka", factor="leadership")
+    # (3 - 1) / (3 + 1) = 0.5; neutral codings are not in the balance
+    assert a[["positive", "negative", "neutral", "n"]].tolist() == [3, 1, 2, 6]
+    assert a["balance"] == pytest.approx(0.5)
+    assert math.isnan(cell(table, group="Melati", factor="leadership")["balance"])  # neutral only
+    assert cell(table, group="Melati", factor="partnerships")["balance"] == -1.0
+    assert math.isnan(cell(table, group="Asoka", factor="partnerships")["balance"])  # nothing
+
+
+# --------------------------------------------------------------------------------------
+# compare_groups
+# --------------------------------------------------------------------------------------
+
+
+def two_by_two(a: tuple[int, int], b: tuple[int, int]) -> pd.DataFrame:
+    """Asoka has a[0] leadership and a[1] partnerships codings, Melati b[0] and b[1]."""
+    rows = (repeat(a[0], code_id="leadership") + repeat(a[1], code_id="partnerships")
+            + repeat(b[0], group="Melati", code_id="leadership")
+            + repeat(b[1], group="Melati", code_id="partnerships"))
+    return make(rows, groups=["Asoka", "Melati"], factors=["leadership", "partnerships"])
+
+
+def test_compare_groups_8_2_1_5() -> None:
+    df = two_by_two((8, 2), (1, 5))
+    with pytest.warns(UserWarning, match="numbers this small mean little"):
+        result = compare_groups(df)
+    lead = cell(result, factor="leadership")
+    # table [[8, 2], [1, 5]]: OR = (8 * 5) / (2 * 1) = 20
+    # Woolf: SE(log OR) = sqrt(1/8 + 1/2 + 1/1 + 1/5) = sqrt(1.825) = 1.350926
+    # log 20 = 2.995732; z = 1.959964; 2.995732 -/+ 2.647767 -> exp: 1.416185, 282.4489
+    assert lead["odds_ratio"] == pytest.approx(20.0)
+    assert lead["ci_low"] == pytest.approx(1.416185, rel=1e-6)
+    assert lead["ci_high"] == pytest.approx(282.4489, rel=1e-6)
+    # Fisher: margins 10/6 rows, 9/7 columns, N = 16; P(x) = C(10,x) C(6,9-x) / C(16,9)
+    # with C(16,9) = 11440; observed x = 8 has 45*6 = 270; as or less likely: x = 9 (10)
+    # and x = 3 (120) -> p = (270 + 10 + 120) / 11440 = 0.034965
+    assert lead["p_value"] == pytest.approx(400 / 11440)
+    assert lead["p_value"] == pytest.approx(fisher_exact([[8, 2], [1, 5]])[1])
+    # rates: shares of each group's codings 8/10 and 1/6
+    assert (lead["rate_a"], lead["rate_b"]) == pytest.approx((0.8, 1 / 6))
+    assert lead["difference"] == pytest.approx(0.8 - 1 / 6)
+    assert (lead["total_a"], lead["total_b"]) == (10, 6)
+    # partnerships is the mirror table [[2, 8], [5, 1]]: OR = 2/40 = 0.05, same p
+    assert cell(result, factor="partnerships")["odds_ratio"] == pytest.approx(0.05)
+    # two equal p-values: BH leaves them unchanged (p * 2 / 2)
+    assert result["p_adjusted"].tolist() == pytest.approx([400 / 11440] * 2)
+    assert lead["summary"] == ("leadership is coded more often in Asoka "
+                               "(OR 20, 95% CI 1.4-282, adjusted p=0.035)")
+    assert cell(result, factor="partnerships")["summary"].startswith(
+        "partnerships is coded more often in Melati (OR 0.05, 95% CI")
+
+
+def test_compare_groups_haldane_anscombe_for_a_zero_cell() -> None:
+    df = two_by_two((5, 0), (1, 5))
+    with pytest.warns(UserWarning):
+        result = compare_groups(df)
+    lead = cell(result, factor="leadership")
+    # [[5, 0], [1, 5]] has a zero: +0.5 everywhere -> [[5.5, 0.5], [1.5, 5.5]]
+    # OR = 5.5 * 5.5 / (0.5 * 1.5) = 30.25 / 0.75 = 40.3333
+    # SE = sqrt(1/5.5 + 1/0.5 + 1/1.5 + 1/5.5) = sqrt(3.030303) = 1.740777
+    # CI = exp(log 40.3333 -/+ 1.959964 * 1.740777) = 1.330186, 1222.970
+    assert lead["odds_ratio"] == pytest.approx(40.333333, rel=1e-6)
+    assert lead["ci_low"] == pytest.approx(1.330186, rel=1e-5)
+    assert lead["ci_high"] == pytest.approx(1222.970, rel=1e-5)
+    # Fisher: C(11,6) = 462; x = 5 has C(5,5) C(6,1) = 6, x = 0 has 1 -> p = 7/462
+    assert lead["p_value"] == pytest.approx(7 / 462)
+    assert lead["p_value"] == pytest.approx(fisher_exact([[5, 0], [1, 5]])[1])
+
+
+def test_compare_groups_per_word_totals() -> None:
+    df = two_by_two((8, 2), (1, 5))
+    documents = pd.DataFrame({"doc_id": ["d", "m"], "group": ["Asoka", "Melati"],
+                              "n_words": [2000, 1000]})
+    df["doc_id"] = np.where(df["group"] == "Asoka", "d", "m")
+    with pytest.warns(UserWarning):
+        result = compare_groups(df, documents=documents)
+    lead = cell(result, factor="leadership")
+    # totals are words: [[8, 2000 - 8], [1, 1000 - 1]]; rates per 1,000 words 4.0 and 1.0
+    assert (lead["total_a"], lead["total_b"]) == (2000, 1000)
+    assert (lead["rate_a"], lead["rate_b"]) == pytest.approx((4.0, 1.0))
+    assert lead["p_value"] == pytest.approx(fisher_exact([[8, 1992], [1, 999]])[1])
+    assert lead["odds_ratio"] == pytest.approx(8 * 999 / (1992 * 1))
+
+
+def test_compare_groups_bh_matches_statsmodels() -> None:
+    rows = []
+    counts = {"leadership": (30, 10), "partnerships": (12, 14), "officer_role": (9, 20),
+              "capital_growth": (25, 24)}
+    for factor, (ca, cb) in counts.items():
+        rows += repeat(ca, code_id=factor) + repeat(cb, group="Melati", code_id=factor)
+    df = make(rows, factors=list(counts))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every count is >= 5: no warning
+        result = compare_groups(df)
+    expected = multipletests(result["p_value"], alpha=0.05, method="fdr_bh")[1]
+    np.testing.assert_allclose(result["p_adjusted"], expected)
+    assert result["significant"].tolist() == (result["p_adjusted"] < 0.05).tolist()
+
+
+def test_bh_against_benjamini_hochberg_1995() -> None:
+    # The 15 p-values of Benjamini & Hochberg (1995), section 4: at q = 0.05 the procedure
+    # rejects the four smallest (p_(4) = 0.0095 <= 4/15 * 0.05, p_(5) = 0.0201 > 5/15 * 0.05).
+    p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240,
+         0.4262, 0.5719, 0.6528, 0.7590, 1.000]
+    adjusted = analysis._bh_adjust(p[::-1])[::-1]  # input order does not matter
+    assert (adjusted < 0.05).sum() == 4
+    # p * 15 / rank: 0.0015, 0.003, 0.0095, 0.0095 * 15/4 = 0.035625
+    np.testing.assert_allclose(adjusted[:4], [0.0015, 0.003, 0.0095, 0.035625])
+    np.testing.assert_allclose(adjusted, multipletests(p, method="fdr_bh")[1])
+
+
+@FAST
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_bh_matches_statsmodels_on_random_p(p: list[float]) -> None:
+    np.testing.assert_allclose(analysis._bh_adjust(p), multipletests(p, method="fdr_bh")[1])
+
+
+def test_compare_groups_any_column_and_errors() -> None:
+    df = make(repeat(6, code_id="leadership", source_type="interview")
+              + repeat(6, code_id="leadership", source_type="observation"))
+    result = compare_groups(df, "interview", "observation", by="source_type")
+    assert (result.loc[0, "group_a"], result.loc[0, "count_a"]) == ("interview", 6)
+    assert "no clear difference between interview and observation" in result.loc[0, "summary"]
+    with pytest.raises(ValueError, match=r"The 'a' parameter of compare_groups must be a value "
+                                         r"of the 'group' column.*Got 'Mawar' instead"):
+        compare_groups(df, "Mawar", "Asoka")
+    with pytest.raises(ValueError, match="two different values"):
+        compare_groups(df, "Asoka", "Asoka", by="group")
+    with pytest.raises(ValueError, match="The 'alpha' parameter"):
+        compare_groups(df, "interview", "observation", by="source_type", alpha=1.5)
+    with pytest.raises(ValueError, match="'document' has no codings"):
+        compare_groups(df, "interview", "document", by="source_type")
+
+
+def test_compare_groups_skips_factors_coded_in_neither_group() -> None:
+    df = two_by_two((6, 6), (6, 6))
+    df = make(df.to_dict("records"), factors=["leadership", "partnerships", "officer_role"])
+    assert compare_groups(df)["factor"].astype(str).tolist() == ["leadership", "partnerships"]
+
+
+# --------------------------------------------------------------------------------------
+# thesis_comparison
+# --------------------------------------------------------------------------------------
+
+
+def evidence(group: str, factor: str, pos: int = 0, neg: int = 0,
+             neu: int = 0) -> list[dict[str, Any]]:
+    return (repeat(pos, group=group, code_id=factor, valence="positive",
+                   text=f"{factor} works well in {group}, everyone says so at the meeting.")
+            + repeat(neg, group=group, code_id=factor, valence="negative",
+                     text=f"{factor} does not work in {group}, members complain about it.")
+            + repeat(neu, group=group, code_id=factor, valence="neutral",
+                     text=f"{factor} is described in {group} without any judgement at all."))
+
+
+@pytest.fixture
+def thesis() -> pd.DataFrame:
+    rows = (
+        # leadership: A (4-0)/(4+0+0.5*2) = 0.8 working; M (0-3)/3 = -1 lacking -> agrees
+        evidence("Asoka", "leadership", pos=4, neu=2) + evidence("Melati", "leadership", neg=3)
+        # information_clarity: A (2-2)/4 = 0 mixed; M 3/3 = 1 working -> A lower -> False
+        + evidence("Asoka", "information_clarity", pos=2, neg=2)
+        + evidence("Melati", "information_clarity", pos=3)
+        # leader_support: A has 1 valenced coding < 3 -> insufficient -> <NA>
+        + evidence("Asoka", "leader_support", pos=1, neu=5)
+        + evidence("Melati", "leader_support", neg=4)
+        # officer_role: A (3-2)/(5+0.5*2) = 1/6 mixed; M (1-3)/4 = -0.5 lacking -> agrees
+        + evidence("Asoka", "officer_role", pos=3, neg=2, neu=2)
+        + evidence("Melati", "officer_role", pos=1, neg=3)
+        # capital_growth: A (1-3)/4 = -0.5 lacking; M -1 lacking: A higher but lacking -> False
+        + evidence("Asoka", "capital_growth", pos=1, neg=3)
+        + evidence("Melati", "capital_growth", neg=3)
+        # partnerships: thresholds are inclusive: A (3-2)/5 = 0.2 working, M -0.2 lacking
+        + evidence("Asoka", "partnerships", pos=3, neg=2)
+        + evidence("Melati", "partnerships", pos=2, neg=3)
+    )
+    return make(rows, factors=[*SIX, "stage"])
+
+
+def test_thesis_verdicts_by_hand(thesis: pd.DataFrame) -> None:
+    result = thesis_comparison(thesis).set_index("factor")
+    # "stage" is a category without codings: not in the default factor list
+    assert list(result.index) == SIX
+    assert result["verdict_a"].to_dict() == {
+        "leadership": "working", "information_clarity": "mixed",
+        "leader_support": "insufficient evidence", "officer_role": "mixed",
+        "capital_growth": "lacking", "partnerships": "working"}
+    assert result["verdict_b"].to_dict() == {
+        "leadership": "lacking", "information_clarity": "working", "leader_support": "lacking",
+        "officer_role": "lacking", "capital_growth": "lacking", "partnerships": "lacking"}
+    assert result.loc["leadership", "balance_a"] == pytest.approx(0.8)
+    assert result.loc["officer_role", "balance_a"] == pytest.approx(1 / 6)
+    assert result.loc["leader_support", ["positive_a", "negative_a", "neutral_a"]].tolist() == [
+        1, 0, 5]
+    agrees = result["agrees_with_study"]
+    assert str(agrees.dtype) == "boolean"
+    assert agrees.isna().to_dict() == {f: f == "leader_support" for f in SIX}
+    assert agrees.dropna().to_dict() == {
+        "leadership": True, "information_clarity": False, "officer_role": True,
+        "capital_growth": False, "partnerships": True}
+    assert (result["group_a"].unique().tolist(), result["group_b"].unique().tolist()) == (
+        ["Asoka"], ["Melati"])
+
+
+def test_thesis_quotes_follow_the_verdict(thesis: pd.DataFrame) -> None:
+    result = thesis_comparison(thesis, quotes=2).set_index("factor")
+    working = result.loc["leadership", "quotes_a"]  # a working verdict: positive first
+    assert working[0].startswith('"leadership works well in Asoka')
+    lacking = result.loc["leadership", "quotes_b"]
+    assert lacking == ('"leadership does not work in Melati, members complain about it." (d)',)
+
+
+def test_thesis_parameters(thesis: pd.DataFrame) -> None:
+    strict = thesis_comparison(thesis, working=0.9, lacking=-0.9, min_evidence=1,
+                               factors=["leadership", "leader_support", "welfare"])
+    strict = strict.set_index("factor")
+    assert list(strict.index) == ["leadership", "leader_support", "welfare"]
+    # leadership A: 0.8 < 0.9 -> mixed; leader_support A: 1 pos, 5 neutral: 1/3.5 -> mixed
+    assert strict.loc["leadership", "verdict_a"] == "mixed"
+    assert strict.loc["leader_support", "verdict_a"] == "mixed"
+    assert strict.loc["welfare", "verdict_a"] == "insufficient evidence"  # no codings
+    assert thesis_comparison(thesis, quotes=0)["quotes_a"].map(len).sum() == 0
+
+
+def test_thesis_errors_and_docstring(thesis: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="must be lower than 'working'"):
+        thesis_comparison(thesis, working=0.1, lacking=0.1)
+    with pytest.raises(ValueError, match=r"The 'min_evidence' parameter .* Got -1 instead"):
+        thesis_comparison(thesis, min_evidence=-1)
+    with pytest.raises(ValueError, match="The 'working' parameter"):
+        thesis_comparison(thesis, working=2.0)
+    with pytest.raises(ValueError, match="The 'b' parameter of thesis_comparison"):
+        thesis_comparison(thesis, b="Mawar")
+    assert "illustrative corpus" in (thesis_comparison.__doc__ or "")
+    assert "not field findings" in (thesis_comparison.__doc__ or "")
+
+
+# --------------------------------------------------------------------------------------
+# Every public function
+# --------------------------------------------------------------------------------------
+
+PUBLIC = [
+    lambda df: code_frequencies(df),
+    lambda df: coverage(df, DOCS),
+    lambda df: framework_matrix(df),
+    lambda df: framework_table(df),
+    lambda df: cooccurrence(df),
+    lambda df: valence_balance(df),
+    lambda df: compare_groups(df),
+    lambda df: thesis_comparison(df),
+]
+
+
+@pytest.mark.parametrize("call", PUBLIC)
+def test_every_function_validates_its_input(call: Any, small: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="missing column"):
+        call(small.drop(columns="valence"))
+    with pytest.raises(ValueError, match="column 'start' has dtype"):
+        call(small.assign(start=small["start"].astype("float64")))
+
+
+def test_all_is_complete() -> None:
+    public = {name for name in dir(analysis) if callable(getattr(analysis, name))
+              and not name.startswith("_") and getattr(analysis, name).__module__ == analysis.__name__}
+    assert public <= set(analysis.__all__)
+    assert set(analysis.__all__) <= set(dir(analysis))
+
+
+def test_docstring_examples_run() -> None:
+    result = doctest.testmod(analysis, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 8
+    assert result.failed == 0
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from(["Asoka", "Melati"]), st.sampled_from(FACTORS),
+                          st.sampled_from(["a", "b", "c"]), st.integers(0, 50)), max_size=25))
+def test_frequencies_sum_to_the_number_of_codings(rows: list[tuple[str, str, str, int]]) -> None:
+    df = make([{"group": g, "code_id": f, "doc_id": d, "start": s, "end": s + 3}
+               for g, f, d, s in rows], groups=["Asoka", "Melati"], factors=FACTORS)
+    freq = code_frequencies(df)
+    assert freq["codings"].sum() == len(df)
+    assert len(freq) == 2 * len(FACTORS)
+    assert (freq["segments"] <= freq["codings"]).all()
+    assert (freq["documents"] <= freq["segments"]).all()

@@ -1,0 +1,320 @@
+"""Tests for :mod:`uppks_qual.charts`: what is drawn (bars, heights, labels, colours), not pixels."""
+
+from __future__ import annotations
+
+import doctest
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.patches import Rectangle
+
+from uppks_qual import charts
+from uppks_qual.charts import (
+    GROUP_COLOURS,
+    group_colours,
+    plot_agreement,
+    plot_code_document_heatmap,
+    plot_coding_stripe,
+    plot_cooccurrence,
+    plot_factor_frequencies,
+    plot_valence,
+)
+from uppks_qual.records import Code, Codebook
+from uppks_qual.schema import codings_frame
+
+FACTORS = ["leadership", "partnerships", "officer_role"]
+COLOURS = {"leadership": "#E69F00", "partnerships": "#D55E00", "officer_role": "#56B4E9"}
+LABELS_EN = {"leadership": "Officers' leadership", "partnerships": "Partnerships",
+             "officer_role": "Field officers' role"}
+LABELS_ID = {"leadership": "Kepemimpinan pengurus", "partnerships": "Kemitraan",
+             "officer_role": "Peran PLKB"}
+
+
+@pytest.fixture
+def codebook() -> Codebook:
+    codes = [Code(f, None, f, "factor", LABELS_EN[f], LABELS_ID[f], colour=COLOURS[f])
+             for f in FACTORS]
+    codes.append(Code("leadership.meetings", "leadership", "leadership", "factor", "Meetings",
+                      "Rapat", colour=COLOURS["leadership"]))
+    return Codebook(tuple(codes))
+
+
+@pytest.fixture
+def df() -> pd.DataFrame:
+    """Asoka: leadership 3 (2+, 1-), partnerships 1 (+); Melati: leadership 2 (-), none else."""
+    rows = [
+        ("a1", "Asoka", 0, 40, "leadership", "positive"),
+        ("a1", "Asoka", 30, 60, "leadership.meetings", "positive"),
+        ("a1", "Asoka", 100, 150, "partnerships", "positive"),
+        ("a2", "Asoka", 0, 20, "leadership", "negative"),
+        ("m1", "Melati", 0, 30, "leadership", "negative"),
+        ("m1", "Melati", 50, 80, "leadership", "negative"),
+    ]
+    return codings_frame(
+        [{"doc_id": d, "group": g, "start": s, "end": e, "code_id": c, "valence": v,
+          "coder": "ana", "text": "teks"} for d, g, s, e, c, v in rows],
+        factors=FACTORS)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    def no_show(*_: Any, **__: Any) -> None:
+        raise AssertionError("charts must never call plt.show()")
+
+    monkeypatch.setattr(plt, "show", no_show)
+    yield
+    plt.close("all")
+
+
+def render(ax: Any, tmp_path: Path, name: str = "chart.png") -> Path:
+    path = tmp_path / name
+    ax.figure.savefig(path)
+    assert path.stat().st_size > 1000
+    return path
+
+
+def ticks(ax: Any, axis: str = "x") -> list[str]:
+    labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+    return [t.get_text() for t in labels]
+
+
+# --------------------------------------------------------------------------------------
+# plot_factor_frequencies
+# --------------------------------------------------------------------------------------
+
+
+def test_factor_frequencies_bars(df: pd.DataFrame, codebook: Codebook, tmp_path: Path) -> None:
+    ax = plot_factor_frequencies(df, codebook=codebook)
+    render(ax, tmp_path)
+    bars = ax.patches
+    assert len(bars) == 2 * 3  # 2 groups x 3 factors
+    # Asoka bars first (leadership 3, partnerships 1, officer_role 0), then Melati (2, 0, 0)
+    assert [b.get_height() for b in bars] == [3, 1, 0, 2, 0, 0]
+    assert all(b.get_facecolor() == to_rgba(GROUP_COLOURS["Asoka"]) for b in bars[:3])
+    assert all(b.get_facecolor() == to_rgba(GROUP_COLOURS["Melati"]) for b in bars[3:])
+    assert ticks(ax) == [LABELS_EN[f] for f in FACTORS]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Asoka", "Melati"]
+    assert ax.get_ylabel() == "Codings"
+
+
+def test_factor_frequencies_indonesian(df: pd.DataFrame, codebook: Codebook) -> None:
+    ax = plot_factor_frequencies(df, codebook=codebook, lang="id")
+    assert ticks(ax) == [LABELS_ID[f] for f in FACTORS]
+    assert ax.get_ylabel() == "Jumlah koding"
+
+
+def test_factor_frequencies_normalised(df: pd.DataFrame) -> None:
+    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1"], "group": ["Asoka", "Asoka", "Melati"],
+                              "n_words": [1500, 500, 400]})
+    ax = plot_factor_frequencies(df, normalise=True, documents=documents)
+    # Asoka 2000 words: 3 -> 1.5, 1 -> 0.5 per 1,000; Melati 400 words: 2 -> 5.0
+    assert [b.get_height() for b in ax.patches] == pytest.approx([1.5, 0.5, 0, 5.0, 0, 0])
+    assert ax.get_ylabel() == "Codings per 1,000 words"
+    assert ticks(ax) == FACTORS  # no codebook: the ids
+    with pytest.raises(ValueError, match="normalise=True needs documents"):
+        plot_factor_frequencies(df, normalise=True)
+
+
+def test_factor_frequencies_uses_the_given_ax(df: pd.DataFrame) -> None:
+    fig, ax = plt.subplots()
+    assert plot_factor_frequencies(df, ax=ax) is ax
+    assert len(fig.axes) == 1
+
+
+def test_group_colours_are_fixed() -> None:
+    colours = group_colours(["Melati", "Mawar", "Asoka"])
+    assert colours["Asoka"] == GROUP_COLOURS["Asoka"]
+    assert colours["Melati"] == GROUP_COLOURS["Melati"]
+    assert colours["Mawar"] not in GROUP_COLOURS.values()
+
+
+# --------------------------------------------------------------------------------------
+# plot_valence
+# --------------------------------------------------------------------------------------
+
+
+def test_valence_diverging_bars(df: pd.DataFrame, codebook: Codebook, tmp_path: Path) -> None:
+    ax = plot_valence(df, codebook=codebook, lang="id")
+    render(ax, tmp_path)
+    bars = ax.patches
+    assert len(bars) == 2 * 2 * 3  # (positive, negative) x groups x factors
+    widths = [b.get_width() for b in bars]
+    # Asoka positive (2, 1, 0), Asoka negative (-1, 0, 0), Melati positive (0, 0, 0),
+    # Melati negative (-2, 0, 0)
+    assert widths == [2, 1, 0, -1, 0, 0, 0, 0, 0, -2, 0, 0]
+    assert to_rgb(bars[0].get_facecolor()) == to_rgb(GROUP_COLOURS["Asoka"])
+    assert to_rgb(bars[9].get_facecolor()) == to_rgb(GROUP_COLOURS["Melati"])
+    assert ticks(ax, "y") == [LABELS_ID[f] for f in FACTORS]
+    assert "negatif" in ax.get_xlabel() and "positif" in ax.get_xlabel()
+    _fig, given = plt.subplots()
+    assert plot_valence(df, ax=given) is given
+
+
+# --------------------------------------------------------------------------------------
+# plot_code_document_heatmap
+# --------------------------------------------------------------------------------------
+
+
+def test_heatmap_counts(df: pd.DataFrame, codebook: Codebook, tmp_path: Path) -> None:
+    ax = plot_code_document_heatmap(df, codebook=codebook)
+    render(ax, tmp_path)
+    # rows: factors; columns: a1, a2, m1
+    # leadership: a1 has leadership + leadership.meetings = 2, a2 1, m1 2
+    expected = [[2, 1, 2], [1, 0, 0], [0, 0, 0]]
+    assert np.asarray(ax.images[0].get_array()).tolist() == expected
+    assert ticks(ax) == ["a1", "a2", "m1"]
+    assert ticks(ax, "y") == [LABELS_EN[f] for f in FACTORS]
+    assert sorted(t.get_text() for t in ax.texts) == sorted(str(v) for r in expected for v in r)
+
+
+def test_heatmap_code_level_in_indonesian(df: pd.DataFrame, codebook: Codebook) -> None:
+    _fig, ax = plt.subplots()
+    out = plot_code_document_heatmap(df, level="code", codebook=codebook, lang="id", ax=ax)
+    assert out is ax
+    assert ticks(ax, "y") == ["Kepemimpinan pengurus", "Rapat", "Kemitraan"]
+    assert np.asarray(ax.images[0].get_array()).tolist() == [[1, 1, 2], [1, 0, 0], [1, 0, 0]]
+    with pytest.raises(ValueError, match="The 'level' parameter of plot_code_document_heatmap"):
+        plot_code_document_heatmap(df, level="segment")
+
+
+# --------------------------------------------------------------------------------------
+# plot_cooccurrence
+# --------------------------------------------------------------------------------------
+
+
+def test_cooccurrence_heatmap(df: pd.DataFrame, codebook: Codebook, tmp_path: Path) -> None:
+    ax = plot_cooccurrence(df, codebook=codebook, unit="document")
+    render(ax, tmp_path)
+    # documents: a1 {leadership, partnerships}, a2 {leadership}, m1 {leadership}
+    # |L| = 3, |P| = 1, L&P = 1 -> jaccard 1 / 3; diagonal left blank
+    matrix = np.ma.filled(ax.images[0].get_array().astype(float), np.nan)
+    assert np.isnan(matrix[0, 0]) and np.isnan(matrix[1, 1])
+    assert matrix[0, 1] == pytest.approx(1 / 3) and matrix[1, 0] == pytest.approx(1 / 3)
+    assert ticks(ax) == [LABELS_EN["leadership"], LABELS_EN["partnerships"]]
+    counts = plot_cooccurrence(df, value="count", lang="id", codebook=codebook)
+    # segments: units are the blocks [0,60) a1 (L), [100,150) a1 (P), a2 [0,20), m1 [0,30),
+    # m1 [50,80) -> |L| = 4, |P| = 1, together 0
+    assert np.asarray(counts.images[0].get_array()).tolist() == [[4, 0], [0, 1]]
+    assert ticks(counts, "y") == [LABELS_ID["leadership"], LABELS_ID["partnerships"]]
+    with pytest.raises(ValueError, match="The 'value' parameter of plot_cooccurrence"):
+        plot_cooccurrence(df, value="dice")
+
+
+# --------------------------------------------------------------------------------------
+# plot_coding_stripe
+# --------------------------------------------------------------------------------------
+
+
+def test_coding_stripe(df: pd.DataFrame, codebook: Codebook, tmp_path: Path) -> None:
+    _fig, ax = plt.subplots()
+    out = plot_coding_stripe(df, "a1", n_chars=200, codebook=codebook, ax=ax)
+    assert out is ax
+    render(ax, tmp_path)
+    rects = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(rects) == 3  # the three codings of a1
+    spans = [(r.get_x(), r.get_x() + r.get_width()) for r in rects]
+    assert spans == [(0, 40), (30, 60), (100, 150)]
+    # lanes: leadership (and its child) in lane 0, partnerships in lane 1
+    assert [r.get_y() + r.get_height() / 2 for r in rects] == pytest.approx([0, 0, 1])
+    assert [to_rgb(r.get_facecolor()) for r in rects] == [
+        to_rgb(COLOURS["leadership"]), to_rgb(COLOURS["leadership"]),
+        to_rgb(COLOURS["partnerships"])]
+    assert ax.get_xlim() == (0, 200)
+    assert ticks(ax, "y") == [LABELS_EN[f] for f in FACTORS]
+    assert ax.get_title() == "a1"
+
+
+def test_coding_stripe_without_codings(df: pd.DataFrame) -> None:
+    ax = plot_coding_stripe(df, "nothing", n_chars=50, lang="id")
+    assert len(ax.patches) == 0
+    assert ax.get_xlabel() == "Posisi karakter"
+    with pytest.raises(ValueError, match="has no codings; pass n_chars"):
+        plot_coding_stripe(df, "nothing")
+    # without n_chars the x range ends at the last coding
+    assert plot_coding_stripe(df, "m1").get_xlim() == (0, 80)
+
+
+# --------------------------------------------------------------------------------------
+# plot_agreement
+# --------------------------------------------------------------------------------------
+
+
+def test_agreement_bars(codebook: Codebook, tmp_path: Path) -> None:
+    table = pd.DataFrame({"factor": FACTORS, "kappa": [0.82, 0.41, float("nan")],
+                          "n_units": [40, 40, 0]})
+    ax = plot_agreement(table, codebook=codebook)
+    render(ax, tmp_path)
+    assert [b.get_height() for b in ax.patches] == pytest.approx([0.82, 0.41, 0.0])
+    assert [t.get_text() for t in ax.texts] == ["0.82", "0.41", "n/a"]
+    assert [to_rgb(b.get_facecolor()) for b in ax.patches] == [to_rgb(COLOURS[f])
+                                                               for f in FACTORS]
+    reference = [line for line in ax.lines if list(line.get_ydata()) == [0.6, 0.6]]
+    assert len(reference) == 1
+    assert ticks(ax) == [LABELS_EN[f] for f in FACTORS]
+
+
+def test_agreement_with_code_column_and_given_ax() -> None:
+    _fig, ax = plt.subplots()
+    table = pd.DataFrame({"code": ["leadership.meetings", "partnerships"], "kappa": [-0.2, 0.7]})
+    assert plot_agreement(table, ax=ax) is ax
+    assert [b.get_height() for b in ax.patches] == pytest.approx([-0.2, 0.7])
+    assert ax.get_ylim()[0] < -0.2  # negative kappa stays visible
+    with pytest.raises(ValueError, match="needs a 'code' or 'factor' column"):
+        plot_agreement(pd.DataFrame({"kappa": [0.5]}))
+
+
+# --------------------------------------------------------------------------------------
+# Across charts
+# --------------------------------------------------------------------------------------
+
+CHARTS = [
+    lambda df, **kw: plot_factor_frequencies(df, **kw),
+    lambda df, **kw: plot_valence(df, **kw),
+    lambda df, **kw: plot_code_document_heatmap(df, **kw),
+    lambda df, **kw: plot_cooccurrence(df, **kw),
+    lambda df, **kw: plot_coding_stripe(df, "a1", **kw),
+]
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_each_chart_uses_and_returns_the_given_ax(chart: Any, df: pd.DataFrame,
+                                                  tmp_path: Path) -> None:
+    _fig, ax = plt.subplots()
+    assert chart(df, ax=ax) is ax
+    render(ax, tmp_path)
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_each_chart_checks_lang_and_frame(chart: Any, df: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"The 'lang' parameter of .* must be one of "
+                                         r"\{'en', 'id'\}\. Got 'fr' instead\."):
+        chart(df, lang="fr")
+    with pytest.raises(ValueError, match="missing column"):
+        chart(df.drop(columns="factor"))
+
+
+def test_importing_charts_does_not_import_matplotlib() -> None:
+    code = "import sys, uppks_qual.charts; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_all_names_exist() -> None:
+    assert all(hasattr(charts, name) for name in charts.__all__)
+
+
+def test_docstring_examples_run() -> None:
+    result = doctest.testmod(charts, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 7
+    assert result.failed == 0
