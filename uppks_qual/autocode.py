@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,24 +57,34 @@ GENERAL_POSITIVE = ("lancar", "berhasil", "maju", "berkembang", "meningkat", "be
 GENERAL_NEGATIVE = ("macet", "simpang siur", "gagal", "rugi", "bubar", "berhenti", "menunggak",
                     "tunggakan", "terlambat", "telat", "malas", "kecewa", "bingung", "kacau",
                     "susah", "sulit", "mandek", "seret", "terbengkalai", "salah paham")
-WEIGHTS = {"phrase": 0.85, "pattern": 0.8, "lemma": 0.7}
+PRONOUNS = frozenset("dia ia beliau inyo nyo dianya beliaunya iyo".split())
+WEIGHTS = {"phrase": 0.85, "pattern": 0.8, "person": 0.8, "lemma": 0.7, "anaphora": 0.5}
 _LABEL = re.compile(r"^([A-Z][A-Za-z0-9]{0,11}):[ \t]*", re.M)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Matchers:
-    """Compiled matchers for one codebook (see :func:`build_matchers`)."""
+    """Compiled matchers for one codebook (see :func:`build_matchers`).
+
+    ``anchors`` finds the words that can start a token pattern: the (slower) token Matcher runs
+    only on texts containing one, unless a pattern cannot be anchored (``always_tokens``).
+    """
 
     phrases: PhraseMatcher
     lemmas: PhraseMatcher
     tokens: Matcher
+    expanded: PhraseMatcher
+    persons: PhraseMatcher
+    anchors: PhraseMatcher
     positive: PhraseMatcher
     negative: PhraseMatcher
-    negators: frozenset[int]
-    breaks: frozenset[int]
+    negator_flag: int
+    break_flag: int
+    pronoun_flag: int
     factor: dict[str, str]
     parent: dict[str, str | None]
     lineage: dict[str, tuple[str, ...]]
+    always_tokens: bool = False
 
 
 _CACHE: dict[int, tuple[Codebook, Matchers]] = {}
@@ -91,43 +101,110 @@ def build_matchers(codebook: Codebook) -> Matchers:
     hit = _CACHE.get(id(codebook))
     if hit is not None and hit[0] is codebook:
         return hit[1]
-    from spacy.attrs import NORM
     from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.tokens import Doc
 
     nlp = get_nlp()
     make = nlp.make_doc
     m = Matchers(
         phrases=PhraseMatcher(nlp.vocab, attr="LOWER"), lemmas=PhraseMatcher(nlp.vocab, attr="NORM"),
-        tokens=Matcher(nlp.vocab), positive=PhraseMatcher(nlp.vocab, attr="NORM"),
+        tokens=Matcher(nlp.vocab), expanded=PhraseMatcher(nlp.vocab, attr="LOWER"),
+        persons=PhraseMatcher(nlp.vocab, attr="LOWER"),
+        anchors=PhraseMatcher(nlp.vocab, attr="LOWER"),
+        positive=PhraseMatcher(nlp.vocab, attr="NORM"),
         negative=PhraseMatcher(nlp.vocab, attr="NORM"),
-        negators=frozenset(nlp.vocab.strings.add(lemmatize(w)) for w in NEGATORS),
-        breaks=frozenset(nlp.vocab.strings.add(lemmatize(w)) for w in CLAUSE_BREAKS),
+        negator_flag=_flags(nlp.vocab)[0], break_flag=_flags(nlp.vocab)[1],
+        pronoun_flag=_flags(nlp.vocab)[2],
         factor={c.code_id: c.factor for c in codebook},
         parent={c.code_id: c.parent for c in codebook},
         lineage={c.code_id: _lineage(codebook, c.code_id) for c in codebook},
     )
+    check = Matcher(nlp.vocab, validate=True)
     m.positive.add("*", [make(p) for p in GENERAL_POSITIVE])
     m.negative.add("*", [make(p) for p in GENERAL_NEGATIVE])
     for code in codebook:
-        if code.phrases:
-            m.phrases.add(code.code_id, [make(p) for p in code.phrases])
+        persons = {p.lower() for p in code.persons}
+        phrases = [p for p in code.phrases if p.lower() not in persons]
+        if phrases:
+            m.phrases.add(code.code_id, [make(p) for p in phrases])
         if code.lemmas:
             m.lemmas.add(code.code_id, [make(p) for p in code.lemmas])
+        if code.persons:
+            m.persons.add(code.code_id, [make(p) for p in code.persons])
         if code.positive:
             m.positive.add(code.code_id, [make(p) for p in code.positive])
         if code.negative:
             m.negative.add(code.code_id, [make(p) for p in code.negative])
         for i, pattern in enumerate(code.patterns):
+            token_pattern = [_token_pattern(t) for t in pattern]
             try:
-                m.tokens.add(code.code_id, [[_token_pattern(t) for t in pattern]])
+                check.add(f"{code.code_id}#{i}", [token_pattern])
             except (ValueError, KeyError, TypeError) as exc:
                 raise PatternError(
                     f"pattern {i + 1} of code {code.code_id!r} is not a valid spaCy Matcher "
                     f"pattern: {str(exc).splitlines()[0][:200]}",
                     path=codebook.path, line=code.line, code_id=code.code_id) from None
-    del NORM
+            phrases = _expand(pattern)
+            if phrases is not None:
+                m.expanded.add(code.code_id, [Doc(nlp.vocab, words=w) for w in phrases])
+            else:
+                m.tokens.add(code.code_id, [token_pattern])
+                _add_anchor(m, pattern)
     _CACHE[id(codebook)] = (codebook, m)
     return m
+
+
+_FLAGS: dict[int, tuple[int, int, int]] = {}
+
+
+def _flags(vocab: Any) -> tuple[int, int, int]:
+    """Lexeme flags 'is a negator', 'ends a clause' and 'is a third-person pronoun', computed
+    once per word type."""
+    if id(vocab) not in _FLAGS:
+        negators = {lemmatize(w) for w in NEGATORS} | set(NEGATORS)
+        breaks = {lemmatize(w) for w in CLAUSE_BREAKS} | set(CLAUSE_BREAKS)
+        _FLAGS[id(vocab)] = (
+            vocab.add_flag(lambda s: s.lower() in negators or lemmatize(s) in negators),
+            vocab.add_flag(lambda s: s.lower() in breaks),
+            vocab.add_flag(lambda s: s.lower() in PRONOUNS),
+        )
+    return _FLAGS[id(vocab)]
+
+
+MAX_EXPANSION = 5000
+
+
+def _expand(pattern: Sequence[Mapping[str, Any]]) -> list[list[str]] | None:
+    """All word sequences a pattern of plain ``LOWER`` words (optionally ``OP: "?"``) matches,
+    or ``None`` when it has other constraints or too many sequences. Such patterns run in a
+    PhraseMatcher, much faster than the token Matcher."""
+    seqs: list[list[str]] = [[]]
+    for token in pattern:
+        if set(token) - {"LOWER", "OP"} or "LOWER" not in token or token.get("OP", "?") != "?":
+            return None
+        value = token["LOWER"]
+        words = [value] if isinstance(value, str) else value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else None
+        if not words:
+            return None
+        options: list[list[str]] = [[str(w).lower()] for w in words]
+        if token.get("OP") == "?":
+            options.append([])
+        seqs = [seq + opt for seq in seqs for opt in options]
+        if len(seqs) > MAX_EXPANSION:
+            return None
+    return [seq for seq in seqs if seq]
+
+
+def _add_anchor(m: Matchers, pattern: Sequence[Mapping[str, Any]]) -> None:
+    """Register the words that can start ``pattern`` (see :class:`Matchers`)."""
+    make = get_nlp().make_doc
+    first = pattern[0]
+    values = first.get("LOWER", first.get("ORTH", first.get("TEXT")))
+    words = [values] if isinstance(values, str) else list((values or {}).get("IN", []))
+    if first.get("OP") in ("?", "*") or not words:
+        m.always_tokens = True
+    else:
+        m.anchors.add("ANCHOR", [make(str(w)) for w in words])
 
 
 def _lineage(codebook: Codebook, code_id: str) -> tuple[str, ...]:
@@ -159,10 +236,12 @@ class Region:
     start: int
     end: int
     speaker: str | None = None
+    coded: bool = True
 
 
 def split_regions(text: str, *, skip_speakers: Collection[str] = ("P",)) -> list[Region]:
-    """Turns (lines starting ``LABEL:``) or blank-line paragraphs, without skipped speakers."""
+    """Turns (lines starting ``LABEL:``) or blank-line paragraphs; turns of ``skip_speakers``
+    are kept with ``coded=False`` (they only provide context, e.g. whom "dia" refers to)."""
     regions: list[Region] = []
     labels = list(_LABEL.finditer(text))
     if labels:
@@ -171,21 +250,20 @@ def split_regions(text: str, *, skip_speakers: Collection[str] = ("P",)) -> list
         if labels[0].start() > 0:
             bounds.insert(0, (None, 0, labels[0].start()))  # type: ignore[arg-type]
         for speaker, s, e in bounds:
-            if speaker in skip_speakers:
-                continue
-            regions.extend(_paragraphs(text, s, e, speaker))
+            regions.extend(_paragraphs(text, s, e, speaker, speaker not in skip_speakers))
     else:
         regions = _paragraphs(text, 0, len(text), None)
     return regions
 
 
-def _paragraphs(text: str, start: int, end: int, speaker: str | None) -> list[Region]:
+def _paragraphs(text: str, start: int, end: int, speaker: str | None,
+                coded: bool = True) -> list[Region]:
     out = []
     for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text[start:end]):
         s, e = start + m.start(), start + m.end()
         while e > s and text[e - 1].isspace():
             e -= 1
-        out.append(Region(s, e, speaker))
+        out.append(Region(s, e, speaker, coded))
     return out
 
 
@@ -203,8 +281,11 @@ class _Hit:
 def _matches(doc: Doc, m: Matchers) -> list[tuple[str, int, int, str]]:
     strings = doc.vocab.strings
     out = []
-    for kind, matcher in (("phrase", m.phrases), ("lemma", m.lemmas), ("pattern", m.tokens)):
-        if not len(matcher):
+    run_tokens = len(m.tokens) and (m.always_tokens or m.anchors(doc))
+    matchers = (("phrase", m.phrases), ("lemma", m.lemmas), ("pattern", m.expanded),
+                ("pattern", m.tokens), ("person", m.persons))
+    for kind, matcher in matchers:
+        if not len(matcher) or (matcher is m.tokens and not run_tokens):
             continue
         for match_id, s, e in matcher(doc):
             out.append((strings[match_id], s, e, kind))
@@ -213,15 +294,12 @@ def _matches(doc: Doc, m: Matchers) -> list[tuple[str, int, int, str]]:
 
 def _polarity(doc: Doc, m: Matchers) -> tuple[list[tuple[str, int, int, float]], np.ndarray, np.ndarray]:
     """Polarity cue hits ``(key, start, end, sign)``, negator flags and clause-break flags."""
-    from spacy.attrs import IS_PUNCT, NORM
+    from spacy.attrs import IS_PUNCT
 
     strings = doc.vocab.strings
-    arr = doc.to_array([NORM, IS_PUNCT])
-    norms = arr[:, 0] if len(doc) else np.zeros(0, dtype="uint64")
-    negator = np.isin(norms, np.fromiter(m.negators, dtype="uint64"))
-    breaks = np.isin(norms, np.fromiter(m.breaks, dtype="uint64"))
-    if len(doc):
-        breaks |= arr[:, 1].astype(bool)
+    arr = doc.to_array([m.negator_flag, m.break_flag, IS_PUNCT]).astype(bool)
+    negator = arr[:, 0]
+    breaks = arr[:, 1] | arr[:, 2]
     hits = [(strings[k], s, e, 1.0) for k, s, e in m.positive(doc)]
     hits += [(strings[k], s, e, -1.0) for k, s, e in m.negative(doc)]
     return hits, negator, breaks
@@ -259,17 +337,53 @@ def _valence(code_id: str, s: int, e: int, lo: int, hi: int, m: Matchers,
     return score
 
 
-def _hits(doc: Doc, m: Matchers) -> list[_Hit]:
+def _sentence_bounds(doc: Doc) -> np.ndarray:
+    """Token index where each sentence starts, plus ``len(doc)`` at the end."""
+    from spacy.attrs import SENT_START
+
+    starts = np.flatnonzero(doc.to_array([SENT_START]).reshape(-1) == 1)
+    if not len(starts) or starts[0] != 0:
+        starts = np.concatenate([[0], starts])
+    return np.concatenate([starts, [len(doc)]])
+
+
+def _hits(doc: Doc, m: Matchers, context: dict[str, str | None]) -> tuple[list[_Hit], np.ndarray]:
+    """Cue hits of one region, with valence; ``context["antecedent"]`` carries the code of the
+    last person mentioned (across sentences and turns) for pronoun resolution."""
     raw = _matches(doc, m)
+    bounds = _sentence_bounds(doc)
+    raw += _anaphora(doc, m, raw, bounds, context)
     if not raw:
-        return []
+        return [], bounds
     polar, negator, breaks = _polarity(doc, m)
     hits = []
     for code_id, s, e, kind in raw:
-        sent = doc[s].sent
-        v = _valence(code_id, s, e, sent.start, sent.end, m, polar, negator, breaks)
+        k = int(np.searchsorted(bounds, s, side="right")) - 1
+        v = _valence(code_id, s, e, int(bounds[k]), int(bounds[k + 1]), m, polar, negator, breaks)
         hits.append(_Hit(code_id, s, e, kind, doc[s:e].text, v))
-    return hits
+    return hits, bounds
+
+
+def _anaphora(doc: Doc, m: Matchers, raw: list[tuple[str, int, int, str]], bounds: np.ndarray,
+              context: dict[str, str | None]) -> list[tuple[str, int, int, str]]:
+    """Pronoun hits: in a sentence with *dia/ia/beliau/inyo* and no person cue of its own, the
+    pronoun refers to the last person mentioned before it (same document, nearest first)."""
+    persons = sorted((s, code) for code, s, _e, kind in raw if kind == "person")
+    pronouns = np.flatnonzero(doc.to_array([m.pronoun_flag]).reshape(-1)) if len(doc) else []
+    out: list[tuple[str, int, int, str]] = []
+    if not len(pronouns) and not persons:
+        return out
+    i = 0
+    for k in range(len(bounds) - 1):
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        own = [code for s, code in persons if lo <= s < hi]
+        first = next((int(p) for p in pronouns if lo <= p < hi), None)
+        if first is not None and not own and context.get("antecedent"):
+            out.append((str(context["antecedent"]), first, first + 1, "anaphora"))
+        while i < len(persons) and persons[i][0] < hi:
+            context["antecedent"] = persons[i][1]
+            i += 1
+    return out
 
 
 # --------------------------------------------------------------------------- units
@@ -277,8 +391,8 @@ def _sign(score: float) -> str:
     return "positive" if score > 0 else "negative" if score < 0 else "neutral"
 
 
-def _unit_rows(doc: Doc, region: Region, hits: list[_Hit], unit: str, m: Matchers,
-               text: str) -> Iterator[dict[str, Any]]:
+def _unit_rows(doc: Doc, region: Region, hits: list[_Hit], bounds: np.ndarray, unit: str,
+               m: Matchers, text: str) -> Iterator[dict[str, Any]]:
     off = region.start
     if unit == "match":
         for h in hits:
@@ -288,8 +402,9 @@ def _unit_rows(doc: Doc, region: Region, hits: list[_Hit], unit: str, m: Matcher
     groups: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
     for h in hits:
         if unit == "sentence":
-            sent = doc[h.start].sent
-            span = (off + sent.start_char, off + sent.end_char)
+            k = int(np.searchsorted(bounds, h.start, side="right")) - 1
+            first, last = doc[int(bounds[k])], doc[int(bounds[k + 1]) - 1]
+            span = (off + first.idx, off + last.idx + len(last))
         else:
             span = (region.start, region.end)
         groups[span].append(h)
@@ -331,11 +446,16 @@ def autocode_regions(text: str, regions: Sequence[Region], codebook: Codebook, *
     nlp = get_nlp()
     rows: list[dict[str, Any]] = []
     texts = (text[r.start : r.end] for r in regions)
+    context: dict[str, str | None] = {"antecedent": None}
     with nlp.select_pipes(enable=["sentencizer"]):
         for region, doc in zip(regions, nlp.pipe(texts, batch_size=256), strict=True):
-            hits = _hits(doc, m)
+            if not region.coded:
+                for match_id, _s, _e in m.persons(doc) if len(m.persons) else ():
+                    context["antecedent"] = doc.vocab.strings[match_id]
+                continue
+            hits, bounds = _hits(doc, m, context)
             if hits:
-                rows.extend(_unit_rows(doc, region, hits, unit, m, text))
+                rows.extend(_unit_rows(doc, region, hits, bounds, unit, m, text))
     return rows
 
 

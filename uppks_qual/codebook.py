@@ -21,7 +21,8 @@ _CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CODE_KEYS = ("id", "parent", "kind", "label", "definition", "use_when", "not_when", "examples",
              "colour", "color", "cues", "positive", "negative", "memo")
-CUE_KEYS = ("phrases", "lemmas", "patterns")
+CUE_KEYS = ("phrases", "lemmas", "patterns", "persons")
+TOP_KEYS = ("version", "name", "codes", "actors", "description")
 KINDS = ("factor", "structural")
 TOKEN_KEYS = {"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "IS_PUNCT", "IS_DIGIT", "LIKE_NUM",
               "IS_ALPHA", "OP", "LENGTH", "IS_TITLE", "IS_LOWER", "IS_UPPER", "SHAPE", "IS_SENT_START"}
@@ -74,11 +75,12 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
             continue
         raw[item["id"]] = item
     problems += _check_tree(raw, yd, path)
+    actors = _actors(data, raw, yd, path, problems)
     codes: list[Code] = []
     if not problems:
         for code_id in raw:
             try:
-                codes.append(_make_code(code_id, raw, yd, path))
+                codes.append(_make_code(code_id, raw, yd, path, actors.get(code_id, ())))
             except QualError as exc:
                 problems.append(exc)
     if problems:
@@ -89,6 +91,31 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
     codebook = Codebook(tuple(codes), name=str(data.get("name", Path(str(path)).stem)), path=str(path))
     compile_cues(codebook)
     return codebook
+
+
+def _actors(data: dict[str, Any], raw: dict[str, Any], yd: YamlDoc, path: str | Path,
+            problems: list[QualError]) -> dict[str, tuple[str, ...]]:
+    """``actors: {name: code_id}`` -> names per code (they become ``persons`` cues)."""
+    for key in data:
+        if key not in TOP_KEYS:
+            problems.append(CodebookError(f"unknown top-level key {key!r}; allowed keys are "
+                                          f"{', '.join(TOP_KEYS)}", path=path,
+                                          line=yd.line_of(data, key)))
+    actors = data.get("actors") or {}
+    if not isinstance(actors, dict):
+        problems.append(CodebookError("`actors` must map names to code ids, e.g. "
+                                      "`Pak Afrizal: officer_role`", path=path,
+                                      line=yd.line_of(data, "actors")))
+        return {}
+    out: dict[str, list[str]] = {}
+    for name, code_id in actors.items():
+        if code_id not in raw:
+            problems.append(CodebookError(f"actor {name!r} refers to unknown code {code_id!r}",
+                                          path=path, line=yd.line_of(actors, name),
+                                          code_id=code_id))
+            continue
+        out.setdefault(code_id, []).append(str(name).strip())
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any]) -> None:
@@ -168,7 +195,8 @@ def _strings(item: dict[str, Any], key: str, yd: YamlDoc, path: str | Path, code
     return tuple(v.strip() for v in value)
 
 
-def _make_code(code_id: str, raw: dict[str, dict[str, Any]], yd: YamlDoc, path: str | Path) -> Code:
+def _make_code(code_id: str, raw: dict[str, dict[str, Any]], yd: YamlDoc, path: str | Path,
+               actors: tuple[str, ...] = ()) -> Code:
     item = raw[code_id]
     root = _root(code_id, raw)
     label = item["label"]
@@ -194,6 +222,7 @@ def _make_code(code_id: str, raw: dict[str, dict[str, Any]], yd: YamlDoc, path: 
         examples=tuple(str(e).strip() for e in examples), colour=str(colour or "#777777"),
         phrases=_strings(item, "phrases", yd, path, code_id, cues),
         lemmas=_strings(item, "lemmas", yd, path, code_id, cues), patterns=patterns,
+        persons=_strings(item, "persons", yd, path, code_id, cues) + actors,
         positive=_strings(item, "positive", yd, path, code_id),
         negative=_strings(item, "negative", yd, path, code_id), line=yd.line_of(item),
     )

@@ -13,21 +13,21 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "QualError",
+    "AgreementError",
+    "CodebookError",
     "CorpusError",
     "EncodingProblem",
     "FrontMatterError",
-    "SpeakerError",
-    "CodebookError",
-    "PatternError",
-    "UnknownCodeError",
-    "UnknownDocumentError",
-    "SpanError",
-    "StoreError",
-    "SchemaVersionError",
     "ImportProblem",
     "InterchangeError",
-    "AgreementError",
+    "PatternError",
+    "QualError",
+    "SchemaVersionError",
+    "SpanError",
+    "SpeakerError",
+    "StoreError",
+    "UnknownCodeError",
+    "UnknownDocumentError",
     "location",
 ]
 

@@ -309,7 +309,7 @@ class Project:
         rows: list[dict[str, Any]] = []
         for doc_id in tqdm(docs, desc="auto-coding", unit="doc", disable=not show):
             doc, units = self._regions(doc_id)
-            regions = [Region(s, e, sp) for s, e, sp in units if sp not in skip_speakers]
+            regions = [Region(s, e, sp, sp not in skip_speakers) for s, e, sp in units]
             for row in autocode_regions(doc.text, regions, codebook, unit=unit):
                 row["doc_id"] = doc_id
                 rows.append(row)

@@ -129,7 +129,9 @@ class Code:
 
     ``factor`` is the id of the code's top-level ancestor (itself for a top-level code);
     ``kind`` is ``"factor"`` for the study's six factors and ``"structural"`` otherwise.
-    Cue lists are tuples of strings; ``patterns`` are spaCy Matcher token patterns.
+    Cue lists are tuples of strings; ``patterns`` are spaCy Matcher token patterns;
+    ``persons`` name people or roles (``"plkb"``, ``"pak afrizal"``) whose later mention by a
+    pronoun (*dia, ia, beliau, inyo*) in the same turn is also evidence of the code.
     """
 
     code_id: str
@@ -146,6 +148,7 @@ class Code:
     phrases: tuple[str, ...] = ()
     lemmas: tuple[str, ...] = ()
     patterns: tuple[tuple[Mapping[str, Any], ...], ...] = field(default=(), hash=False)
+    persons: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
     line: int | None = field(default=None, compare=False)
@@ -164,7 +167,7 @@ class Code:
     @property
     def has_cues(self) -> bool:
         """Whether the automatic coder can find this code."""
-        return bool(self.phrases or self.lemmas or self.patterns)
+        return bool(self.phrases or self.lemmas or self.patterns or self.persons)
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,7 +206,7 @@ def code_from_row(row: Mapping[str, Any]) -> Code:
     """Rebuild a :class:`Code` from its ``codes`` row."""
     spec = json.loads(row["spec"])
     spec["patterns"] = tuple(tuple(p) for p in spec.get("patterns", ()))
-    for key in ("examples", "phrases", "lemmas", "positive", "negative"):
+    for key in ("examples", "phrases", "lemmas", "persons", "positive", "negative"):
         spec[key] = tuple(spec.get(key, ()))
     spec.update(label_en=row["label_en"], label_id=row["label_id"], colour=row["colour"],
                 parent=row["parent"], factor=row["factor"], kind=row["kind"])

@@ -1,0 +1,644 @@
+"""REFI-QDA exchange: projects (``.qdpx``) and codebooks (``.qdc``), QDA-XML 1.0.
+
+REFI-QDA is the standard NVivo, ATLAS.ti, MAXQDA, QualCoder and others exchange projects
+with. A ``.qdpx`` is a zip holding ``project.qde`` (XML, namespace
+``urn:QDA-XML:project:1.0``) and the source texts under ``sources/``; a ``.qdc`` is a
+codebook alone (``urn:QDA-XML:codebook:1.0``). Both schemas ship with the package
+(:data:`PROJECT_XSD`, :data:`CODEBOOK_XSD`) and every file written here validates against them.
+
+Positions
+    ``startPosition``/``endPosition`` are **Unicode code points** of the exported plain text,
+    counted from 0, end exclusive: exactly Python ``str`` indices of ``document.text``
+    (an emoji counts 1, not 2 as in UTF-16 or 4 as in UTF-8). The text files are UTF-8,
+    LF line ends, NFC. On import, texts with CRLF line ends or decomposed accents are
+    normalised like :func:`uppks_qual.textio.normalise` and positions are mapped onto the
+    normalised text (:mod:`uppks_qual.interop.offsets`).
+
+What an export holds
+    * ``Users``: one per coder and memo author; GUIDs are uuid5 of :data:`GUID_NAMESPACE` and
+      the name, so the same coder, code or document gets the same GUID in every export.
+    * ``CodeBook``: the code tree (``name`` = English label, ``color``, ``Description`` =
+      definition, ``isCodable="true"``); code memos as ``NoteRef``.
+    * ``Variables`` and ``Cases``: one Case per document (named by its id, ``SourceRef`` to
+      it) with a ``VariableValue`` for group, village, source_type, informant_role, informant,
+      date and every other metadata field (lists, mappings and mixed types as JSON text in a
+      variable whose Description is :data:`~uppks_qual.interop.refi_read.JSON_VARIABLE`).
+    * ``Sources``: a ``TextSource`` per document (``name`` = document id,
+      ``plainTextPath="internal://<guid>.txt"``), one ``PlainTextSelection`` per coded span
+      with one ``Coding`` per code and coder (``creatingUser``).
+    * Valence, origin and confidence of a coding ride in a ``Note`` named
+      :data:`~uppks_qual.interop.refi_read.CODING_NOTE` that the ``Coding`` points to with
+      ``NoteRef``; its text is ``valence: positive`` / ``origin: auto`` / ``confidence: 0.8``
+      lines (written only when valence is not neutral, origin is auto or a confidence is set;
+      other tools show it as a memo on the coding). Memos become ``Notes`` referenced from
+      their code, source, coding or the project.
+    * ``uppks-qual.json`` (unless ``extras=False``): what QDA-XML cannot carry, keyed by GUID:
+      code ids, Indonesian labels, kinds, cue lists, use-when/not-when/examples, and document
+      ids. Other tools ignore it; the import uses it so a round trip keeps the codebook whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import json
+import math
+import os
+import re
+import uuid
+import warnings
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from lxml import etree
+
+from ..errors import InterchangeError, QualError, StoreError
+from ..records import Code, Codebook, Document
+from .refi_read import (
+    CODING_NOTE,
+    DOCUMENT_FIELDS,
+    EXTRAS_NAME,
+    JSON_VARIABLE,
+    ImportedProject,
+    RefiWarning,
+    build_codebook,
+    local,
+    parse_xml,
+    read_project,
+)
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+__all__ = [
+    "CODEBOOK_NS",
+    "CODEBOOK_XSD",
+    "GUID_NAMESPACE",
+    "PROJECT_NS",
+    "PROJECT_XSD",
+    "RefiWarning",
+    "export_qdc",
+    "export_qdpx",
+    "guid_for",
+    "import_qdpx",
+    "read_qdc",
+    "validate_refi",
+]
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_XSD = "Project-mrt2019.xsd"
+CODEBOOK_XSD = "Codebook.xsd"
+GUID_NAMESPACE = uuid.UUID("2c7ca0ec-f7cb-5467-8c15-318f11998d6f")
+"""uuid5 namespace of every GUID uppks-qual writes (``uuid5(GUID_NAMESPACE, "code:<id>")``)."""
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def guid_for(kind: str, key: str) -> str:
+    """The stable GUID uppks-qual gives a ``kind`` of thing (``"user"``, ``"code"``, ...) named ``key``.
+
+    Examples
+    --------
+    >>> guid_for("user", "ana") == guid_for("user", "ana")
+    True
+    >>> len(guid_for("code", "leadership"))
+    36
+    """
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{key}")).upper()
+
+
+def _origin() -> str:
+    from .. import __version__
+
+    return f"uppks-qual {__version__}"
+
+
+# --------------------------------------------------------------------------- XML building
+class _Xml:
+    """Element factory for one namespace that drops characters XML cannot hold."""
+
+    def __init__(self, ns: str) -> None:
+        self.ns = ns
+
+    def root(self, tag: str, **attrs: str) -> Any:
+        return etree.Element(f"{{{self.ns}}}{tag}", _attrs(attrs), nsmap={None: self.ns})
+
+    def add(self, parent: Any, tag: str, text: str | None = None, **attrs: str | None) -> Any:
+        el = etree.SubElement(parent, f"{{{self.ns}}}{tag}", _attrs(attrs))
+        if text is not None:
+            el.text = _clean(text)
+        return el
+
+
+def _attrs(attrs: Mapping[str, str | None]) -> dict[str, str]:
+    return {k: _clean(str(v)) for k, v in attrs.items() if v is not None}
+
+
+def _clean(text: str) -> str:
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _serialise(root: Any) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def _code_tree(xml: _Xml, parent: Any, codebook: Codebook,
+               notes: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Nested ``Code`` elements in codebook order (``notes``: code id -> Note GUIDs)."""
+    kids: dict[str | None, list[Code]] = {}
+    for code in codebook:
+        kids.setdefault(code.parent if code.parent in codebook else None, []).append(code)
+
+    def add(holder: Any, code: Code) -> None:
+        rgb = code.colour if re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", code.colour) else None
+        el = xml.add(holder, "Code", guid=guid_for("code", code.code_id), name=code.label_en,
+                     isCodable="true", color=rgb)
+        if code.definition:
+            xml.add(el, "Description", code.definition)
+        for note in (notes or {}).get(code.code_id, ()):
+            xml.add(el, "NoteRef", targetGUID=note)
+        for child in kids.get(code.code_id, ()):
+            add(el, child)
+
+    for code in kids.get(None, ()):
+        add(parent, code)
+
+
+# --------------------------------------------------------------------------- project export
+@dataclasses.dataclass(slots=True)
+class _Export:
+    """What an export reads from a project, gathered once."""
+
+    name: str
+    codebook: Codebook
+    documents: list[Document]
+    codings: pd.DataFrame
+    memos: pd.DataFrame
+    users: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> GUID
+    notes: list[tuple[str, str, str, str | None, str | None]] = dataclasses.field(
+        default_factory=list)  # guid, name, text, author GUID, created
+    refs: dict[tuple[str, str], list[str]] = dataclasses.field(default_factory=dict)
+
+    def user(self, name: str) -> str:
+        return self.users.setdefault(name, guid_for("user", name))
+
+    def note(self, key: str, name: str, text: str, author: str | None = None,
+             created: str | None = None) -> str:
+        guid = guid_for("note", key)
+        author_guid = self.user(author) if author else None
+        stamp = created if created and _ISO_DATETIME.match(created) else None
+        self.notes.append((guid, name, text, author_guid, stamp))
+        return guid
+
+
+def export_qdpx(project: Project, path: str | Path, *, origin: str | None = None,
+                extras: bool = True) -> Path:
+    """Write the project as a REFI-QDA ``.qdpx`` archive (see the module docstring).
+
+    Parameters
+    ----------
+    project : Project
+        An open project.
+    path : str or Path
+        The archive to write (replaced atomically if it exists).
+    origin : {None, "manual", "auto"}, default None
+        Export only manual (or only automatic) codings; None exports all.
+    extras : bool, default True
+        Also write ``uppks-qual.json`` (code ids, cue lists, document ids) so that
+        :func:`import_qdpx` restores the codebook exactly. Other tools ignore the file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> export_qdpx(project, "uppks.qdpx")                          # doctest: +SKIP
+    >>> export_qdpx(project, "manual.qdpx", origin="manual")        # doctest: +SKIP
+    """
+    data = _gather(project, origin)
+    xml = _Xml(PROJECT_NS)
+    root = xml.root("Project", name=data.name, origin=_origin())
+    _collect_notes(data)
+    members: list[tuple[str, bytes]] = []
+    _build_project(xml, root, data, members)
+    qde = _serialise(root)
+    problems = _schema_problems(qde, PROJECT_XSD)
+    if problems:  # pragma: no cover - a bug in this module, not in the user's data
+        raise InterchangeError("the exported project.qde does not validate: " + problems[0],
+                               path=path, element="Project", guid=None)
+    members.insert(0, ("project.qde", qde))
+    if extras:
+        members.append((EXTRAS_NAME, _extras_json(data)))
+    return _write_zip(Path(path), members)
+
+
+def _gather(project: Project, origin: str | None) -> _Export:
+    docs = [project.document(d) for d in project.documents().get("doc_id", pd.Series([]))]
+    return _Export(project.path.stem, project.codebook, docs, project.codings(origin=origin),
+                   project.memos())
+
+
+def _coding_key(row: Any) -> str:
+    return f"{row.doc_id}:{row.start}:{row.end}:{row.code_id}:{row.coder}"
+
+
+def _collect_notes(data: _Export) -> None:
+    """Notes for coding attributes and memos, and which element refers to each."""
+    keys = {}
+    for row in data.codings.itertuples(index=False):
+        key = _coding_key(row)
+        keys[int(row.coding_id)] = key
+        lines = _coding_attributes(row)
+        if lines:
+            guid = data.note(f"coding:{key}", CODING_NOTE, "\n".join(lines))
+            data.refs.setdefault(("coding", key), []).append(guid)
+    doc_ids = {d.doc_id for d in data.documents}
+    for memo in data.memos.itertuples(index=False):
+        target = str(memo.target_id)
+        if memo.target_type == "coding":
+            if target.isdigit() and int(target) in keys:
+                ref = ("coding", keys[int(target)])
+            else:
+                continue  # the coding is not exported (filtered by origin)
+        elif memo.target_type == "code" and target in data.codebook:
+            ref = ("code", target)
+        elif memo.target_type == "document" and target in doc_ids:
+            ref = ("document", target)
+        elif memo.target_type == "project":
+            ref = ("project", "")
+        else:
+            warnings.warn(f"memo {memo.memo_id} is on {memo.target_type} {target!r}, which is "
+                          "not in the project; not exported", RefiWarning, stacklevel=4)
+            continue
+        name = target if memo.target_type == "project" else f"memo on {memo.target_type} {target}"
+        guid = data.note(f"memo:{memo.memo_id}", name, str(memo.text), _str(memo.author),
+                         _str(memo.created))
+        data.refs.setdefault(ref, []).append(guid)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _coding_attributes(row: Any) -> list[str]:
+    lines = []
+    valence = _str(row.valence)
+    if valence and valence != "neutral":
+        lines.append(f"valence: {valence}")
+    if row.origin != "manual":
+        lines.append(f"origin: {row.origin}")
+    if _str(row.confidence) is not None:
+        lines.append(f"confidence: {float(row.confidence)!r}")
+    return lines
+
+
+def _build_project(xml: _Xml, root: Any, data: _Export, members: list[tuple[str, bytes]]) -> None:
+    for coder in dict.fromkeys(data.codings["coder"]):
+        data.user(str(coder))
+    if data.users:
+        users = xml.add(root, "Users")
+        for name, guid in data.users.items():
+            xml.add(users, "User", guid=guid, name=name)
+    if len(data.codebook):
+        code_notes = {k[1]: v for k, v in data.refs.items() if k[0] == "code"}
+        _code_tree(xml, xml.add(xml.add(root, "CodeBook"), "Codes"), data.codebook, code_notes)
+    _variables_and_cases(xml, root, data.documents)
+    if data.documents:
+        sources = xml.add(root, "Sources")
+        for doc in data.documents:
+            members.append(_text_source(xml, sources, doc, data))
+    if data.notes:
+        notes = xml.add(root, "Notes")
+        for guid, name, text, author, created in data.notes:
+            note = xml.add(notes, "Note", guid=guid, name=name, creatingUser=author,
+                           creationDateTime=created)
+            xml.add(note, "PlainTextContent", text)
+    for guid in data.refs.get(("project", ""), ()):
+        xml.add(root, "NoteRef", targetGUID=guid)
+
+
+def _text_source(xml: _Xml, sources: Any, doc: Document, data: _Export) -> tuple[str, bytes]:
+    guid = guid_for("source", doc.doc_id)
+    source = xml.add(sources, "TextSource", guid=guid, name=doc.doc_id,
+                     plainTextPath=f"internal://{guid}.txt")
+    rows = data.codings[data.codings["doc_id"] == doc.doc_id]
+    rows = rows.sort_values(["start", "end", "code_id", "coder"], kind="stable")
+    for (start, end), group in rows.groupby(["start", "end"], sort=False):
+        first = group.iloc[0]
+        selection = xml.add(source, "PlainTextSelection",
+                            guid=guid_for("selection", f"{doc.doc_id}:{start}:{end}"),
+                            name=_snippet(str(first["text"])), startPosition=str(start),
+                            endPosition=str(end), creatingUser=data.user(str(first["coder"])))
+        for row in group.itertuples(index=False):
+            key = _coding_key(row)
+            coding = xml.add(selection, "Coding", guid=guid_for("coding", key),
+                             creatingUser=data.user(str(row.coder)))
+            xml.add(coding, "CodeRef", targetGUID=guid_for("code", str(row.code_id)))
+            for note in data.refs.get(("coding", key), ()):
+                xml.add(coding, "NoteRef", targetGUID=note)
+    for note in data.refs.get(("document", doc.doc_id), ()):
+        xml.add(source, "NoteRef", targetGUID=note)
+    return f"sources/{guid}.txt", doc.text.encode("utf-8")
+
+
+def _snippet(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- variables
+def _document_values(doc: Document) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(doc, name) for name in DOCUMENT_FIELDS}
+    values.update(doc.meta)
+    return values
+
+
+def _variable_type(values: Sequence[Any]) -> str:
+    """``typeOfVariable`` for these values; ``"JSON"`` when only JSON text keeps them intact."""
+    if all(isinstance(v, bool) for v in values):
+        return "Boolean"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "Integer"
+    if all(isinstance(v, float) and math.isfinite(v) for v in values):
+        return "Float"
+    if all(isinstance(v, str) for v in values):
+        return "Date" if all(_is_date(v) for v in values) else "Text"
+    return "JSON"
+
+
+def _is_date(value: str) -> bool:
+    if not _ISO_DATE.match(value):
+        return False
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_VALUE_TAGS = {"Boolean": "BooleanValue", "Integer": "IntegerValue", "Float": "FloatValue",
+               "Date": "DateValue", "Text": "TextValue", "JSON": "TextValue"}
+
+
+def _format_value(kind: str, value: Any) -> str:
+    if kind == "Boolean":
+        return "true" if value else "false"
+    if kind == "Float":
+        return format(Decimal(repr(value)), "f")
+    if kind == "JSON":
+        return json.dumps(value, ensure_ascii=False, sort_keys=False, default=str)
+    return str(value)
+
+
+def _variables_and_cases(xml: _Xml, root: Any, documents: Sequence[Document]) -> None:
+    per_doc = [_document_values(d) for d in documents]
+    names = list(dict.fromkeys(k for values in per_doc for k in values))
+    kinds = {n: _variable_type([v[n] for v in per_doc if v.get(n) is not None]) for n in names}
+    kinds = {n: k for n, k in kinds.items() if any(v.get(n) is not None for v in per_doc)}
+    if not kinds:
+        return
+    variables = xml.add(root, "Variables")
+    for name, kind in kinds.items():
+        var = xml.add(variables, "Variable", guid=guid_for("variable", name), name=name,
+                      typeOfVariable="Text" if kind == "JSON" else kind)
+        if kind == "JSON":
+            xml.add(var, "Description", JSON_VARIABLE)
+    cases = xml.add(root, "Cases")
+    for doc, values in zip(documents, per_doc, strict=True):
+        case = xml.add(cases, "Case", guid=guid_for("case", doc.doc_id), name=doc.doc_id)
+        for name, kind in kinds.items():
+            if values.get(name) is None:
+                continue
+            vv = xml.add(case, "VariableValue")
+            xml.add(vv, "VariableRef", targetGUID=guid_for("variable", name))
+            xml.add(vv, _VALUE_TAGS[kind], _format_value(kind, values[name]))
+        xml.add(case, "SourceRef", targetGUID=guid_for("source", doc.doc_id))
+
+
+def _extras_json(data: _Export) -> bytes:
+    codes = {}
+    for code in data.codebook:
+        spec = dataclasses.asdict(code)
+        spec.pop("line", None)
+        codes[guid_for("code", code.code_id)] = spec
+    extras = {
+        "format": "uppks-qual", "version": 1, "written_by": _origin(),
+        "codebook_name": data.codebook.name, "codes": codes,
+        "documents": {guid_for("source", d.doc_id): d.doc_id for d in data.documents},
+    }
+    return json.dumps(extras, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+
+
+def _write_zip(path: Path, members: Iterable[tuple[str, bytes]]) -> Path:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, payload in members:
+                archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), payload,
+                                 compress_type=zipfile.ZIP_DEFLATED)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_bytes(path: Path, payload: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- codebooks
+def export_qdc(codebook: Codebook, path: str | Path, *, origin: str | None = None) -> Path:
+    """Write a codebook as a REFI-QDA ``.qdc`` file (``urn:QDA-XML:codebook:1.0``).
+
+    The file holds the code tree, English labels (``name``), colours and definitions
+    (``Description``); ids, Indonesian labels and cues are not part of the standard, so
+    keep ``codebook.yaml`` as the master copy.
+
+    Examples
+    --------
+    >>> import uppks_qual as uq
+    >>> export_qdc(uq.load_codebook("codebook.yaml"), "codebook.qdc")   # doctest: +SKIP
+    """
+    if not len(codebook):
+        raise InterchangeError("the codebook has no codes; a .qdc needs at least one Code",
+                               path=path, element="CodeBook", guid=None)
+    xml = _Xml(CODEBOOK_NS)
+    root = xml.root("CodeBook", origin=origin or _origin())
+    _code_tree(xml, xml.add(root, "Codes"), codebook)
+    return _write_bytes(Path(path), _serialise(root))
+
+
+def read_qdc(path: str | Path) -> Codebook:
+    """Read a REFI-QDA codebook (``.qdc``; the CodeBook of a ``.qde`` works too).
+
+    Code ids are the slugified names joined to their parent's id with ``.``
+    (``"Leader support" > "Ninik mamak"`` -> ``leader_support.ninik_mamak``), made unique;
+    every code gets kind ``"factor"``; a code without a colour inherits its parent's.
+    ``Sets`` (code groups) are skipped with a :class:`RefiWarning`.
+
+    Examples
+    --------
+    >>> import uppks_qual as uq
+    >>> codebook = uq.load_codebook("atlas-codes.qdc")      # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InterchangeError("no such codebook file", path=path, element=None, guid=None)
+    root = parse_xml(path.read_bytes(), path, what=path.name)
+    if local(root) == "Project":
+        root = next((el for el in root if isinstance(el.tag, str) and local(el) == "CodeBook"),
+                    None)
+        if root is None:
+            raise InterchangeError("the project has no CodeBook", path=path,
+                                   element="Project", guid=None)
+    if local(root) != "CodeBook":
+        raise InterchangeError(f"the root element is <{local(root)}>, not <CodeBook>; is this "
+                               "a REFI-QDA codebook (.qdc)?", path=path, line=root.sourceline,
+                               element=local(root), guid=None)
+    for el in root:
+        if isinstance(el.tag, str) and local(el) == "Sets":
+            warnings.warn(f"{path}:{el.sourceline}: skipped <Sets> (code groups); uppks-qual "
+                          "codebooks have no sets", RefiWarning, stacklevel=2)
+    codebook, _, _ = build_codebook(root, path, name=path.stem)
+    return codebook
+
+
+# --------------------------------------------------------------------------- import
+def import_qdpx(source: str | Path, path: str | Path, *, overwrite: bool = False) -> Project:
+    """Create a project from a REFI-QDA ``.qdpx`` archive or ``.qde`` file.
+
+    Reads hierarchical codes (ids from ``uppks-qual.json`` when present, else slugified
+    names), users (coders), text sources (embedded ``PlainTextContent``; ``plainTextPath``
+    as ``internal://`` inside the archive, relative to ``basePath`` or the project file, or
+    absolute; ``.docx`` via ``richTextPath`` when there is no plain text), selections and
+    their codings (origin ``manual`` unless an uppks-qual coding note says otherwise), notes
+    (as memos on their code, document, coding or the project) and case/source variables
+    (``group``, ``village``, ``source_type``, ``informant_role``, ``informant``, ``date``
+    when variables of those names exist, else ``"unknown"`` (``source_type``:
+    ``"document"``); all other variables go to ``meta``). Positions are mapped onto the
+    LF/NFC-normalised text.
+
+    Elements uppks-qual does not import (picture, PDF, audio and video sources, sets, links,
+    graphs, ...) are skipped with a :class:`RefiWarning`.
+
+    Parameters
+    ----------
+    source : str or Path
+        The ``.qdpx`` (zip) or ``.qde`` (XML) to read.
+    path : str or Path
+        The project file to create.
+    overwrite : bool, default False
+        Replace ``path`` if it exists.
+
+    Returns
+    -------
+    Project
+        The new project, open.
+
+    Raises
+    ------
+    InterchangeError
+        A malformed archive or XML, a missing source file, a selection outside its text, a
+        coding of an undefined code...: the message names the element, its GUID and line.
+        Nothing is written: the project is built in a temporary file next to ``path`` and
+        moved into place only when complete.
+
+    Examples
+    --------
+    >>> project = import_qdpx("nvivo-export.qdpx", "study.uqp")   # doctest: +SKIP
+    >>> project.codings().groupby("coder").size()                 # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise StoreError("project file already exists; pass overwrite=True to replace it",
+                         path=path)
+    imported = read_project(source)
+    return _write_project(imported, path, source)
+
+
+def _write_project(imported: ImportedProject, path: Path, source: str | Path) -> Project:
+    from ..project import Project
+
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.importing")
+    project = None
+    try:
+        project = Project.create(tmp, corpus=imported.documents, codebook=imported.codebook)
+        ids = project.code_many(imported.codings)
+        for memo in imported.memos:
+            target = str(ids[memo.coding]) if memo.coding is not None else memo.target
+            project.memo(target, memo.text, on=memo.on, author=memo.author)
+        project.close()
+        project = None
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if Path(f"{tmp}-wal").exists():  # normally checkpointed on close; keep it if not
+            os.replace(f"{tmp}-wal", f"{path}-wal")
+        os.replace(tmp, path)
+    except QualError as exc:
+        raise InterchangeError(f"cannot build the project: {exc}", path=source, element=None,
+                               guid=None) from exc
+    finally:
+        if project is not None:
+            project.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    return Project.open(path)
+
+
+# --------------------------------------------------------------------------- validation
+def _schema(name: str) -> Any:
+    return _SCHEMAS.setdefault(name, etree.XMLSchema(etree.parse(
+        str(resources.files("uppks_qual.interop").joinpath("schemas", name)))))
+
+
+_SCHEMAS: dict[str, Any] = {}
+
+
+def _schema_problems(xml: bytes, name: str) -> list[str]:
+    schema = _schema(name)
+    doc = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    if schema.validate(doc):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def validate_refi(path: str | Path) -> list[str]:
+    """Schema problems of a ``.qdpx``, ``.qde`` or ``.qdc`` file (an empty list: valid).
+
+    Uses the packaged QDA-XML schemas (:data:`PROJECT_XSD`, :data:`CODEBOOK_XSD`).
+
+    Examples
+    --------
+    >>> validate_refi("uppks.qdpx")                          # doctest: +SKIP
+    []
+    """
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read("project.qde")
+    else:
+        data = path.read_bytes()
+    root = parse_xml(data, path, what=path.name)
+    name = CODEBOOK_XSD if local(root) == "CodeBook" else PROJECT_XSD
+    return _schema_problems(data, name)

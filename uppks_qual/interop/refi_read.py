@@ -1,0 +1,816 @@
+"""Reading REFI-QDA projects (``.qdpx``/``.qde``) and codebooks into uppks-qual records.
+
+This module only *reads*: :func:`read_project` turns an archive or XML file into an
+:class:`ImportedProject` (codebook, documents, codings, memos) and raises
+:class:`~uppks_qual.errors.InterchangeError` before anything is written. Writing the project
+file is :func:`uppks_qual.interop.refi.import_qdpx`'s job.
+
+Elements are matched by local name, so files without the QDA-XML namespace (or with an older
+one) are read too. The reader is lenient where other tools differ (``{GUID}`` braces, lower
+or upper case GUIDs, ``Code`` elements directly under ``CodeBook``) and strict where data
+would be lost silently (missing files, positions outside the text, dangling code references).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+import urllib.parse
+import warnings
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lxml import etree
+
+from ..errors import InterchangeError
+from ..records import ORIGINS, SOURCE_TYPES, VALENCES, Code, Codebook, Coding, Document
+from .offsets import OffsetMap, normalise_with_offsets
+
+__all__ = [
+    "CODING_NOTE",
+    "DOCUMENT_FIELDS",
+    "EXTRAS_NAME",
+    "JSON_VARIABLE",
+    "ImportedMemo",
+    "ImportedProject",
+    "RefiWarning",
+    "build_codebook",
+    "parse_xml",
+    "read_project",
+]
+
+EXTRAS_NAME = "uppks-qual.json"
+"""Archive member with what QDA-XML cannot carry (code ids and cue lists, document ids)."""
+CODING_NOTE = "uppks-qual coding"
+"""Name of the Note that carries a coding's valence, origin and confidence."""
+JSON_VARIABLE = "uppks-qual: values are JSON-encoded"
+"""Description of a Variable whose TextValues are JSON (lists, mappings, mixed types)."""
+DOCUMENT_FIELDS = ("group", "village", "source_type", "informant_role", "informant", "date")
+"""Document attributes filled from variables of the same name (defaults: ``"unknown"``)."""
+UNKNOWN = "unknown"
+DEFAULT_SOURCE_TYPE = "document"
+DEFAULT_COLOUR = "#777777"
+RICH_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html", ".htm")
+
+_DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_RGB = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+_SKIPPED_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+
+
+class RefiWarning(UserWarning):
+    """Something in a REFI-QDA file was skipped (an element uppks-qual does not import)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMemo:
+    """A memo to attach after the codings exist (``coding`` indexes ``ImportedProject.codings``)."""
+
+    on: str
+    target: str
+    text: str
+    author: str | None = None
+    coding: int | None = None
+
+
+@dataclass(slots=True)
+class ImportedProject:
+    """Everything read from a REFI-QDA project, validated and ready to write."""
+
+    name: str
+    codebook: Codebook
+    documents: list[Document]
+    codings: list[Coding]
+    memos: list[ImportedMemo]
+
+
+# --------------------------------------------------------------------------- small helpers
+def local(el: Any) -> str:
+    """Local name of an element (``"Code"`` for ``{urn:QDA-XML:project:1.0}Code``)."""
+    return etree.QName(el).localname
+
+
+def children(el: Any, name: str | None = None) -> Iterator[Any]:
+    """Element children (comments skipped), optionally only those called ``name``."""
+    for child in el:
+        if isinstance(child.tag, str) and (name is None or local(child) == name):
+            yield child
+
+
+def child_text(el: Any, name: str) -> str | None:
+    """Text of the first child called ``name`` (``""`` if empty, None if absent)."""
+    for child in children(el, name):
+        return child.text or ""
+    return None
+
+
+def norm_guid(value: str | None) -> str | None:
+    """GUIDs compare without braces and case-insensitively."""
+    return value.strip().strip("{}").upper() if value else None
+
+
+def parse_xml(data: bytes, path: str | Path, *, what: str = "project.qde") -> Any:
+    """Parse XML bytes safely (no DTDs, entities or network); errors name the line."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=True, remove_comments=True, remove_pis=True)
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        raise InterchangeError(f"{what} is not well-formed XML: {exc.msg}", path=path,
+                               line=line, element=None, guid=None) from None
+
+
+def slug(name: str, sep: str = "_") -> str:
+    """ASCII, lower-case, words joined by ``sep`` (``"Kepemimpinan Ninik-Mamak"`` -> ...)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", sep, ascii_name.lower()).strip(sep)
+
+
+def unique(candidate: str, used: set[str], sep: str) -> str:
+    """``candidate``, or ``candidate<sep>2``, ``<sep>3``... whichever is not in ``used``."""
+    value, n = candidate, 2
+    while value in used:
+        value, n = f"{candidate}{sep}{n}", n + 1
+    used.add(value)
+    return value
+
+
+def document_id(name: str, used: set[str]) -> str:
+    """A document id from a source name: kept if already an id, else slugified; unique."""
+    stem = name.strip()
+    for suffix in RICH_SUFFIXES:
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    if not _DOC_ID.match(stem):
+        stem = slug(stem, "-") or "doc"
+    return unique(stem, used, "-")
+
+
+def colour(value: str | None, inherited: str) -> str:
+    """``#rrggbb`` from a REFI colour (``#rgb`` is expanded); ``inherited`` when missing or bad."""
+    if not value or not _RGB.match(value.strip()):
+        return inherited
+    value = value.strip()
+    return value if len(value) == 7 else "#" + "".join(c * 2 for c in value[1:])
+
+
+def warn(message: str) -> None:
+    """Emit a :class:`RefiWarning` at the caller of the public import function."""
+    warnings.warn(message, RefiWarning, stacklevel=2)
+
+
+# --------------------------------------------------------------------------- codebook
+@dataclass(slots=True)
+class _CodeNode:
+    guid: str
+    name: str
+    parent: str | None
+    description: str
+    colour: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+def build_codebook(
+    codes_parent: Any,
+    path: str | Path,
+    *,
+    name: str,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[Codebook, dict[str, str], dict[str, list[str]]]:
+    """Codes under ``CodeBook`` (or its ``Codes``) -> ``(codebook, guid -> code_id, memos)``.
+
+    Ids come from ``specs`` (the uppks-qual extras, keyed by GUID) or from the names:
+    slugified, joined to the parent's id with ``.`` and made unique. ``memos`` maps a code
+    GUID to the Note GUIDs its ``NoteRef`` elements point to.
+    """
+    nodes: list[_CodeNode] = []
+    holder = next(children(codes_parent, "Codes"), codes_parent)
+    for el in children(holder):
+        if local(el) == "Code":
+            _code_nodes(el, None, nodes, path)
+        elif local(el) != "Codes":
+            warn(f"{path}: skipped <{local(el)}> in the code book (not a Code)")
+    specs = specs or {}
+    used = {str(specs[n.guid]["code_id"]) for n in nodes if n.guid in specs}
+    ids: dict[str, str] = {}
+    for node in nodes:
+        if node.guid in specs:
+            ids[node.guid] = str(specs[node.guid]["code_id"])
+            continue
+        part = slug(node.name) or "code"
+        if node.parent is None:
+            part = part if part[0].isalpha() else f"c{part}"
+            ids[node.guid] = unique(part, used, "_")
+        else:
+            ids[node.guid] = unique(f"{ids[node.parent]}.{part}", used, "_")
+    codes = _codes(nodes, ids, specs)
+    order = {guid: i for i, guid in enumerate(specs)}
+    codes.sort(key=lambda pair: order.get(pair[0], len(order)))
+    memos = {n.guid: n.notes for n in nodes if n.notes}
+    return Codebook(tuple(c for _, c in codes), name=name, path=str(path)), ids, memos
+
+
+def _code_nodes(el: Any, parent: str | None, out: list[_CodeNode], path: str | Path) -> None:
+    guid = norm_guid(el.get("guid"))
+    if guid is None:
+        raise InterchangeError("Code without a guid attribute; every Code needs one",
+                               path=path, line=el.sourceline, element="Code", guid=None)
+    if any(n.guid == guid for n in out):
+        raise InterchangeError(f"Code {guid}: the GUID is used by two codes; GUIDs must be "
+                               "unique", path=path, line=el.sourceline, element="Code", guid=guid)
+    node = _CodeNode(guid, el.get("name") or guid, parent,
+                     (child_text(el, "Description") or "").strip(), el.get("color"))
+    out.append(node)
+    for child in children(el):
+        kind = local(child)
+        if kind == "Code":
+            _code_nodes(child, guid, out, path)
+        elif kind == "NoteRef":
+            if (target := norm_guid(child.get("targetGUID"))) is not None:
+                node.notes.append(target)
+        elif kind != "Description":
+            warn(f"{path}:{child.sourceline}: skipped <{kind}> in Code {guid}")
+
+
+_TUPLE_FIELDS = ("examples", "phrases", "lemmas", "positive", "negative")
+_CODE_FIELDS = {f.name for f in fields(Code)} - {"line"}
+
+
+def _codes(nodes: list[_CodeNode], ids: dict[str, str],
+           specs: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Code]]:
+    by_guid = {n.guid: n for n in nodes}
+    colours: dict[str, str] = {}
+    out = []
+    for node in nodes:
+        root = node
+        while root.parent is not None:
+            root = by_guid[root.parent]
+        inherited = colours.get(node.parent, DEFAULT_COLOUR) if node.parent else DEFAULT_COLOUR
+        colours[node.guid] = colour(node.colour, inherited)
+        spec = {k: v for k, v in specs.get(node.guid, {}).items() if k in _CODE_FIELDS}
+        spec.setdefault("label_id", node.name)
+        spec.setdefault("kind", "factor")
+        for key in _TUPLE_FIELDS:
+            spec[key] = tuple(str(v) for v in spec.get(key) or ())
+        spec["patterns"] = tuple(tuple(dict(t) for t in p) for p in spec.get("patterns") or ())
+        spec.update(code_id=ids[node.guid], parent=ids[node.parent] if node.parent else None,
+                    factor=ids[root.guid], label_en=node.name, definition=node.description,
+                    colour=colours[node.guid])
+        out.append((node.guid, Code(**spec)))
+    return out
+
+
+# --------------------------------------------------------------------------- files
+class _Files:
+    """The files a project refers to: members of the ``.qdpx`` archive, or files on disk.
+
+    ``internal://x`` is ``sources/x`` in the archive (or next to a ``.qde``);
+    ``relative://x`` and plain relative paths are looked up in the archive, then relative to
+    the project's ``basePath`` and the folder of the project file; ``file://`` and
+    ``absolute://`` URLs and absolute paths are read from disk.
+    """
+
+    def __init__(self, path: Path, archive: zipfile.ZipFile | None, base_path: str | None):
+        self.archive = archive
+        self.names: dict[str, str] = {}
+        for name in archive.namelist() if archive is not None else ():
+            clean = name.replace("\\", "/").lstrip("/")
+            self.names.setdefault(clean, name)
+            self.names.setdefault(clean.lower(), name)
+        self.folders = [path.parent]
+        if base_path:
+            base = Path(base_path)
+            self.folders.insert(0, base if base.is_absolute() else path.parent / base)
+
+    def read(self, ref: str) -> bytes | None:
+        """Bytes of the file ``ref`` points to, or None when it cannot be found."""
+        scheme, name = _split_ref(ref)
+        if scheme == "absolute":
+            return Path(name).read_bytes() if Path(name).is_file() else None
+        first = [f"sources/{name}", name] if scheme == "internal" else [name, f"sources/{name}"]
+        names = first + [urllib.parse.unquote(n) for n in first if urllib.parse.unquote(n) != n]
+        for candidate in names:
+            actual = self.names.get(candidate) or self.names.get(candidate.lower())
+            if actual is not None and self.archive is not None:
+                return self.archive.read(actual)
+        if scheme == "internal" and self.archive is not None:
+            return None
+        for candidate in names:
+            for folder in self.folders:
+                if (folder / candidate).is_file():
+                    return (folder / candidate).read_bytes()
+        return None
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """``(scheme, path)`` of a REFI path: internal, relative or absolute."""
+    ref = ref.strip().replace("\\", "/")
+    lower = ref.lower()
+    for scheme in ("internal", "relative", "absolute"):
+        if lower.startswith(f"{scheme}://"):
+            rest = ref[len(scheme) + 3:]
+            return scheme, (rest if scheme == "absolute" else rest.lstrip("/"))
+    if lower.startswith("file://"):
+        return "absolute", urllib.parse.unquote(urllib.parse.urlparse(ref).path)
+    if PurePosixPath(ref).is_absolute() or re.match(r"^[A-Za-z]:/", ref):
+        return "absolute", ref
+    return "relative", ref
+
+
+def _docx_text(data: bytes) -> str:
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+# --------------------------------------------------------------------------- project reader
+@dataclass(slots=True)
+class _Source:
+    guid: str
+    name: str
+    doc_id: str
+    offsets: OffsetMap
+    values: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(slots=True)
+class _PendingCoding:
+    source: _Source
+    start: int
+    end: int
+    code: str
+    coder: str
+    origin: str = "manual"
+    valence: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(slots=True)
+class _Note:
+    name: str
+    text: str
+    author: str | None
+
+
+@dataclass(slots=True)
+class _Variable:
+    name: str
+    kind: str
+    json: bool
+
+
+class _Reader:
+    """One pass over a project XML tree; collects records and raises on the first problem."""
+
+    def __init__(self, path: Path, files: _Files, extras: Mapping[str, Any]) -> None:
+        self.path = path
+        self.files = files
+        self.extras = extras
+        self.users: dict[str, str] = {}
+        self.code_ids: dict[str, str] = {}
+        self.variables: dict[str, _Variable] = {}
+        self.notes: dict[str, _Note] = {}
+        self.sources: dict[str, _Source] = {}
+        self.skipped_sources: set[str] = set()
+        self.codings: list[_PendingCoding] = []
+        self.note_refs: list[tuple[str, str, str, int | None]] = []  # note, on, target, coding
+        self.inline_memos: list[ImportedMemo] = []
+        self.used_docs: set[str] = set()
+        self.default_user: str | None = None
+        self.counts: dict[str, int] = {}
+
+    # -- errors and warnings
+    def fail(self, el: Any, message: str) -> InterchangeError:
+        kind = local(el)
+        guid = norm_guid(el.get("guid"))
+        head = f"{kind} {guid}" if guid else kind
+        return InterchangeError(f"{head}: {message}", path=self.path, line=el.sourceline,
+                                element=kind, guid=guid)
+
+    def skip(self, el: Any, where: str) -> None:
+        warn(f"{self.path}:{el.sourceline}: skipped <{local(el)}> in {where}; uppks-qual does "
+             "not import it")
+
+    # -- the whole project
+    def read(self, root: Any) -> ImportedProject:
+        if local(root) != "Project":
+            raise InterchangeError(f"the root element is <{local(root)}>, not <Project>; is this "
+                                   "a REFI-QDA project (.qdpx/.qde)?", path=self.path,
+                                   line=root.sourceline, element=local(root), guid=None)
+        self.default_user = norm_guid(root.get("creatingUserGUID"))
+        parts = {local(el): el for el in children(root)}
+
+        def part(name: str, tag: str | None = None) -> Iterator[Any]:
+            return children(parts[name], tag) if name in parts else iter(())
+
+        for el in children(root):
+            if local(el) not in ("Users", "CodeBook", "Variables", "Cases", "Sources", "Notes",
+                                 "Description", "NoteRef"):
+                self.skip(el, "Project")
+        for user in part("Users", "User"):
+            self._user(user)
+        codebook, memos = self._codebook(parts.get("CodeBook"), root.get("name") or "codebook")
+        for var in part("Variables", "Variable"):
+            self._variable(var)
+        for note in part("Notes", "Note"):
+            self._note(note)
+        for el in part("Sources"):
+            self._source(el)
+        for case in part("Cases", "Case"):
+            self._case(case)
+        self._report_skips()
+        for code_guid, notes in memos.items():
+            self.note_refs += [(n, "code", self.code_ids[code_guid], None) for n in notes]
+        for ref in children(root, "NoteRef"):
+            self._note_ref(ref, "project", "", None)
+        description = (child_text(root, "Description") or "").strip()
+        if description:
+            self.inline_memos.append(ImportedMemo("project", "description", description))
+        return self._result(root.get("name") or self.path.stem, codebook)
+
+    def _result(self, name: str, codebook: Codebook) -> ImportedProject:
+        codings = [Coding(p.source.doc_id, p.start, p.end, self.code_ids[p.code], p.coder,
+                          p.origin, p.valence, p.confidence, None,
+                          p.source.offsets.text[p.start:p.end]) for p in self.codings]
+        memos = self.inline_memos + self._memos()
+        docs = [self._document(s) for s in self.sources.values()]
+        return ImportedProject(name, codebook, docs, codings, memos)
+
+    # -- users, codes, variables, notes
+    def _user(self, el: Any) -> None:
+        guid = norm_guid(el.get("guid"))
+        if guid is None:
+            raise self.fail(el, "User without a guid attribute")
+        self.users[guid] = el.get("name") or el.get("id") or guid
+
+    def user_name(self, guid: str | None, el: Any) -> str:
+        guid = norm_guid(guid) or self.default_user
+        if guid is None:
+            return UNKNOWN
+        if guid not in self.users:
+            warn(f"{self.path}:{el.sourceline}: user {guid} is not in <Users>; using the GUID "
+                 "as the coder name")
+            self.users[guid] = guid
+        return self.users[guid]
+
+    def _codebook(self, el: Any, name: str) -> tuple[Codebook, dict[str, list[str]]]:
+        specs = self.extras.get("codes", {})
+        name = self.extras.get("codebook_name") or name
+        if el is None:
+            return Codebook((), name=name, path=str(self.path)), {}
+        codebook, self.code_ids, memos = build_codebook(el, self.path, name=name, specs=specs)
+        return codebook, memos
+
+    def _variable(self, el: Any) -> None:
+        guid = norm_guid(el.get("guid"))
+        if guid is None or not el.get("name"):
+            raise self.fail(el, "Variable needs guid and name attributes")
+        desc = (child_text(el, "Description") or "").strip()
+        self.variables[guid] = _Variable(el.get("name"), el.get("typeOfVariable") or "Text",
+                                         desc == JSON_VARIABLE)
+
+    def _note(self, el: Any) -> None:
+        guid = norm_guid(el.get("guid"))
+        if guid is None:
+            raise self.fail(el, "Note without a guid attribute")
+        text = self._text(el, required=False)
+        if text is None:
+            text = child_text(el, "Description") or ""
+        author = el.get("creatingUser")
+        self.notes[guid] = _Note(el.get("name") or "", text,
+                                 self.user_name(author, el) if author else None)
+
+    # -- sources
+    def _source(self, el: Any) -> None:
+        kind = local(el)
+        if kind != "TextSource":
+            self._count_skip(kind, el)
+            return
+        guid = norm_guid(el.get("guid"))
+        if guid is None:
+            raise self.fail(el, "TextSource without a guid attribute")
+        if guid in self.sources:
+            raise self.fail(el, "two sources have this GUID; GUIDs must be unique")
+        raw = self._text(el, required=True)
+        if raw is None:  # a rich text format uppks-qual cannot read: skipped with a warning
+            self.skipped_sources.add(guid)
+            return
+        name = el.get("name") or guid
+        known = self.extras.get("documents", {}).get(guid)
+        doc_id = unique(known, self.used_docs, "-") if known else document_id(name, self.used_docs)
+        source = _Source(guid, name, doc_id, normalise_with_offsets(raw))
+        self.sources[guid] = source
+        for child in children(el):
+            self._source_child(child, source, el.get("creatingUser"))
+
+    def _source_child(self, child: Any, source: _Source, user: str | None) -> None:
+        kind = local(child)
+        if kind == "PlainTextSelection":
+            self._selection(child, source, user)
+        elif kind == "Coding":  # the whole source is coded
+            if source.offsets.text:
+                self._coding(child, source, 0, len(source.offsets.text), user)
+        elif kind == "NoteRef":
+            self._note_ref(child, "document", source.doc_id, None)
+        elif kind == "VariableValue":
+            var, value = self._value(child)
+            if value is not None:
+                source.values.setdefault(var, value)
+        elif kind == "Description":
+            source.description = (child.text or "").strip()
+        elif kind != "PlainTextContent":
+            self.skip(child, f"TextSource {source.guid}")
+
+    def _text(self, el: Any, *, required: bool) -> str | None:
+        """The plain text of a TextSource or Note (None: absent, or unreadable rich text)."""
+        content = child_text(el, "PlainTextContent")
+        if content is not None:
+            return content
+        for attr in ("plainTextPath", "richTextPath"):
+            ref = el.get(attr)
+            if not ref:
+                continue
+            if attr == "richTextPath" and not ref.lower().endswith(".docx"):
+                warn(f"{self.path}:{el.sourceline}: skipped {local(el)} {el.get('guid')}: its "
+                     f"only text is {ref!r}; uppks-qual reads plain text and .docx")
+                return None
+            data = self.files.read(ref)
+            if data is None:
+                raise self.fail(el, f"{attr} {ref!r} is not in the archive or next to the "
+                                    "project file; add the file or embed the text")
+            return self._decode(data, el, ref) if attr == "plainTextPath" else self._docx(data, el, ref)
+        if required:
+            raise self.fail(el, "has no text: give PlainTextContent, plainTextPath or "
+                                "richTextPath (.docx)")
+        return None
+
+    def _decode(self, data: bytes, el: Any, ref: str) -> str:
+        data = data.removeprefix(b"\xef\xbb\xbf")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self.fail(el, f"{ref!r} is not valid UTF-8 (byte {exc.start}); REFI-QDA "
+                                "plain text files are UTF-8") from None
+
+    def _docx(self, data: bytes, el: Any, ref: str) -> str:
+        try:
+            return _docx_text(data)
+        except Exception as exc:  # python-docx raises several kinds for a broken package
+            raise self.fail(el, f"{ref!r} is not a readable .docx file ({exc})") from None
+
+    def _count_skip(self, kind: str, el: Any) -> None:
+        self.skipped_sources.add(norm_guid(el.get("guid")) or "")
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        n = sum(1 for _ in el.iter("{*}Coding"))
+        self.counts[f"{kind}:codings"] = self.counts.get(f"{kind}:codings", 0) + n
+
+    def _report_skips(self) -> None:
+        for kind in _SKIPPED_SOURCES:
+            if self.counts.get(kind):
+                warn(f"{self.path}: skipped {self.counts[kind]} {kind} element(s) with "
+                     f"{self.counts[f'{kind}:codings']} coding(s); uppks-qual imports text "
+                     "sources only")
+        if self.counts.get("free"):
+            warn(f"{self.path}: skipped {self.counts['free']} PlainTextSelection(s) without "
+                 "a Coding (uppks-qual keeps coded spans only)")
+
+    # -- selections and codings
+    def _selection(self, el: Any, source: _Source, user: str | None) -> None:
+        start, end = self._position(el, "startPosition"), self._position(el, "endPosition")
+        n = source.offsets.raw_length
+        if not 0 <= start <= end <= n:
+            raise self.fail(el, f"selection [{start}, {end}) is outside TextSource "
+                                f"{source.name!r} ({source.guid}) of {n} characters; positions "
+                                f"must satisfy 0 <= startPosition <= endPosition <= {n}")
+        a, b = source.offsets.start(start), source.offsets.end(end)
+        if a >= b:
+            warn(f"{self.path}:{el.sourceline}: skipped empty PlainTextSelection "
+                 f"{el.get('guid')} [{start}, {end})")
+            return
+        first = len(self.codings)
+        user = el.get("creatingUser") or user
+        for child in children(el):
+            if local(child) == "Coding":
+                self._coding(child, source, a, b, user)
+            elif local(child) not in ("Description", "NoteRef"):
+                self.skip(child, f"PlainTextSelection {el.get('guid')}")
+        made = range(first, len(self.codings))
+        if not made:
+            self.counts["free"] = self.counts.get("free", 0) + 1
+        description = (child_text(el, "Description") or "").strip()
+        for i in made:
+            if description:
+                self.inline_memos.append(ImportedMemo("coding", "", description, None, i))
+            for ref in children(el, "NoteRef"):
+                self._note_ref(ref, "coding", "", i)
+
+    def _position(self, el: Any, attr: str) -> int:
+        value = el.get(attr)
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise self.fail(el, f"{attr}={value!r} is not an integer") from None
+
+    def _coding(self, el: Any, source: _Source, start: int, end: int, user: str | None) -> None:
+        ref = next(children(el, "CodeRef"), None)
+        target = norm_guid(ref.get("targetGUID")) if ref is not None else None
+        if target is None:
+            raise self.fail(el, "has no CodeRef targetGUID; a Coding must name its code")
+        if target not in self.code_ids:
+            raise self.fail(el, f"CodeRef targetGUID {target} is not a Code in the CodeBook; "
+                                "define the code or remove the coding")
+        coder = self.user_name(el.get("creatingUser") or user, el)
+        pending = _PendingCoding(source, start, end, target, coder)
+        for note_ref in children(el, "NoteRef"):
+            note = self.notes.get(norm_guid(note_ref.get("targetGUID")) or "")
+            if note is not None and note.name == CODING_NOTE:
+                self._coding_attributes(note, pending, el)
+            else:
+                self._note_ref(note_ref, "coding", "", len(self.codings))
+        self.codings.append(pending)
+
+    def _coding_attributes(self, note: _Note, pending: _PendingCoding, el: Any) -> None:
+        values = {}
+        for line in note.text.splitlines():
+            key, _, value = line.partition(":")
+            values[key.strip()] = value.strip()
+        valence, origin = values.get("valence") or None, values.get("origin") or "manual"
+        if (valence is not None and valence not in VALENCES) or origin not in ORIGINS:
+            raise self.fail(el, f"its {CODING_NOTE!r} note has valence={valence!r}, "
+                                f"origin={origin!r}; allowed: {VALENCES} and {ORIGINS}")
+        pending.valence, pending.origin = valence, origin
+        if values.get("confidence"):
+            try:
+                pending.confidence = float(values["confidence"])
+            except ValueError:
+                raise self.fail(el, f"confidence {values['confidence']!r} in its "
+                                    f"{CODING_NOTE!r} note is not a number") from None
+
+    # -- notes -> memos
+    def _note_ref(self, el: Any, on: str, target: str, coding: int | None) -> None:
+        guid = norm_guid(el.get("targetGUID"))
+        if guid is not None:
+            self.note_refs.append((guid, on, target, coding))
+
+    def _memos(self) -> list[ImportedMemo]:
+        out, used = [], set()
+        for guid, on, target, coding in self.note_refs:
+            note = self.notes.get(guid)
+            if note is None:
+                warn(f"{self.path}: NoteRef to {guid}, which is not in <Notes>; skipped")
+                continue
+            used.add(guid)
+            if note.text.strip():
+                out.append(ImportedMemo(on, target or note.name or "project", note.text,
+                                        note.author, coding))
+        for guid, note in self.notes.items():
+            if guid not in used and note.name != CODING_NOTE and note.text.strip():
+                out.append(ImportedMemo("project", note.name or "project", note.text, note.author))
+        return out
+
+    # -- variables, cases, documents
+    def _value(self, el: Any) -> tuple[str, Any]:
+        ref = next(children(el, "VariableRef"), None)
+        guid = norm_guid(ref.get("targetGUID")) if ref is not None else None
+        if guid is None or guid not in self.variables:
+            raise self.fail(el, f"VariableRef {guid} is not a Variable in <Variables>; "
+                                "define the variable")
+        var = self.variables[guid]
+        for child in children(el):
+            if local(child) != "VariableRef":
+                return var.name, _convert(local(child), child.text or "", var, self.path)
+        return var.name, None
+
+    def _case(self, el: Any) -> None:
+        values = {}
+        for vv in children(el, "VariableValue"):
+            name, value = self._value(vv)
+            if value is not None:
+                values.setdefault(name, value)
+        for ref in children(el, "SourceRef"):
+            source = self.sources.get(norm_guid(ref.get("targetGUID")) or "")
+            if source is None:
+                if norm_guid(ref.get("targetGUID")) not in self.skipped_sources:
+                    warn(f"{self.path}:{ref.sourceline}: Case {el.get('guid')} refers to source "
+                         f"{ref.get('targetGUID')}, which is not a TextSource; skipped")
+                continue
+            for name, value in values.items():
+                if source.values.setdefault(name, value) != value:
+                    warn(f"{self.path}:{el.sourceline}: variable {name!r} of source "
+                         f"{source.name!r} has two values; kept {source.values[name]!r}")
+            if el.get("name") and el.get("name") != source.doc_id:
+                source.values.setdefault("case", el.get("name"))
+        if any(True for _ in children(el, "SelectionRef")):
+            warn(f"{self.path}:{el.sourceline}: Case {el.get('guid')}: SelectionRef "
+                 "(case membership of a text span) is not imported")
+
+    def _document(self, source: _Source) -> Document:
+        values = dict(source.values)
+        named: dict[str, str] = {}
+        for name in DOCUMENT_FIELDS:
+            key = name if name in values else next(
+                (k for k in values if slug(k) == name), None)
+            if key is not None:
+                named[name] = str(values.pop(key))
+        source_type = named.get("source_type", DEFAULT_SOURCE_TYPE)
+        if source_type not in SOURCE_TYPES:
+            warn(f"{self.path}: source {source.name!r}: source_type {source_type!r} is not one "
+                 f"of {SOURCE_TYPES}; using {DEFAULT_SOURCE_TYPE!r}")
+            values["source_type_original"] = source_type
+            source_type = DEFAULT_SOURCE_TYPE
+        if source.name != source.doc_id:
+            values.setdefault("title", source.name)
+        if source.description:
+            values.setdefault("description", source.description)
+        return Document(
+            doc_id=source.doc_id, text=source.offsets.text, source_type=source_type,
+            **{k: named.get(k, UNKNOWN) for k in DOCUMENT_FIELDS if k != "source_type"},
+            meta=values)
+
+
+def _convert(kind: str, text: str, var: _Variable, path: Path) -> Any:
+    """A VariableValue's Python value (JSON-encoded variables are decoded)."""
+    try:
+        if kind == "TextValue":
+            return json.loads(text) if var.json else text
+        if kind == "BooleanValue":
+            return text.strip().lower() in ("true", "1")
+        if kind == "IntegerValue":
+            return int(text.strip())
+        if kind == "FloatValue":
+            return float(text.strip())
+    except ValueError:
+        warn(f"{path}: value {text!r} of variable {var.name!r} is not a valid {kind}; kept "
+             "as text")
+        return text
+    return text.strip()  # DateValue, DateTimeValue: ISO strings
+
+
+# --------------------------------------------------------------------------- entry point
+def read_project(source: str | Path) -> ImportedProject:
+    """Read a ``.qdpx`` archive or a ``.qde`` XML file into records (nothing is written).
+
+    Raises
+    ------
+    InterchangeError
+        Malformed archive or XML, a missing file, a selection outside its text, a coding of
+        an undefined code, ...; the message names the element, its GUID and the line.
+    """
+    path = Path(source)
+    if not path.is_file():
+        raise InterchangeError("no such REFI-QDA file", path=path, element=None, guid=None)
+    if zipfile.is_zipfile(path):
+        return _read_archive(path)
+    data = path.read_bytes()
+    if data[:2] == b"PK":
+        raise InterchangeError("not a readable zip archive (a .qdpx is a zip with project.qde "
+                               "and sources/)", path=path, element=None, guid=None)
+    root = parse_xml(data, path, what=path.name)
+    extras = _extras(path.with_name(EXTRAS_NAME).read_bytes(), path) if path.with_name(
+        EXTRAS_NAME).is_file() else {}
+    return _Reader(path, _Files(path, None, root.get("basePath")), extras).read(root)
+
+
+def _read_archive(path: Path) -> ImportedProject:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in
+                     n.strip("/")]
+            if not names:
+                raise InterchangeError("the archive has no project.qde at its top level; a "
+                                       ".qdpx holds project.qde and a sources/ folder",
+                                       path=path, element=None, guid=None)
+            qde = "project.qde" if "project.qde" in names else names[0]
+            root = parse_xml(archive.read(qde), path, what=qde)
+            extras = _extras(archive.read(EXTRAS_NAME), path) if EXTRAS_NAME in \
+                archive.namelist() else {}
+            files = _Files(path, archive, root.get("basePath"))
+            return _Reader(path, files, extras).read(root)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise InterchangeError(f"not a readable zip archive ({exc})", path=path, element=None,
+                               guid=None) from None
+
+
+def _extras(data: bytes, path: Path) -> dict[str, Any]:
+    try:
+        extras = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InterchangeError(f"{EXTRAS_NAME} is not valid JSON ({exc})", path=path,
+                               element=EXTRAS_NAME, guid=None) from None
+    ok = isinstance(extras, dict) and extras.get("format") == "uppks-qual" and all(
+        isinstance(extras.get(k, {}), dict) for k in ("codes", "documents"))
+    if not ok:
+        raise InterchangeError(f"{EXTRAS_NAME} is not an uppks-qual extras file (needs "
+                               "format='uppks-qual' and mappings 'codes', 'documents')",
+                               path=path, element=EXTRAS_NAME, guid=None)
+    extras["codes"] = {norm_guid(k): v for k, v in extras.get("codes", {}).items()}
+    extras["documents"] = {norm_guid(k): v for k, v in extras.get("documents", {}).items()}
+    return extras
