@@ -51,12 +51,24 @@ AUTOCODE_COLUMNS = ("start", "end", "code_id", "factor", "valence", "confidence"
 
 NEGATORS = frozenset(["tidak", "tak", "tdk", "nggak", "ngga", "gak", "ga", "ndak", "indak", "nda", "enggak", "belum", "alun", "bukan", "kurang", "jarang", "tanpa", "tiada", "takkan", "jangan"])
 CLAUSE_BREAKS = frozenset(["tapi", "tetapi", "namun", "padahal", "sedangkan", "melainkan", "sementara", "cuma", "walaupun", "meskipun", "biarpun", "kendati", "tapinyo"])
-GENERAL_POSITIVE = ("lancar", "berhasil", "maju", "berkembang", "meningkat", "bertambah", "rutin",
-                    "aktif", "tertib", "rajin", "bagus", "baik", "mantap", "terbantu", "sukses",
-                    "tepat waktu", "lunas", "jelas", "paham", "mengerti", "dukung", "bantu")
-GENERAL_NEGATIVE = ("macet", "simpang siur", "gagal", "rugi", "bubar", "berhenti", "menunggak",
-                    "tunggakan", "terlambat", "telat", "malas", "kecewa", "bingung", "kacau",
-                    "susah", "sulit", "mandek", "seret", "terbengkalai", "salah paham")
+# General Indonesian (and Minang) evaluative words, for every code; matched on lemmas.
+GENERAL_POSITIVE = tuple("""lancar berhasil maju berkembang meningkat bertambah naik rutin aktif
+    tertib rajin bagus baik mantap terbantu sukses lunas jelas paham mengerti dukung bantu
+    tolong senang puas bangga untung laku laris teratur kompak rukun semangat percaya jujur
+    terbuka lengkap rapi beres cocok mudah gampang akrab sabar ramah hormat peduli perhatian
+    dorong giat tekun disiplin tegas cerdas pandai bijak adil sanggup syukur alhamdulillah
+    mampu cukup tambah besar berkah rancak elok baiak pandai tanggap sigap hadir ringan
+    membantu menolong mendukung terang""".split()) + (
+    "tepat waktu", "tiap bulan", "setiap bulan", "selalu datang", "terima kasih", "tidak pernah telat")
+GENERAL_NEGATIVE = tuple("""macet gagal rugi bubar berhenti menunggak tunggakan terlambat telat
+    malas kecewa bingung kacau susah sulit mandek seret terbengkalai lupa hilang bangkrut rusak
+    masalah ribut cekcok curiga takut marah kesal capek sepi lambat tertunda ditunda batal
+    tertahan terhenti mahal bohong tipu ragu pusing repot payah lalai abai cuek acuh berantakan
+    mogok kurang jarang tunggak sendat kusut tersendat menurun turun merosot kandas putus
+    binguang sansai susah-payah gelap keliru salah""".split()) + (
+    "simpang siur", "salah paham", "tidak jelas", "tidak ada", "belum ada", "tidak pernah",
+    "belum pernah", "tidak tahu", "ndak tahu", "indak tau", "tidak datang", "tidak sampai",
+    "tidak lancar", "kabar burung", "mulut ke mulut")
 PRONOUNS = frozenset("dia ia beliau inyo nyo dianya beliaunya iyo".split())
 WEIGHTS = {"phrase": 0.85, "pattern": 0.8, "person": 0.8, "lemma": 0.7, "anaphora": 0.5}
 _LABEL = re.compile(r"^([A-Z][A-Za-z0-9]{0,11}):[ \t]*", re.M)
@@ -316,25 +328,31 @@ def _clause(i: int, j: int, breaks: np.ndarray, lo: int, hi: int) -> tuple[int, 
     return left, right
 
 
-def _negated(pos: int, negator: np.ndarray, left: int) -> bool:
-    return bool(negator[max(left, pos - 3) : pos].any())
+def _negated(pos: int, negator: np.ndarray, left: int, start: int, end: int) -> bool:
+    """A negator in the three tokens before a polarity cue (not inside a multi-word cue such
+    as "tidak jelas", which already carries its negation)."""
+    if negator[start:end].any():
+        return False
+    return bool(negator[left:pos].any())
 
 
 def _valence(code_id: str, s: int, e: int, lo: int, hi: int, m: Matchers,
              polar: list[tuple[str, int, int, float]], negator: np.ndarray,
              breaks: np.ndarray) -> float:
+    """Score of a cue match: polarity cues of its clause; failing those, of its sentence
+    (half weight); failing those, -1 for a negator near the match (see module docstring)."""
     left, right = _clause(s, e, breaks, lo, hi)
     keys = {*m.lineage[code_id], "*"}
-    score, seen = 0.0, 0
-    for key, ps, pe, sign in polar:
-        if key in keys and left <= ps and pe <= right and not (s <= ps and pe <= e):
-            seen += 1
-            score += -sign if _negated(ps, negator, left) else sign
-    if not seen:
-        near = negator[max(left, s - 3) : min(right, e + 3)]
-        if near.any():
-            score -= 1.0
-    return score
+    for (a, b), weight in (((left, right), 1.0), ((lo, hi), 0.5)):
+        score, seen = 0.0, 0
+        for key, ps, pe, sign in polar:
+            if key in keys and a <= ps and pe <= b and not (s <= ps and pe <= e):
+                seen += 1
+                score += -sign if _negated(ps, negator, max(a, ps - 3), ps, pe) else sign
+        if seen:
+            return weight * score
+    near = negator[max(left, s - 3) : min(right, e + 3)]
+    return -1.0 if near.any() else 0.0
 
 
 def _sentence_bounds(doc: Doc) -> np.ndarray:

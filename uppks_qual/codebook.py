@@ -67,9 +67,9 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         raise CodebookError("a codebook must be a mapping with a `codes:` list", path=path, line=1)
     problems: list[QualError] = []
     raw: dict[str, dict[str, Any]] = {}
-    for item in data["codes"]:
+    for index, item in enumerate(data["codes"]):
         try:
-            _check_entry(item, yd, path, raw)
+            _check_entry(item, yd, path, raw, yd.line_of(data["codes"], str(index)))
         except QualError as exc:
             problems.append(exc)
             continue
@@ -118,10 +118,11 @@ def _actors(data: dict[str, Any], raw: dict[str, Any], yd: YamlDoc, path: str | 
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any]) -> None:
+def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any],
+                 item_line: int) -> None:
     if not isinstance(item, dict):
         raise CodebookError("each entry of `codes:` must be a mapping with at least `id:`",
-                            path=path, line=yd.start_line)
+                            path=path, line=item_line)
     line = yd.line_of(item)
     code_id = item.get("id")
     if not isinstance(code_id, str) or not _CODE_ID.match(code_id):
@@ -213,6 +214,8 @@ def _make_code(code_id: str, raw: dict[str, dict[str, Any]], yd: YamlDoc, path: 
                            code_id=code_id)
     patterns = _patterns(cues, yd, path, code_id)
     examples = item.get("examples") or []
+    if isinstance(examples, str):
+        examples = [examples]
     return Code(
         code_id=code_id, parent=item.get("parent"), factor=root,
         kind=str(raw[root].get("kind") or "factor"), label_en=str(label_en), label_id=str(label_id),

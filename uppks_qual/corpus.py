@@ -61,7 +61,7 @@ MANIFEST = "corpus.yaml"
 
 _LABEL = re.compile(r"^([A-Z][A-Za-z0-9]{0,11}):[ \t]*")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_TIME = re.compile(r"^\[?(\d{1,2}[.:]\d{2})\]?\s*(?:-\s*)?")
+_TIME = re.compile(r"^\[?(\d{1,2}[.:]\d{2})(?![\d.,])\]?\s*(?:-\s*)?")
 _NOTE_ONLY = re.compile(r"^\s*\[[^\]]*\]\s*$")
 
 
@@ -73,6 +73,7 @@ class Manifest:
     groups: dict[str, str] = field(default_factory=dict)
     roles: tuple[str, ...] = INFORMANT_ROLES
     path: str | None = None
+    provenance: str | None = None
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -85,7 +86,9 @@ class Manifest:
             )
         groups = {str(k): str(v) for k, v in (data.get("groups") or {}).items()}
         roles = INFORMANT_ROLES + tuple(str(r) for r in data.get("informant_roles", ()) or ())
-        return cls(groups=groups, roles=roles, path=str(path))
+        provenance = data.get("provenance")
+        return cls(groups=groups, roles=roles, path=str(path),
+                   provenance=" ".join(str(provenance).split()) if provenance else None)
 
 
 def split_front_matter(text: str, path: str | Path) -> tuple[str, str, int]:
@@ -153,6 +156,9 @@ def _check_values(meta: dict[str, Any], yd: Any, path: str | Path, manifest: Man
             _dt.date.fromisoformat(str(meta["date"]))
         except ValueError:
             raise bad("date", "is not an ISO date (YYYY-MM-DD)") from None
+    if meta.get("meta") is not None and not isinstance(meta["meta"], dict):
+        raise _field_error("meta must be a mapping of extra fields (key: value)", path,
+                           yd.line_of(meta, "meta"), "meta")
     speakers = meta.get("speakers") or {}
     if not isinstance(speakers, dict) or not all(_LABEL.match(f"{k}: ") for k in speakers):
         raise _field_error(
@@ -250,6 +256,7 @@ class ParsedDocument:
 
     document: Document
     units: tuple[_Unit, ...]
+    id_line: int = 2
 
 
 def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -> ParsedDocument:
@@ -273,7 +280,7 @@ def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -
         source_type=str(meta["source_type"]), informant_role=str(meta["informant_role"]),
         informant=str(meta["informant"]), date=str(meta["date"]), meta=extra, path=str(path),
     )
-    return ParsedDocument(doc, tuple(units))
+    return ParsedDocument(doc, tuple(units), int(meta.get("_line", {}).get("id", 2)))
 
 
 def parse_document(text: str, path: str | Path = "<string>", *,
@@ -375,7 +382,7 @@ def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifes
     for speaker, utterance in zip(rows["speaker"], rows["text"], strict=True):
         label = labels.setdefault(speaker, _docx_label(speaker, labels)) if speaker else None
         parts.append(f"{label}: {utterance.strip()}" if label else utterance.strip())
-    meta = {k: first[k] for k in CSV_REQUIRED[1:8]}
+    meta = {k: first[k] for k in CSV_REQUIRED[1:7]}
     meta["id"] = doc_id
     for opt in ("title", "interviewer"):
         if opt in rows.columns and first[opt]:
@@ -383,7 +390,12 @@ def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifes
     if labels:
         meta["speakers"] = {v: k for k, v in labels.items()}
     front = "\n".join(f"{k}: {_yaml_scalar(v)}" for k, v in meta.items() if k != "speakers")
-    meta_checked = read_front_matter(front, f"{path}:{line}", manifest)
+    try:
+        meta_checked = read_front_matter(front, path, manifest)
+    except FrontMatterError as exc:
+        message = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
+        raise FrontMatterError(f"{message} (document {doc_id!r})", path=path,
+                               line=line) from None
     meta_checked["speakers"] = meta.get("speakers", {})
     if labels and meta["source_type"] != "interview":
         meta_checked["source_type"] = "interview" if all(rows["speaker"]) else meta["source_type"]
@@ -418,9 +430,12 @@ class Corpus:
     one up. ``corpus.documents`` and ``corpus.segments`` are tidy DataFrames.
     """
 
-    def __init__(self, parsed: Sequence[ParsedDocument], *, root: str | None = None) -> None:
+    def __init__(self, parsed: Sequence[ParsedDocument], *, root: str | None = None,
+                 provenance: str | None = None) -> None:
         self._parsed = {p.document.doc_id: p for p in parsed}
         self.root = root
+        #: Where the data comes from (``provenance:`` of corpus.yaml), shown in reports.
+        self.provenance = provenance
         self._segments: pd.DataFrame | None = None
 
     def __iter__(self) -> Iterator[Document]:
@@ -586,14 +601,15 @@ def check_corpus(
             if other != str(file) or any(q.document.doc_id == p.document.doc_id for q in parsed):
                 problems.append(FrontMatterError(
                     f"duplicate document id {p.document.doc_id!r} (also in {other}); ids must "
-                    "be unique", path=file, line=2, doc_id=p.document.doc_id))
+                    "be unique", path=file, line=p.id_line, doc_id=p.document.doc_id))
                 continue
             parsed.append(p)
     if not parsed and not problems:
         problems.append(CorpusError(
             f"no documents found (looked for {', '.join(SUFFIXES)} files with front matter)",
             path=root))
-    return (None if problems else Corpus(parsed, root=root)), problems
+    corpus = None if problems else Corpus(parsed, root=root, provenance=manifest.provenance)
+    return corpus, problems
 
 
 def load_corpus(path: str | Path | Sequence[str | Path]) -> Corpus:

@@ -65,6 +65,8 @@ class Project:
                 project.update_codebook(codebook)
             if corpus is not None:
                 project.add_documents(corpus)
+                if getattr(corpus, "provenance", None):
+                    project.set_meta("provenance", str(corpus.provenance))
         except BaseException:
             engine.dispose()
             for suffix in ("", "-wal", "-shm"):
@@ -101,6 +103,19 @@ class Project:
             n_docs = conn.execute(sa.select(sa.func.count()).select_from(store.documents)).scalar()
             n_cod = conn.execute(sa.select(sa.func.count()).select_from(store.codings)).scalar()
         return f"<Project {self.path.name}: {n_docs} documents, {n_cod} codings>"
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a project-level setting (e.g. ``provenance``)."""
+        with self._engine.begin() as conn:
+            conn.execute(sa.delete(store.meta_table).where(store.meta_table.c.key == key))
+            conn.execute(store.meta_table.insert().values(key=key, value=value))
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """A project-level setting, or ``default``."""
+        with self._engine.connect() as conn:
+            value = conn.execute(sa.select(store.meta_table.c.value).where(
+                store.meta_table.c.key == key)).scalar_one_or_none()
+        return default if value is None else str(value)
 
     def dump(self) -> str:
         """The whole database as SQL text (to compare states)."""
@@ -285,6 +300,24 @@ class Project:
         with self._engine.connect() as conn:
             return pd.DataFrame(conn.execute(sa.select(store.memos)).mappings().all(),
                                 columns=[c.name for c in store.memos.c])
+
+    def import_codings(self, path: str | Path, *, coder: str | None = None) -> dict[str, int]:
+        """Import manual codings from a CSV, all or nothing.
+
+        Columns: ``doc_id``, ``code_id`` and either ``start, end`` (half-open offsets into the
+        normalised text) or ``quote`` (exact words; ``occurrence`` optional); optional
+        ``valence``, ``memo`` or ``note``, ``coder`` (overridden by ``coder=``) and ``text``
+        (checked against the offsets). A row with an empty ``code_id`` records a passage the
+        coder read and left uncoded; it is counted, not stored. Every bad row is reported with
+        its line number in one :class:`~uppks_qual.errors.ImportProblem`; nothing is imported.
+
+        Returns ``{"codings": n, "uncoded_passages": n}``.
+        """
+        from .interop.csvio import read_codings_csv
+
+        items, uncoded = read_codings_csv(path, self, coder=coder)
+        self.code_many(items)
+        return {"codings": len(items), "uncoded_passages": uncoded}
 
     # ------------------------------------------------------------------ automatic coding
     def autocode(self, *, coder: str = "auto", unit: str = "sentence",

@@ -7,6 +7,7 @@ segment ``document.text[segment.start:segment.end] == segment.text``.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -78,7 +79,8 @@ class Document:
 
 def check_span(doc_id: str, start: int, end: int, length: int) -> None:
     """Raise :class:`SpanError` unless ``0 <= start < end <= length``."""
-    if not (isinstance(start, int) and isinstance(end, int)):
+    if not (isinstance(start, numbers.Integral) and isinstance(end, numbers.Integral)) or \
+            isinstance(start, bool) or isinstance(end, bool):
         raise SpanError(
             f"span offsets must be integers; got start={start!r}, end={end!r}", doc_id=doc_id
         )
@@ -160,11 +162,6 @@ class Code:
         return self.label_en if lang == "en" else self.label_id
 
     @property
-    def depth(self) -> int:
-        """0 for a top-level code, 1 for its children, ..."""
-        return self.code_id.count(".") if self.parent else 0
-
-    @property
     def has_cues(self) -> bool:
         """Whether the automatic coder can find this code."""
         return bool(self.phrases or self.lemmas or self.patterns or self.persons)
@@ -224,6 +221,13 @@ class Codebook:
         self[code_id]
         return tuple(c for c in self.codes if c.parent == code_id)
 
+    def depth(self, code_id: str) -> int:
+        """0 for a top-level code, 1 for its children, ..."""
+        depth, code = 0, self[code_id]
+        while code.parent is not None:
+            depth, code = depth + 1, self[code.parent]
+        return depth
+
     def colour(self, code_id: str) -> str:
         """The code's colour (children without one inherit their parent's)."""
         return self[code_id].colour
@@ -250,6 +254,10 @@ class Coding:
     coding_id: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise SpanError(
+                f"span [{self.start}, {self.end}) must be non-empty with 0 <= start < end",
+                offset=self.start, doc_id=self.doc_id)
         if self.origin not in ORIGINS:
             raise ValueError(f"Coding.origin must be one of {ORIGINS}; got {self.origin!r}")
         if self.valence is not None and self.valence not in VALENCES:

@@ -116,9 +116,23 @@ def _construct(loader: Any, node: Any, lines: dict[tuple[int, str], int], first:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
-            out[key] = _construct(loader, value_node, lines, first)
+            try:
+                out[key] = _construct(loader, value_node, lines, first)
+            except yaml.constructor.ConstructorError as exc:
+                if not isinstance(value_node, yaml.ScalarNode):
+                    raise
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"field {key!r}: {exc.problem}", value_node.start_mark) from None
             lines[(id(out), key)] = first + key_node.start_mark.line
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, lines, first) for item in node.value]
-    return loader.construct_object(node, deep=True)
+        items: list[Any] = []
+        for i, item in enumerate(node.value):
+            items.append(_construct(loader, item, lines, first))
+            lines[(id(items), str(i))] = first + item.start_mark.line
+        return items
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. an impossible date such as 2004-02-30
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid value {node.value!r} ({exc})", node.start_mark) from None

@@ -1,0 +1,474 @@
+"""Tests for :mod:`uppks_qual.codebook` (loading and validating ``codebook.yaml``).
+
+Every error case is a tiny YAML file in ``tmp_path`` whose line numbers are counted in the
+test, so ``codebook.yaml:N`` in the message is checked exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from uppks_qual.codebook import check_codebook, load_codebook, parse_codebook
+from uppks_qual.errors import CodebookError, PatternError, QualError, UnknownCodeError
+from uppks_qual.records import Code, Codebook
+
+REAL_CODEBOOK = Path(__file__).resolve().parents[1] / "codebook.yaml"
+SIX_FACTORS = (
+    "leadership",
+    "information_clarity",
+    "leader_support",
+    "officer_role",
+    "capital_growth",
+    "partnerships",
+)
+
+
+def write_codebook(folder: Path, text: str) -> Path:
+    path = folder / "codebook.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- the error table
+# (yaml, exception type, message regex). Line numbers are counted from line 1 = "codes:".
+ERROR_CASES = [
+    pytest.param(
+        "codes:\n  - id: a\n   label: A\n",
+        CodebookError,
+        r"codebook\.yaml:3: malformed YAML",
+        id="malformed-yaml-indentation",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: [A, B\n  - id: b\n",
+        CodebookError,
+        r"codebook\.yaml:4: malformed YAML",
+        id="malformed-yaml-unclosed-flow",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    label: B\n",
+        CodebookError,
+        r"codebook\.yaml:4: malformed YAML: duplicate key 'label'",
+        id="duplicate-yaml-key",
+    ),
+    pytest.param(
+        "- id: a\n  label: A\n",
+        CodebookError,
+        r"codebook\.yaml:1: a codebook must be a mapping with a `codes:` list",
+        id="not-a-mapping",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n  - id: a\n    label: A again\n",
+        CodebookError,
+        r"codebook\.yaml:4: duplicate code id 'a' \(first defined on line 2\)",
+        id="duplicate-id",
+    ),
+    pytest.param(
+        "codes:\n  - id: Bad-Id\n    label: A\n",
+        CodebookError,
+        r"codebook\.yaml:2: invalid code id 'Bad-Id'",
+        id="invalid-id",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n  - id: a.b\n    label: B\n    parent: trust\n",
+        CodebookError,
+        r"codebook\.yaml:6: unknown parent code 'trust' for code 'a\.b'",
+        id="unknown-parent",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    parent: a\n",
+        CodebookError,
+        r"codebook\.yaml:4: parent cycle a -> a",
+        id="self-parent",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    lable: B\n",
+        CodebookError,
+        r"codebook\.yaml:4: unknown key 'lable' in code 'a'; allowed keys are id,",
+        id="unknown-key",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    definition: no label here\n",
+        CodebookError,
+        r"codebook\.yaml:2: code 'a' needs `label: \{en: \.\.\., id: \.\.\.\}`",
+        id="missing-label",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: {en: Leadership}\n",
+        CodebookError,
+        r"codebook\.yaml:3: code 'a' needs `label",
+        id="label-without-id",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    colour: red\n",
+        CodebookError,
+        r"codebook\.yaml:4: colour 'red' of code 'a' must look like '#1b9e77'",
+        id="bad-colour",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    color: '#12345'\n",
+        CodebookError,
+        r"codebook\.yaml:4: colour '#12345' of code 'a'",
+        id="bad-color-us-spelling",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    kind: theme\n",
+        CodebookError,
+        r"codebook\.yaml:4: kind 'theme' of code 'a' must be one of factor, structural",
+        id="bad-kind",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    cues:\n      phrase: [ketua]\n",
+        PatternError,
+        r"codebook\.yaml:4: `cues` of code 'a' must be a mapping with keys phrases,",
+        id="cues-unknown-key",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    cues:\n      phrases: [ketua, 3]\n",
+        PatternError,
+        r"codebook\.yaml:5: `phrases` of code 'a' must be a list of non-empty strings",
+        id="phrases-not-strings",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    positive: ['  ']\n",
+        PatternError,
+        r"codebook\.yaml:4: `positive` of code 'a' must be a list of non-empty",
+        id="positive-blank",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    cues:\n      patterns: {LOWER: ketua}\n",
+        PatternError,
+        r"codebook\.yaml:5: `patterns` of code 'a' must be a list of token patterns",
+        id="patterns-not-a-list",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    cues:\n      patterns: [{LOWER: ketua}]\n",
+        PatternError,
+        r"codebook\.yaml:5: pattern 1 of code 'a' must be a non-empty list of token",
+        id="pattern-not-a-list",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
+        "        - [{LOWER: ketua}]\n        - [{LOWR: ketua}]\n",
+        PatternError,
+        r"codebook\.yaml:5: pattern 2 of code 'a' uses unknown token key 'LOWR'",
+        id="pattern-unknown-token-key",
+    ),
+    pytest.param(
+        # spaCy rejects the operator when the Matcher compiles it (see test_spacy_rejects_bad_op);
+        # the codebook reports it at load time with the code's line.
+        "codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
+        "        - [{LOWER: x}, {LOWER: y, OP: '?!'}]\n",
+        PatternError,
+        r"codebook\.yaml:2: pattern 1 of code 'a' is not a valid spaCy Matcher",
+        id="pattern-bad-op",
+    ),
+    pytest.param(
+        "version: 1\nnmae: x\ncodes:\n  - id: a\n    label: A\n",
+        CodebookError,
+        r"codebook\.yaml:2: unknown top-level key 'nmae'; allowed keys are version, name, codes",
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\nactors:\n  Pak Afrizal: officer\n",
+        CodebookError,
+        r"codebook\.yaml:5: actor 'Pak Afrizal' refers to unknown code 'officer'",
+        id="actor-unknown-code",
+    ),
+    pytest.param(
+        "codes:\n  - id: a\n    label: A\nactors: [Pak Afrizal]\n",
+        CodebookError,
+        r"codebook\.yaml:4: `actors` must map names to code ids",
+        id="actors-not-mapping",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "exc_type", "message"), ERROR_CASES)
+def test_codebook_error_names_file_and_line(
+    tmp_path: Path, text: str, exc_type: type[Exception], message: str
+) -> None:
+    path = write_codebook(tmp_path, text)
+    with pytest.raises(exc_type, match=message) as info:
+        load_codebook(path)
+    assert isinstance(info.value, CodebookError)
+    assert isinstance(info.value, ValueError)
+    assert info.value.path == str(path)
+    assert isinstance(info.value.line, int)
+
+
+@pytest.mark.parametrize(("text", "exc_type", "message"), ERROR_CASES[:3])
+def test_parse_codebook_uses_given_path(text: str, exc_type: type[Exception], message: str) -> None:
+    with pytest.raises(exc_type, match=message):
+        parse_codebook(text, "codebook.yaml")
+
+
+def test_spacy_rejects_bad_op() -> None:
+    """The ``{OP: "?!"}`` case above relies on spaCy refusing the operator at compile time."""
+    from spacy.matcher import Matcher
+
+    from uppks_qual.nlp import get_nlp
+
+    matcher = Matcher(get_nlp().vocab)
+    with pytest.raises(ValueError, match="OP"):
+        matcher.add("x", [[{"LOWER": "x"}, {"LOWER": "y", "OP": "?!"}]])
+
+
+def test_parent_cycle_reports_every_code_on_it(tmp_path: Path) -> None:
+    text = (
+        "codes:\n  - id: a\n    label: A\n    parent: b\n  - id: b\n    label: B\n    parent: a\n"
+    )
+    path = write_codebook(tmp_path, text)
+    with pytest.raises(CodebookError, match=r"2 problems") as info:
+        load_codebook(path)
+    problems = info.value.problems
+    assert [type(p) for p in problems] == [CodebookError, CodebookError]
+    assert [p.line for p in problems] == [4, 7]
+    assert [p.code_id for p in problems] == ["a", "b"]
+    assert re.search(r"codebook\.yaml:4: parent cycle a -> b -> a", problems[0].message)
+    assert re.search(r"codebook\.yaml:7: parent cycle b -> a -> b", problems[1].message)
+
+
+def test_several_problems_reported_together(tmp_path: Path) -> None:
+    text = (
+        "codes:\n"  # 1
+        "  - id: a\n"  # 2
+        "    label: A\n"  # 3
+        "  - id: a\n"  # 4  duplicate id
+        "    label: A\n"  # 5
+        "  - id: b\n"  # 6
+        "    label: B\n"  # 7
+        "    colour: blue\n"  # 8  bad colour
+        "  - id: c\n"  # 9
+        "    label: C\n"  # 10
+        "    parent: nowhere\n"  # 11 unknown parent
+        "  - id: d\n"  # 12 missing label
+    )
+    path = write_codebook(tmp_path, text)
+    with pytest.raises(CodebookError, match=r"^4 problems:\n") as info:
+        load_codebook(path)
+    problems = info.value.problems
+    assert all(isinstance(p, CodebookError) for p in problems)
+    assert sorted(p.line for p in problems) == [4, 8, 11, 12]
+    for p in problems:
+        assert f"codebook.yaml:{p.line}: " in str(info.value)
+    # check_codebook returns the same list instead of raising
+    codebook, listed = check_codebook(path)
+    assert codebook is None
+    assert sorted(p.line for p in listed) == [4, 8, 11, 12]
+
+
+def test_missing_codebook_file(tmp_path: Path) -> None:
+    with pytest.raises(CodebookError, match=r"nope\.yaml: no such codebook file"):
+        load_codebook(tmp_path / "nope.yaml")
+
+
+def test_check_codebook_single_problem(tmp_path: Path) -> None:
+    path = write_codebook(tmp_path, "codes:\n  - id: a\n    label: A\n    colour: red\n")
+    codebook, problems = check_codebook(path)
+    assert codebook is None
+    assert len(problems) == 1
+    assert isinstance(problems[0], QualError)
+    assert problems[0].line == 4
+
+
+# --------------------------------------------------------------------------- cue patterns, bugs
+def test_valid_token_patterns_compile(tmp_path: Path) -> None:
+    """Regression: build_matchers once passed one pattern where spaCy wants a list of them."""
+    text = (
+        "codes:\n  - id: capital\n    label: Capital\n    cues:\n      patterns:\n"
+        "        - [{LOWER: putaran}, {LOWER: {IN: [i, ii, iii]}}]\n"
+        "        - [{LEMMA: pinjam}, {OP: '?'}, {LOWER: modal}]\n"
+    )
+    codebook = load_codebook(write_codebook(tmp_path, text))
+    patterns = codebook["capital"].patterns
+    assert len(patterns) == 2
+    assert patterns[0][0] == {"LOWER": "putaran"}
+    assert codebook["capital"].has_cues
+
+
+def test_examples_as_single_string(tmp_path: Path) -> None:
+    text = 'codes:\n  - id: a\n    label: A\n    examples: "Ketua rajin."\n'
+    try:
+        codebook = load_codebook(write_codebook(tmp_path, text))
+    except CodebookError as exc:  # rejecting it with a line number is fine too
+        assert exc.line == 4
+        return
+    assert codebook["a"].examples == ("Ketua rajin.",)
+
+
+def test_non_mapping_entry_names_its_line(tmp_path: Path) -> None:
+    text = "codes:\n  - id: a\n    label: A\n  - just a string\n"
+    with pytest.raises(CodebookError, match=r"codebook\.yaml:4: each entry of `codes:` must be"):
+        load_codebook(write_codebook(tmp_path, text))
+
+
+# --------------------------------------------------------------------------- a valid codebook
+@pytest.fixture
+def small(small_codebook_yaml: str, tmp_path: Path) -> Codebook:
+    return load_codebook(write_codebook(tmp_path, small_codebook_yaml))
+
+
+def test_small_codebook_order_and_lookup(small: Codebook) -> None:
+    ids = [
+        "leadership",
+        "leadership.meetings",
+        "leadership.meetings.minutes",
+        "stage",
+        "stage.formation",
+    ]
+    assert [c.code_id for c in small] == ids
+    assert small.ids == tuple(ids)
+    assert len(small) == 5
+    assert small.name == "small"
+    assert "stage" in small
+    assert "trust" not in small
+    assert isinstance(small["leadership"], Code)
+    assert all(isinstance(c, Code) for c in small)
+
+
+def test_small_codebook_tree(small: Codebook) -> None:
+    minutes = small["leadership.meetings.minutes"]
+    assert minutes.parent == "leadership.meetings"
+    assert minutes.factor == "leadership"
+    assert small["leadership.meetings"].factor == "leadership"
+    assert small["leadership"].parent is None
+    assert small["leadership"].factor == "leadership"
+    assert small["stage.formation"].factor == "stage"
+    assert [c.code_id for c in small.children("leadership")] == ["leadership.meetings"]
+    assert small.children("leadership.meetings.minutes") == ()
+    assert [c.code_id for c in small.top_level()] == ["leadership", "stage"]
+    assert [c.code_id for c in small.factors()] == ["leadership"]
+    assert [small.depth(c.code_id) for c in small] == [0, 1, 2, 0, 1]
+
+
+def test_small_codebook_inherits_colour_and_kind(small: Codebook) -> None:
+    assert small.colour("leadership") == "#E69F00"
+    assert small.colour("leadership.meetings") == "#E69F00"
+    assert small.colour("leadership.meetings.minutes") == "#E69F00"  # from the grandparent
+    assert small.colour("stage") == "#999999"
+    assert small.colour("stage.formation") == "#123abc"  # its own colour wins
+    assert [c.kind for c in small] == ["factor", "factor", "factor", "structural", "structural"]
+
+
+def test_small_codebook_fields(small: Codebook) -> None:
+    leadership = small["leadership"]
+    assert leadership.label("en") == "Leadership"
+    assert leadership.label("id") == "Kepemimpinan"
+    assert leadership.examples == ("Ketua rajin.", "Rapat sering batal.")
+    assert leadership.phrases == ("ketua", "pengurus")
+    assert leadership.lemmas == ("memimpin",)
+    assert leadership.positive == ("rajin",)
+    assert leadership.negative == ("batal",)
+    assert leadership.has_cues
+    assert leadership.line == 3
+    assert small["leadership.meetings"].line == 13
+    minutes = small["leadership.meetings.minutes"]
+    assert (minutes.label_en, minutes.label_id) == ("Notulen", "Notulen")  # plain-string label
+    assert not minutes.has_cues
+    assert small.labels("id")["stage.formation"] == "Pembentukan"
+
+
+@pytest.mark.parametrize("code_id", ["trust", "", "Leadership", "leadership.meeting"])
+def test_unknown_code_id(small: Codebook, code_id: str) -> None:
+    with pytest.raises(
+        UnknownCodeError, match=rf"codebook\.yaml: unknown code {code_id!r}"
+    ) as info:
+        small[code_id]
+    assert isinstance(info.value, KeyError)
+    assert info.value.code_id == code_id
+    assert "leadership.meetings" in str(info.value)  # lists the known codes
+
+
+def test_children_of_unknown_code(small: Codebook) -> None:
+    with pytest.raises(UnknownCodeError, match="unknown code 'nope'"):
+        small.children("nope")
+
+
+def test_actors_become_person_cues(tmp_path: Path) -> None:
+    text = (
+        "codes:\n  - id: officer_role\n    label: Officer\n    cues:\n      persons: [plkb]\n"
+        "actors:\n  Pak Afrizal: officer_role\n"
+    )
+    code = load_codebook(write_codebook(tmp_path, text))["officer_role"]
+    assert code.persons == ("plkb", "Pak Afrizal")
+    assert code.has_cues
+
+
+def test_name_defaults_to_file_stem(tmp_path: Path) -> None:
+    codebook = load_codebook(write_codebook(tmp_path, "codes:\n  - id: a\n    label: A\n"))
+    assert codebook.name == "codebook"
+    assert codebook["a"].colour == "#777777"
+    assert codebook["a"].kind == "factor"
+
+
+# --------------------------------------------------------------------------- property: random trees
+@st.composite
+def code_trees(draw: st.DrawFn) -> list[tuple[str, int | None, str | None]]:
+    """Codes in file order as (id, parent index, colour); a parent always comes earlier."""
+    n = draw(st.integers(1, 12))
+    codes: list[tuple[str, int | None, str | None]] = []
+    for i in range(n):
+        parent = draw(st.none() | st.integers(0, i - 1)) if i else None
+        colour = draw(st.none() | st.from_regex(r"#[0-9a-f]{6}", fullmatch=True))
+        if parent is None and colour is None:
+            colour = "#000000"
+        code_id = f"c{i}" if parent is None else f"{codes[parent][0]}.k{i}"
+        codes.append((code_id, parent, colour))
+    return codes
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(code_trees(), st.data())
+def test_random_tree_builds(
+    codes: list[tuple[str, int | None, str | None]], data: st.DataObject
+) -> None:
+    kinds = {i: data.draw(st.sampled_from(["factor", "structural"])) for i, c in enumerate(codes)}
+    lines = ["codes:"]
+    for i, (code_id, parent, colour) in enumerate(codes):
+        lines += [f"  - id: {code_id}", f"    label: Label {i}"]
+        if parent is not None:
+            lines.append(f"    parent: {codes[parent][0]}")
+        else:
+            lines.append(f"    kind: {kinds[i]}")
+        if colour is not None:
+            lines.append(f"    colour: '{colour}'")
+    codebook = parse_codebook("\n".join(lines) + "\n", "codebook.yaml")
+
+    assert codebook.ids == tuple(c[0] for c in codes)
+    for i, (code_id, parent, colour) in enumerate(codes):
+        code = codebook[code_id]
+        root = i
+        while codes[root][1] is not None:
+            root = codes[root][1]  # type: ignore[assignment]
+        assert code.factor == codes[root][0]
+        assert code.kind == kinds[root]
+        assert code.parent == (None if parent is None else codes[parent][0])
+        expected, k = colour, i
+        while expected is None:
+            k = codes[k][1]  # type: ignore[assignment]
+            expected = codes[k][2]
+        assert code.colour == expected
+        assert codebook.depth(code_id) == code_id.count(".")
+
+
+# --------------------------------------------------------------------------- the real codebook
+@pytest.mark.skipif(not REAL_CODEBOOK.exists(), reason="codebook.yaml is not written yet")
+def test_real_codebook_content() -> None:
+    """The project's codebook.yaml loads (cues compile) and has the study's six factors."""
+    codebook = load_codebook(REAL_CODEBOOK)
+    assert tuple(c.code_id for c in codebook.factors()) == SIX_FACTORS
+    for factor in codebook.factors():
+        assert len(factor.examples) >= 2, factor.code_id
+        assert re.fullmatch(r"#[0-9a-fA-F]{6}", factor.colour), factor.code_id
+        assert factor.has_cues, factor.code_id
+        assert factor.positive, factor.code_id
+        assert factor.negative, factor.code_id
+        assert factor.label("en") and factor.label("id"), factor.code_id
+    for code in codebook:
+        assert code.factor in codebook.ids
+        assert codebook[code.factor].parent is None
