@@ -88,6 +88,221 @@ def check(
     typer.echo("Note: the bundled corpus is an illustrative reconstruction, not field data.")
 
 
+ProjectOpt = Annotated[Path, typer.Option("--project", help="Project file (SQLite).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
+DEFAULT_PROJECT = Path("results/uppks.uqp")
+DEFAULT_GOLD = Path("data/coding/gold.csv")
+DEFAULT_SCOPE = Path("data/coding/sample.csv")
+
+
+def _open(project: Path) -> Any:
+    from .project import Project
+
+    return Project.open(project)
+
+
+@app.command()
+@friendly
+def reproduce(
+    corpus: CorpusOpt = DEFAULT_CORPUS,
+    codebook: CodebookOpt = DEFAULT_CODEBOOK,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    out: OutOpt = Path("results"),
+    gold: Annotated[Path, typer.Option(help="Manual codings to include (skipped if absent).")]
+    = DEFAULT_GOLD,
+    scope: Annotated[Path, typer.Option(help="Passages the manual coder read (CSV).")]
+    = DEFAULT_SCOPE,
+    coder: Annotated[str, typer.Option(help="Name of the manual coder in --gold.")] = "ana",
+) -> None:
+    """The main job: load, auto-code, add manual codings, and write the Asoka/Melati comparison
+    (CSV tables, PNG/SVG charts, report.html) to --out."""
+    import pandas as pd
+
+    from .codebook import load_codebook
+    from .corpus import load_corpus
+    from .project import Project
+    from .report import write_results
+
+    typer.echo(f"loading {corpus} and {codebook}")
+    proj = Project.create(project, corpus=load_corpus(corpus), codebook=load_codebook(codebook),
+                          overwrite=True)
+    counts = proj.autocode(progress=True)
+    typer.echo(f"auto-coded {counts['documents']} documents: {counts['codings']} codings")
+    coders: tuple[str, ...] = ()
+    scope_frame = None
+    if gold.exists():
+        added = proj.import_codings(gold, coder=coder)
+        coders = (coder,)
+        typer.echo(f"imported {added['codings']} manual codings of {coder} from {gold}")
+        if scope.exists():
+            scope_frame = pd.read_csv(scope)
+    typer.echo(f"writing results to {out}/")
+    results = write_results(proj, out, coders=coders, scope=scope_frame)
+    thesis = results.tables["thesis_comparison"]
+    cols = ["factor", "verdict_a", "balance_a", "verdict_b", "balance_b", "agrees_with_study"]
+    echo_table(thesis[cols].set_index("factor"), title="\nThesis comparison (Asoka = a, Melati = b)")
+    typer.echo(f"\n{len(results.files)} files written; open {out / 'report.html'} in a browser.")
+    typer.echo("Note: on the bundled corpus these are results on an illustrative reconstruction, "
+               "not the study's field findings.")
+    proj.close()
+
+
+@app.command()
+@friendly
+def autocode(
+    project: ProjectOpt = DEFAULT_PROJECT,
+    corpus: Annotated[Path | None, typer.Option(help="Create the project from this corpus.")]
+    = None,
+    codebook: CodebookOpt = DEFAULT_CODEBOOK,
+    coder: Annotated[str, typer.Option(help="Name of the automatic coder.")] = "auto",
+    unit: Annotated[str, typer.Option(help="match, sentence or turn.")] = "sentence",
+) -> None:
+    """Auto-code a project (created from --corpus if given); manual codings are never touched."""
+    from .codebook import load_codebook
+    from .corpus import load_corpus
+    from .project import Project
+
+    if corpus is not None:
+        proj = Project.create(project, corpus=load_corpus(corpus),
+                              codebook=load_codebook(codebook), overwrite=True)
+    else:
+        proj = _open(project)
+    if unit not in ("match", "sentence", "turn"):
+        raise typer.BadParameter(f"unit must be match, sentence or turn; got {unit!r}")
+    counts = proj.autocode(coder=coder, unit=unit, progress=True)
+    typer.echo(f"{counts['codings']} automatic codings in {counts['documents']} documents "
+               f"({counts['skipped_manual']} identical to manual codings skipped)")
+
+
+@app.command()
+@friendly
+def compare(
+    project: ProjectOpt = DEFAULT_PROJECT,
+    a: Annotated[str, typer.Option("-a", help="First value of --by.")] = "Asoka",
+    b: Annotated[str, typer.Option("-b", help="Second value of --by.")] = "Melati",
+    by: Annotated[str, typer.Option(help="Metadata column to compare on.")] = "group",
+    origin: Annotated[str | None, typer.Option(help="Only 'manual' or 'auto' codings.")] = None,
+) -> None:
+    """Compare two groups (or any two values of a metadata column) factor by factor."""
+    import warnings
+
+    from . import analysis
+
+    proj = _open(project)
+    factors = [c.code_id for c in proj.codebook.factors()]
+    df = analysis.combine_codings(proj.codings(origin=origin), factors=factors)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = analysis.compare_groups(df, a, b, by=by, documents=proj.documents())
+    echo_table(table.set_index("factor")[["count_a", "count_b", "rate_a", "rate_b", "odds_ratio",
+                                          "p_adjusted"]], title=f"{a} vs {b} by {by}")
+    for line in table["summary"]:
+        typer.echo(f"- {line}")
+    for w in caught:
+        typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+
+
+@app.command()
+@friendly
+def chart(
+    kind: Annotated[str, typer.Argument(help="frequencies, valence, heatmap, cooccurrence, "
+                                             "stripe or agreement.")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+    out: Annotated[Path, typer.Option("--out", help="Image file (.png or .svg).")]
+    = Path("results/chart.png"),
+    doc: Annotated[str | None, typer.Option(help="Document id (for stripe).")] = None,
+    lang: Annotated[str, typer.Option(help="Labels in 'en' or 'id'.")] = "en",
+    normalise: Annotated[bool, typer.Option(help="Per 1,000 words (frequencies).")] = False,
+) -> None:
+    """Draw one chart of the project's codings into an image file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import analysis, charts
+
+    proj = _open(project)
+    cb = proj.codebook
+    df = analysis.combine_codings(proj.codings(), factors=[c.code_id for c in cb.factors()])
+    if lang not in ("en", "id"):
+        raise typer.BadParameter(f"lang must be 'en' or 'id'; got {lang!r}")
+    draw = {
+        "frequencies": lambda ax: charts.plot_factor_frequencies(
+            df, normalise=normalise, documents=proj.documents(), codebook=cb, lang=lang, ax=ax),
+        "valence": lambda ax: charts.plot_valence(df, codebook=cb, lang=lang, ax=ax),
+        "heatmap": lambda ax: charts.plot_code_document_heatmap(df, codebook=cb, lang=lang, ax=ax),
+        "cooccurrence": lambda ax: charts.plot_cooccurrence(df, codebook=cb, lang=lang, ax=ax),
+        "stripe": lambda ax: charts.plot_coding_stripe(
+            df, doc or str(df["doc_id"].iloc[0]), codebook=cb, lang=lang, ax=ax),
+    }
+    if kind not in draw:
+        raise typer.BadParameter(f"kind must be one of {', '.join(draw)}; got {kind!r}")
+    fig, ax = plt.subplots(figsize=(10, 5))
+    draw[kind](ax)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+@friendly
+def export(
+    project: ProjectOpt = DEFAULT_PROJECT,
+    out: Annotated[Path, typer.Option("--out", help="Folder for CSV files, or a .xlsx or "
+                                                     ".qdpx file.")] = Path("results/export"),
+) -> None:
+    """Export codings and tables: a folder of CSV files, an Excel workbook (.xlsx) for
+    SPSS/R/Excel users, or a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder."""
+    proj = _open(project)
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        proj.export_tables(out)
+    elif suffix == ".qdpx":
+        proj.export_qdpx(out)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        proj.codings().to_csv(out / "codings.csv", index=False)
+        proj.documents().to_csv(out / "documents.csv", index=False)
+        proj.segments().to_csv(out / "segments.csv", index=False)
+    typer.echo(f"exported to {out}")
+
+
+@app.command()
+@friendly
+def agreement(
+    coders: Annotated[list[str], typer.Option("--coders", help="Two coders to compare.")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+    unit: Annotated[str, typer.Option(help="segment or character.")] = "segment",
+    level: Annotated[str, typer.Option(help="factor or code.")] = "factor",
+    scope: Annotated[Path | None, typer.Option(help="CSV of passages both coders read.")]
+    = None,
+    chart_out: Annotated[Path | None, typer.Option("--chart", help="Write a kappa chart.")]
+    = None,
+) -> None:
+    """Inter-coder agreement per code (percent agreement, Cohen's kappa, Krippendorff's alpha)."""
+    import pandas as pd
+
+    proj = _open(project)
+    if len(coders) != 2:
+        raise typer.BadParameter("give exactly two coders: --coders ana --coders budi")
+    passages = pd.read_csv(scope) if scope is not None else None
+    table = proj.agreement(coders=tuple(coders), unit=unit, level=level, scope=passages)
+    echo_table(table, title=f"Agreement {coders[0]} vs {coders[1]} ({unit}, {level})")
+    if chart_out is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .charts import plot_agreement
+
+        ax = plot_agreement(table[table["code"] != "overall"].rename(columns={"code": "factor"})
+                            if "code" in table else table)
+        ax.figure.tight_layout()
+        ax.figure.savefig(chart_out, dpi=120)
+        typer.echo(f"wrote {chart_out}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="uppks-qual")

@@ -402,6 +402,47 @@ class Project:
             frame = frame[frame["factor"] == factor]
         return codings_frame(frame, groups=groups, factors=[x.code_id for x in cb.top_level()])
 
+    # ------------------------------------------------------------------ agreement
+    def _units(self, coders: Sequence[str], scope: pd.DataFrame | None) -> pd.DataFrame:
+        if scope is not None:
+            return scope[["doc_id", "start", "end"]]
+        coded = self.codings(coder=list(coders))
+        both = set.intersection(*(set(coded.loc[coded["coder"] == c, "doc_id"]) for c in coders))
+        sents = self.segments(kind="sentence")
+        return sents[sents["doc_id"].isin(both)][["doc_id", "start", "end"]]
+
+    def agreement(self, coders: Sequence[str] = ("ana", "budi"), *, unit: str = "segment",
+                  level: str = "factor", scope: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Inter-coder agreement per code, plus an ``overall`` row.
+
+        ``unit="segment"``: presence/absence of each code on each passage both coders read
+        (``scope``: a frame of ``doc_id, start, end``; default: every sentence of the documents
+        both coders coded), with percent agreement, Cohen's kappa and, overall, Krippendorff's
+        alpha. ``unit="character"``: NVivo-style character comparison per code and document,
+        pooled per code and overall (weighted by document length). See
+        :mod:`uppks_qual.text_agreement`.
+        """
+        from .text_agreement import character_agreement_table, segment_agreement
+
+        if unit not in ("segment", "character"):
+            raise ValueError(f"The 'unit' parameter of agreement must be one of "
+                             f"{{'segment', 'character'}}. Got {unit!r} instead.")
+        df = self.codings(coder=list(coders))
+        units = self._units(coders, scope)
+        if unit == "segment":
+            return segment_agreement(df, units, coders, level=level)
+        return character_agreement_table(df, self.documents(), coders, level=level,
+                                         units=units if scope is not None else None)
+
+    def disagreements(self, coders: Sequence[str] = ("ana", "budi"), *, code: str | None = None,
+                      level: str = "factor", scope: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The passages where two coders differ, with text and both codings, in reading order."""
+        from .text_agreement import find_disagreements
+
+        texts = {d: self.document(d).text for d in self.documents()["doc_id"]}
+        return find_disagreements(self.codings(coder=list(coders)), self._units(coders, scope),
+                                  coders, level=level, code=code, texts=pd.Series(texts))
+
     # ------------------------------------------------------------------ display
     def show(self, doc_id: str, *, coder: str | None = None, origin: str | None = None,
              jupyter: bool | None = None, lang: str = "en") -> str | None:
