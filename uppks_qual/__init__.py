@@ -49,10 +49,18 @@ _EXPORTS = {
     "QualError": "errors",
 }
 
+#: Submodules reachable as attributes (``uq.analysis``, ``uq.charts`` ...), imported on use.
+_SUBMODULES = ("analysis", "charts", "agreement", "text_agreement", "autocode", "report",
+               "schema", "evaluation", "learn", "interop", "errors")
+
 __all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'uppks_qual' has no attribute {name!r}")

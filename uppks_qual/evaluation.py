@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["passage_factors", "evaluate_autocoder", "read_passage_codings"]
+__all__ = ["evaluate_autocoder", "passage_factors", "read_passage_codings"]
 
 
 def read_passage_codings(path: str) -> pd.DataFrame:

@@ -13,6 +13,7 @@ raises, the file is exactly as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Collection, Iterable, Sequence
@@ -80,13 +81,8 @@ class Project:
         path = Path(path)
         if not path.exists():
             raise StoreError("no such project file; create one with Project.create()", path=path)
-        engine = store.connect(path)
-        try:
-            store.check_version(engine, path)
-        except BaseException:
-            engine.dispose()
-            raise
-        return cls(path, engine)
+        store.check_version(path)
+        return cls(path, store.connect(path))
 
     def close(self) -> None:
         """Release the database connection."""
@@ -127,7 +123,9 @@ class Project:
         docs = list(corpus)
         with self._engine.begin() as conn:
             have = set(conn.execute(sa.select(store.documents.c.doc_id)).scalars())
-            clash = [d.doc_id for d in docs if d.doc_id in have]
+            seen: set[str] = set()
+            clash = [d.doc_id for d in docs if d.doc_id in have or d.doc_id in seen
+                     or seen.add(d.doc_id)]
             if clash:
                 raise StoreError(f"document(s) already in the project: {', '.join(clash)}; "
                                  "ids must be unique", doc_ids=clash)
@@ -248,6 +246,7 @@ class Project:
         if doc_text is None:
             raise UnknownDocumentError(f"unknown document {c.doc_id!r}; see project.documents()",
                                        doc_id=c.doc_id)
+        c = dataclasses.replace(c, start=int(c.start), end=int(c.end))
         if c.code_id not in self.codebook:
             raise UnknownCodeError(f"unknown code {c.code_id!r}; known codes: "
                                    f"{', '.join(self.codebook.ids)}", code_id=c.code_id)
@@ -374,8 +373,9 @@ class Project:
 
     # ------------------------------------------------------------------ analysis surface
     def codings(self, *, coder: str | Sequence[str] | None = None, origin: str | None = None,
-                group: str | Sequence[str] | None = None, code: str | None = None,
-                factor: str | None = None, lang: str = "en") -> pd.DataFrame:
+                group: str | Sequence[str] | None = None,
+                code: str | Sequence[str] | None = None,
+                factor: str | Sequence[str] | None = None, lang: str = "en") -> pd.DataFrame:
         """The tidy frame every analysis uses: one row per coding with document metadata.
 
         Columns and dtypes are :data:`uppks_qual.schema.CODING_DTYPES`. Filters are
@@ -399,7 +399,7 @@ class Project:
         frame["code_label"] = [cb[x].label(lang) for x in frame["code_id"]]
         frame["factor"] = [cb[x].factor for x in frame["code_id"]]
         if factor is not None:
-            frame = frame[frame["factor"] == factor]
+            frame = frame[frame["factor"].isin([factor] if isinstance(factor, str) else factor)]
         return codings_frame(frame, groups=groups, factors=[x.code_id for x in cb.top_level()])
 
     # ------------------------------------------------------------------ agreement
@@ -442,6 +442,32 @@ class Project:
         texts = {d: self.document(d).text for d in self.documents()["doc_id"]}
         return find_disagreements(self.codings(coder=list(coders)), self._units(coders, scope),
                                   coders, level=level, code=code, texts=pd.Series(texts))
+
+    # ------------------------------------------------------------------ interchange
+    def export_qdpx(self, path: str | Path, **kwargs: Any) -> Path:
+        """Export a REFI-QDA project (``.qdpx``) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
+
+        Positions are Unicode code points of the exported plain text. See
+        :func:`uppks_qual.interop.export_qdpx`.
+        """
+        from .interop.refi import export_qdpx
+
+        return export_qdpx(self, path, **kwargs)
+
+    @classmethod
+    def import_qdpx(cls, source: str | Path, path: str | Path, **kwargs: Any) -> Project:
+        """Create a project at ``path`` from a REFI-QDA ``.qdpx``/``.qde`` written by any tool
+        (all or nothing). See :func:`uppks_qual.interop.import_qdpx`."""
+        from .interop.refi import import_qdpx
+
+        return import_qdpx(source, path, **kwargs)
+
+    def export_tables(self, path: str | Path, **kwargs: Any) -> Path:
+        """Excel workbook for SPSS/R/Excel users: codings, code x document presence, code x
+        group frequencies, framework matrix with quotes, documents (one sheet each)."""
+        from .interop.tables import export_tables
+
+        return export_tables(self, path, **kwargs)
 
     # ------------------------------------------------------------------ display
     def show(self, doc_id: str, *, coder: str | None = None, origin: str | None = None,
@@ -517,9 +543,12 @@ def _segments_of(corpus: Corpus | Iterable[Document], doc: Document) -> list[Any
         return corpus.iter_segments(doc.doc_id)
     from .corpus import ParsedDocument, parse_paragraphs, parse_turns
 
+    from .corpus import DEFAULT_SPEAKERS
+
     text = doc.text
-    if doc.source_type == "interview" and doc.meta.get("speakers"):
-        units = parse_turns(text, dict(doc.meta["speakers"]), doc.path or doc.doc_id, 1)
+    if doc.source_type == "interview":
+        speakers = {**DEFAULT_SPEAKERS, **dict(doc.meta.get("speakers") or {})}
+        units = parse_turns(text, speakers, doc.path or doc.doc_id, 1)
     else:
         units = parse_paragraphs(text)
     return segment_document(ParsedDocument(doc, tuple(units)))

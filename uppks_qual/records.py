@@ -232,6 +232,12 @@ class Codebook:
         """The code's colour (children without one inherit their parent's)."""
         return self[code_id].colour
 
+    def export_qdc(self, path: Any) -> Any:
+        """Write this codebook as a REFI-QDA codebook (``.qdc``, ``urn:QDA-XML:codebook:1.0``)."""
+        from .interop.refi import export_qdc
+
+        return export_qdc(self, path)
+
     def labels(self, lang: str = "en") -> dict[str, str]:
         """Mapping code id -> label in ``lang``."""
         return {c.code_id: c.label(lang) for c in self.codes}
@@ -254,6 +260,10 @@ class Coding:
     coding_id: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if not all(isinstance(x, numbers.Integral) and not isinstance(x, bool)
+                   for x in (self.start, self.end)):
+            raise SpanError(f"span offsets must be integers; got start={self.start!r}, "
+                            f"end={self.end!r}", doc_id=self.doc_id)
         if not 0 <= self.start < self.end:
             raise SpanError(
                 f"span [{self.start}, {self.end}) must be non-empty with 0 <= start < end",

@@ -171,7 +171,7 @@ def _thesis_html(thesis: pd.DataFrame, a: str, b: str) -> str:
     rows = []
     for r in thesis.to_dict("records"):
         quotes = []
-        for g, side in ((a, "a"), (b, "b")):
+        for side in ("a", "b"):
             qs = [q for q in r.get(f"quotes_{side}", ()) or () if q]
             quotes.append("<br>".join(f'<span class="quote">{html.escape(str(q))}</span>'
                                       for q in qs))

@@ -150,19 +150,31 @@ def initialise(conn: Connection) -> None:
     ])
 
 
-def check_version(engine: Engine, path: str | Path) -> None:
-    """Raise :class:`SchemaVersionError` unless the file is a project this library can read."""
+def check_version(path: str | Path) -> None:
+    """Raise :class:`SchemaVersionError` unless the file is a project this library can read.
+
+    The file is opened read-only, so checking someone else's SQLite file never changes it.
+    """
+    import sqlite3
+
     try:
-        with engine.connect() as conn:
-            rows = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
-    except sa.exc.DatabaseError:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
         raise SchemaVersionError(
             "not a uppks-qual project (not an SQLite database, or it has no `meta` table); "
             "create one with Project.create()", path=path) from None
     if rows.get("app") != APP:
         raise SchemaVersionError("not a uppks-qual project (no app marker in `meta`); "
                                  "create one with Project.create()", path=path)
-    version = int(rows.get("schema_version", "0"))
+    try:
+        version = int(rows.get("schema_version", "0"))
+    except (TypeError, ValueError):
+        raise SchemaVersionError(f"project schema version {rows.get('schema_version')!r} is not "
+                                 "a number; the file is damaged", path=path) from None
     if version > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"project schema version {version} is newer than this uppks-qual supports "

@@ -48,7 +48,7 @@ class OffsetMap:
         return not self.old
 
     def start(self, pos: int) -> int:
-        """Normalised position of a selection start at raw ``pos`` (moved back if inside a chunk)."""
+        """Normalised position of a start at raw ``pos`` (moved back if inside a chunk)."""
         if self.identity:
             return pos
         if pos >= self.raw_length:
@@ -56,7 +56,7 @@ class OffsetMap:
         return self.new[bisect.bisect_right(self.old, pos) - 1]
 
     def end(self, pos: int) -> int:
-        """Normalised position of a selection end at raw ``pos`` (moved on if inside a chunk)."""
+        """Normalised position of an end at raw ``pos`` (moved on if inside a chunk)."""
         if self.identity:
             return pos
         if pos >= self.raw_length:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
+import itertools
 import json
 import math
 import os
@@ -53,6 +54,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -105,7 +107,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def guid_for(kind: str, key: str) -> str:
-    """The stable GUID uppks-qual gives a ``kind`` of thing (``"user"``, ``"code"``, ...) named ``key``.
+    """The stable GUID of the ``kind`` of thing (``"user"``, ``"code"``, ...) called ``key``.
 
     Examples
     --------
@@ -182,7 +184,7 @@ class _Export:
     name: str
     codebook: Codebook
     documents: list[Document]
-    codings: pd.DataFrame
+    codings: list[SimpleNamespace]  # rows of project.codings(), sorted by document and span
     memos: pd.DataFrame
     users: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> GUID
     notes: list[tuple[str, str, str, str | None, str | None]] = dataclasses.field(
@@ -227,6 +229,9 @@ def export_qdpx(project: Project, path: str | Path, *, origin: str | None = None
     >>> export_qdpx(project, "uppks.qdpx")                          # doctest: +SKIP
     >>> export_qdpx(project, "manual.qdpx", origin="manual")        # doctest: +SKIP
     """
+    if origin not in (None, "manual", "auto"):
+        raise ValueError("The 'origin' parameter of export_qdpx must be one of {None, 'manual', "
+                         f"'auto'}}. Got {origin!r} instead.")
     data = _gather(project, origin)
     xml = _Xml(PROJECT_NS)
     root = xml.root("Project", name=data.name, origin=_origin())
@@ -246,8 +251,12 @@ def export_qdpx(project: Project, path: str | Path, *, origin: str | None = None
 
 def _gather(project: Project, origin: str | None) -> _Export:
     docs = [project.document(d) for d in project.documents().get("doc_id", pd.Series([]))]
-    return _Export(project.path.stem, project.codebook, docs, project.codings(origin=origin),
-                   project.memos())
+    frame = project.codings(origin=origin)
+    frame = frame.astype({c: object for c in ("valence", "origin")})
+    rows = [SimpleNamespace(**{str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
+    order = {d.doc_id: i for i, d in enumerate(docs)}
+    rows.sort(key=lambda r: (order[r.doc_id], r.start, r.end, r.code_id, r.coder))
+    return _Export(project.path.stem, project.codebook, docs, rows, project.memos())
 
 
 def _coding_key(row: Any) -> str:
@@ -256,8 +265,8 @@ def _coding_key(row: Any) -> str:
 
 def _collect_notes(data: _Export) -> None:
     """Notes for coding attributes and memos, and which element refers to each."""
-    keys = {}
-    for row in data.codings.itertuples(index=False):
+    keys: dict[int, str] = {}
+    for row in data.codings:
         key = _coding_key(row)
         keys[int(row.coding_id)] = key
         lines = _coding_attributes(row)
@@ -265,7 +274,8 @@ def _collect_notes(data: _Export) -> None:
             guid = data.note(f"coding:{key}", CODING_NOTE, "\n".join(lines))
             data.refs.setdefault(("coding", key), []).append(guid)
     doc_ids = {d.doc_id for d in data.documents}
-    for memo in data.memos.itertuples(index=False):
+    memos: Iterable[Any] = data.memos.itertuples(index=False)
+    for memo in memos:
         target = str(memo.target_id)
         if memo.target_type == "coding":
             if target.isdigit() and int(target) in keys:
@@ -280,7 +290,7 @@ def _collect_notes(data: _Export) -> None:
             ref = ("project", "")
         else:
             warnings.warn(f"memo {memo.memo_id} is on {memo.target_type} {target!r}, which is "
-                          "not in the project; not exported", RefiWarning, stacklevel=4)
+                          "not in the project; not exported", RefiWarning, stacklevel=2)
             continue
         name = target if memo.target_type == "project" else f"memo on {memo.target_type} {target}"
         guid = data.note(f"memo:{memo.memo_id}", name, str(memo.text), _str(memo.author),
@@ -305,8 +315,8 @@ def _coding_attributes(row: Any) -> list[str]:
 
 
 def _build_project(xml: _Xml, root: Any, data: _Export, members: list[tuple[str, bytes]]) -> None:
-    for coder in dict.fromkeys(data.codings["coder"]):
-        data.user(str(coder))
+    for row in data.codings:
+        data.user(str(row.coder))
     if data.users:
         users = xml.add(root, "Users")
         for name, guid in data.users.items():
@@ -333,15 +343,14 @@ def _text_source(xml: _Xml, sources: Any, doc: Document, data: _Export) -> tuple
     guid = guid_for("source", doc.doc_id)
     source = xml.add(sources, "TextSource", guid=guid, name=doc.doc_id,
                      plainTextPath=f"internal://{guid}.txt")
-    rows = data.codings[data.codings["doc_id"] == doc.doc_id]
-    rows = rows.sort_values(["start", "end", "code_id", "coder"], kind="stable")
-    for (start, end), group in rows.groupby(["start", "end"], sort=False):
-        first = group.iloc[0]
+    rows = [r for r in data.codings if r.doc_id == doc.doc_id]
+    for (start, end), group in itertools.groupby(rows, key=lambda r: (r.start, r.end)):
+        spans = list(group)
         selection = xml.add(source, "PlainTextSelection",
                             guid=guid_for("selection", f"{doc.doc_id}:{start}:{end}"),
-                            name=_snippet(str(first["text"])), startPosition=str(start),
-                            endPosition=str(end), creatingUser=data.user(str(first["coder"])))
-        for row in group.itertuples(index=False):
+                            name=_snippet(str(spans[0].text)), startPosition=str(start),
+                            endPosition=str(end), creatingUser=data.user(str(spans[0].coder)))
+        for row in spans:
             key = _coding_key(row)
             coding = xml.add(selection, "Coding", guid=guid_for("coding", key),
                              creatingUser=data.user(str(row.coder)))
@@ -532,7 +541,9 @@ def import_qdpx(source: str | Path, path: str | Path, *, overwrite: bool = False
     as ``internal://`` inside the archive, relative to ``basePath`` or the project file, or
     absolute; ``.docx`` via ``richTextPath`` when there is no plain text), selections and
     their codings (origin ``manual`` unless an uppks-qual coding note says otherwise), notes
-    (as memos on their code, document, coding or the project) and case/source variables
+    (as memos on their code, document, coding or the project; a note nothing refers to
+    becomes a project memo; a selection's ``Description`` becomes a memo on each of its
+    codings) and case/source variables
     (``group``, ``village``, ``source_type``, ``informant_role``, ``informant``, ``date``
     when variables of those names exist, else ``"unknown"`` (``source_type``:
     ``"document"``); all other variables go to ``meta``). Positions are mapped onto the
@@ -636,6 +647,9 @@ def validate_refi(path: str | Path) -> list[str]:
     path = Path(path)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
+            if "project.qde" not in archive.namelist():
+                raise InterchangeError("the archive has no project.qde", path=path,
+                                       element=None, guid=None)
             data = archive.read("project.qde")
     else:
         data = path.read_bytes()

@@ -57,7 +57,6 @@ DEFAULT_SOURCE_TYPE = "document"
 DEFAULT_COLOUR = "#777777"
 RICH_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html", ".htm")
 
-_DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RGB = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _SKIPPED_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 
@@ -141,15 +140,19 @@ def unique(candidate: str, used: set[str], sep: str) -> str:
 
 
 def document_id(name: str, used: set[str]) -> str:
-    """A document id from a source name: kept if already an id, else slugified; unique."""
+    """A document id from a source name: file suffix dropped, lower-case ASCII, unique.
+
+    Letters, digits, ``_``, ``.`` and ``-`` are kept; other runs become ``-``
+    (``"A1 Ketua Asoka.docx"`` -> ``"a1-ketua-asoka"``).
+    """
     stem = name.strip()
     for suffix in RICH_SUFFIXES:
         if stem.lower().endswith(suffix) and len(stem) > len(suffix):
             stem = stem[: -len(suffix)]
             break
-    if not _DOC_ID.match(stem):
-        stem = slug(stem, "-") or "doc"
-    return unique(stem, used, "-")
+    ascii_name = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^a-z0-9_.-]+", "-", ascii_name.lower()).strip("-_.")
+    return unique(stem or "doc", used, "-")
 
 
 def colour(value: str | None, inherited: str) -> str:
@@ -238,7 +241,7 @@ def _code_nodes(el: Any, parent: str | None, out: list[_CodeNode], path: str | P
             warn(f"{path}:{child.sourceline}: skipped <{kind}> in Code {guid}")
 
 
-_TUPLE_FIELDS = ("examples", "phrases", "lemmas", "positive", "negative")
+_TUPLE_FIELDS = tuple(f.name for f in fields(Code) if f.default == () and f.name != "patterns")
 _CODE_FIELDS = {f.name for f in fields(Code)} - {"line"}
 
 
@@ -546,7 +549,9 @@ class _Reader:
             if data is None:
                 raise self.fail(el, f"{attr} {ref!r} is not in the archive or next to the "
                                     "project file; add the file or embed the text")
-            return self._decode(data, el, ref) if attr == "plainTextPath" else self._docx(data, el, ref)
+            if attr == "plainTextPath":
+                return self._decode(data, el, ref)
+            return self._docx(data, el, ref)
         if required:
             raise self.fail(el, "has no text: give PlainTextContent, plainTextPath or "
                                 "richTextPath (.docx)")
@@ -668,9 +673,10 @@ class _Reader:
                 warn(f"{self.path}: NoteRef to {guid}, which is not in <Notes>; skipped")
                 continue
             used.add(guid)
+            if on == "project":
+                target = note.name or "project"
             if note.text.strip():
-                out.append(ImportedMemo(on, target or note.name or "project", note.text,
-                                        note.author, coding))
+                out.append(ImportedMemo(on, target, note.text, note.author, coding))
         for guid, note in self.notes.items():
             if guid not in used and note.name != CODING_NOTE and note.text.strip():
                 out.append(ImportedMemo("project", note.name or "project", note.text, note.author))
@@ -690,7 +696,7 @@ class _Reader:
         return var.name, None
 
     def _case(self, el: Any) -> None:
-        values = {}
+        values: dict[str, Any] = {}
         for vv in children(el, "VariableValue"):
             name, value = self._value(vv)
             if value is not None:
