@@ -3,7 +3,8 @@
 Round 1 (data/coding/train_sample.csv): twelve informant sentences (>= 5 words) per document
 that are not in data/coding/sample.csv (the evaluation sample), seed 20040521.
 Round 2 (data/coding/train_sample2.csv, `--round 2`): twenty-four more per document, disjoint
-from both, seed 20040612. Run from the repository root.
+from both, seed 20040612. Round 3 (train_sample3.csv, `--round 3`): all remaining informant
+sentences of >= 5 words. Run from the repository root.
 """
 
 from __future__ import annotations
@@ -14,15 +15,20 @@ import pandas as pd
 
 import uppks_qual as uq
 
-ROUND = 2 if "--round" in sys.argv and sys.argv[-1] == "2" else 1
-SEED, PER_DOC, OUT, PREFIX = ((20040521, 12, "train_sample.csv", "T") if ROUND == 1
-                              else (20040612, 24, "train_sample2.csv", "U"))
+ROUND = int(sys.argv[-1]) if "--round" in sys.argv else 1
+SEED, PER_DOC, OUT, PREFIX = {
+    1: (20040521, 12, "train_sample.csv", "T"),
+    2: (20040612, 24, "train_sample2.csv", "U"),
+    3: (20040703, 10_000, "train_sample3.csv", "V"),  # every remaining informant sentence
+}[ROUND]
 
 corpus = uq.load_corpus("data/interviews")
 seg = corpus.segments
 evaluation = set(pd.read_csv("data/coding/sample.csv")["segment_id"])
-if ROUND == 2:
+if ROUND >= 2:
     evaluation |= set(pd.read_csv("data/coding/train_sample.csv")["segment_id"])
+if ROUND >= 3:
+    evaluation |= set(pd.read_csv("data/coding/train_sample2.csv")["segment_id"])
 sent = seg[(seg["kind"] == "sentence") & (seg["speaker"].fillna("") != "P")
            & ~seg["segment_id"].isin(evaluation)]
 sent = sent[sent["text"].str.split().str.len() >= 5]

@@ -633,7 +633,8 @@ def thesis() -> pd.DataFrame:
         # officer_role: A (3-2)/(5+0.5*2) = 1/6 mixed; M (1-3)/4 = -0.5 lacking -> agrees
         + evidence("Asoka", "officer_role", pos=3, neg=2, neu=2)
         + evidence("Melati", "officer_role", pos=1, neg=3)
-        # capital_growth: A (1-3)/4 = -0.5 lacking; M -1 lacking: A higher but lacking -> False
+        # capital_growth: A (1-3)/4 = -0.5 lacking; M -1 lacking: A higher -> the direction
+        # agrees, but A is lacking -> does not support the study
         + evidence("Asoka", "capital_growth", pos=1, neg=3)
         + evidence("Melati", "capital_growth", neg=3)
         # partnerships: thresholds are inclusive: A (3-2)/5 = 0.2 working, M -0.2 lacking
@@ -662,6 +663,11 @@ def test_thesis_verdicts_by_hand(thesis: pd.DataFrame) -> None:
     assert str(agrees.dtype) == "boolean"
     assert agrees.isna().to_dict() == {f: f == "leader_support" for f in SIX}
     assert agrees.dropna().to_dict() == {
+        "leadership": True, "information_clarity": False, "officer_role": True,
+        "capital_growth": True, "partnerships": True}
+    supports = result["supports_study"]
+    assert str(supports.dtype) == "boolean"
+    assert supports.dropna().to_dict() == {
         "leadership": True, "information_clarity": False, "officer_role": True,
         "capital_growth": False, "partnerships": True}
     assert (result["group_a"].unique().tolist(), result["group_b"].unique().tolist()) == (

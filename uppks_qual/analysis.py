@@ -963,11 +963,12 @@ def _verdicts(counts: pd.DataFrame, *, working: float, lacking: float,
     return out
 
 
-def _agrees(row: pd.Series) -> Any:
+def _agrees(row: pd.Series, *, strict: bool) -> Any:
     insufficient = "insufficient evidence"
     if insufficient in (row["verdict_a"], row["verdict_b"]):
         return pd.NA
-    return bool(row["balance_a"] > row["balance_b"] and row["verdict_a"] != "lacking")
+    better = bool(row["balance_a"] > row["balance_b"])
+    return better and row["verdict_a"] != "lacking" if strict else better
 
 
 def thesis_comparison(
@@ -1005,10 +1006,11 @@ def thesis_comparison(
       are no codings at all); otherwise
       ``"working"`` if ``balance >= working``, ``"lacking"`` if ``balance <= lacking``, and
       ``"mixed"`` in between;
-    - ``agrees_with_study`` is ``<NA>`` when either group's verdict is "insufficient
-      evidence"; otherwise True exactly when ``balance_a > balance_b`` **and**
-      ``verdict_a != "lacking"`` (the factor did better in ``a`` and did not fail there), else
-      False.
+    - ``agrees_with_study`` (the *direction*) is ``<NA>`` when either group's verdict is
+      "insufficient evidence"; otherwise True exactly when ``balance_a > balance_b`` (the
+      factor's evidence is more favourable in ``a``), else False;
+    - ``supports_study`` is stricter: the direction agrees **and** ``verdict_a != "lacking"``
+      (the factor did better in ``a`` and did not fail there).
 
     Quotes per group and factor are chosen as in :func:`framework_matrix`, preferring
     positive quotes for a "working" verdict, negative ones for "lacking" and no valence
@@ -1079,7 +1081,10 @@ def _thesis_frame(table: pd.DataFrame, a: str, b: str, factors: list[str]) -> pd
     out = side_a.join(side_b).rename_axis("factor").reset_index()
     out.insert(1, "group_a", a)
     out.insert(2, "group_b", b)
-    out["agrees_with_study"] = pd.array([_agrees(r) for _, r in out.iterrows()], dtype="boolean")
+    out["agrees_with_study"] = pd.array([_agrees(r, strict=False) for _, r in out.iterrows()],
+                                        dtype="boolean")
+    out["supports_study"] = pd.array([_agrees(r, strict=True) for _, r in out.iterrows()],
+                                     dtype="boolean")
     out["factor"] = pd.Categorical(out["factor"], categories=factors)
     return out
 

@@ -49,6 +49,10 @@ def friendly(func: F) -> F:
         except QualError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(1) from None
+        except OSError as exc:  # a file the user named cannot be read or written
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            typer.secho(f"error: {where}{exc.strerror or exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.secho("interrupted; the project keeps its last committed state", err=True)
             raise typer.Exit(130) from None
@@ -95,6 +99,13 @@ DEFAULT_GOLD = Path("data/coding/gold.csv")
 DEFAULT_SCOPE = Path("data/coding/sample.csv")
 
 
+def training_files(folder: Path) -> list[Path]:
+    """Training passage codings in ``folder``: ``train*.csv`` except the passage samples."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("train*.csv") if "sample" not in p.name)
+
+
 def _open(project: Path) -> Any:
     from .project import Project
 
@@ -113,6 +124,10 @@ def reproduce(
     scope: Annotated[Path, typer.Option(help="Passages the manual coder read (CSV).")]
     = DEFAULT_SCOPE,
     coder: Annotated[str, typer.Option(help="Name of the manual coder in --gold.")] = "ana",
+    method: Annotated[str, typer.Option(help="Auto-coder: 'learned' (rules + a model trained on "
+                                             "--training) or 'rules'.")] = "learned",
+    training: Annotated[Path, typer.Option(help="Folder of training passage codings "
+                                                "(train*.csv).")] = Path("data/coding"),
 ) -> None:
     """The main job: load, auto-code, add manual codings, and write the Asoka/Melati comparison
     (CSV tables, PNG/SVG charts, report.html) to --out."""
@@ -126,8 +141,14 @@ def reproduce(
     typer.echo(f"loading {corpus} and {codebook}")
     proj = Project.create(project, corpus=load_corpus(corpus), codebook=load_codebook(codebook),
                           overwrite=True)
-    counts = proj.autocode(progress=True)
-    typer.echo(f"auto-coded {counts['documents']} documents: {counts['codings']} codings")
+    files = training_files(training)
+    if method == "learned" and not files:
+        typer.echo(f"no training codings (train*.csv) in {training}: using the rules alone")
+        method = "rules"
+    counts = proj.autocode(progress=True, method=method,
+                           training=files if method == "learned" else None)
+    typer.echo(f"auto-coded ({method}) {counts['documents']} documents: "
+               f"{counts['codings']} codings")
     coders: tuple[str, ...] = ()
     scope_frame = None
     if gold.exists():
@@ -137,9 +158,10 @@ def reproduce(
         if scope.exists():
             scope_frame = pd.read_csv(scope)
     typer.echo(f"writing results to {out}/")
-    results = write_results(proj, out, coders=coders, scope=scope_frame)
+    results = write_results(proj, out, coders=coders, scope=scope_frame, method=method)
     thesis = results.tables["thesis_comparison"]
-    cols = ["factor", "verdict_a", "balance_a", "verdict_b", "balance_b", "agrees_with_study"]
+    cols = ["factor", "verdict_a", "balance_a", "verdict_b", "balance_b", "agrees_with_study",
+            "supports_study"]
     echo_table(thesis[cols].set_index("factor"), title="\nThesis comparison (Asoka = a, Melati = b)")
     typer.echo(f"\n{len(results.files)} files written; open {out / 'report.html'} in a browser.")
     typer.echo("Note: on the bundled corpus these are results on an illustrative reconstruction, "
@@ -156,6 +178,10 @@ def autocode(
     codebook: CodebookOpt = DEFAULT_CODEBOOK,
     coder: Annotated[str, typer.Option(help="Name of the automatic coder.")] = "auto",
     unit: Annotated[str, typer.Option(help="match, sentence or turn.")] = "sentence",
+    method: Annotated[str, typer.Option(help="'rules' or 'learned' (needs --training).")]
+    = "rules",
+    training: Annotated[Path | None, typer.Option(help="Folder of train*.csv passage codings.")]
+    = None,
 ) -> None:
     """Auto-code a project (created from --corpus if given); manual codings are never touched."""
     from .codebook import load_codebook
@@ -169,7 +195,9 @@ def autocode(
         proj = _open(project)
     if unit not in ("match", "sentence", "turn"):
         raise typer.BadParameter(f"unit must be match, sentence or turn; got {unit!r}")
-    counts = proj.autocode(coder=coder, unit=unit, progress=True)
+    files = training_files(training) if training is not None else None
+    counts = proj.autocode(coder=coder, unit=unit, progress=True, method=method,
+                           training=files or None)
     typer.echo(f"{counts['codings']} automatic codings in {counts['documents']} documents "
                f"({counts['skipped_manual']} identical to manual codings skipped)")
 

@@ -57,6 +57,11 @@ class Project:
                                  "pass overwrite=True", path=path)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the project's folder: {exc.strerror}",
+                             path=path) from None
         engine = store.connect(path)
         try:
             with engine.begin() as conn:
@@ -68,10 +73,12 @@ class Project:
                 project.add_documents(corpus)
                 if getattr(corpus, "provenance", None):
                     project.set_meta("provenance", str(corpus.provenance))
-        except BaseException:
+        except BaseException as exc:
             engine.dispose()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+            if isinstance(exc, sa.exc.OperationalError):
+                raise StoreError(f"cannot write the project file: {exc.orig}", path=path) from None
             raise
         return project
 
@@ -321,8 +328,15 @@ class Project:
     # ------------------------------------------------------------------ automatic coding
     def autocode(self, *, coder: str = "auto", unit: str = "sentence",
                  skip_speakers: Collection[str] = INTERVIEWER_LABELS,
-                 progress: bool | None = None) -> dict[str, int]:
-        """Code the whole project automatically with the codebook's cues.
+                 progress: bool | None = None, method: str = "rules",
+                 training: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
+                 ) -> dict[str, int]:
+        """Code the whole project automatically.
+
+        ``method="rules"`` (default) applies the codebook's cues (:mod:`uppks_qual.autocode`);
+        ``method="learned"`` trains a model on manual passage codings (``training``: CSV
+        file(s) or a frame of ``passage_id, doc_id, start, end, code_id, valence``) on top of the
+        rules and codes sentences with it (:mod:`uppks_qual.learn`).
 
         Idempotent: replaces only earlier automatic codings of ``coder``, in one transaction,
         and never touches or duplicates a manual coding (an automatic coding identical to a
@@ -333,8 +347,15 @@ class Project:
         """
         from tqdm.auto import tqdm
 
-        from .autocode import Region, autocode_regions
+        from .autocode import Region, _check_unit, autocode_regions
 
+        _check_unit(unit)
+        if method not in ("rules", "learned"):
+            raise ValueError(f"The 'method' parameter of autocode must be one of "
+                             f"{{'rules', 'learned'}}. Got {method!r} instead.")
+        if method == "learned" and (unit != "sentence" or training is None):
+            raise ValueError("method='learned' codes sentences (unit='sentence') and needs "
+                             "training=... (manual passage codings, e.g. data/coding/train.csv)")
         codebook = self.codebook
         docs = self.documents()["doc_id"].tolist()
         show = sys.stderr.isatty() if progress is None else progress
@@ -345,7 +366,37 @@ class Project:
             for row in autocode_regions(doc.text, regions, codebook, unit=unit):
                 row["doc_id"] = doc_id
                 rows.append(row)
+        if method == "learned":
+            rows = self._learned_rows(rows, training, skip_speakers)  # type: ignore[arg-type]
         return self._replace_auto(coder, rows)
+
+    def _learned_rows(self, rule_rows: list[dict[str, Any]],
+                      training: str | Path | pd.DataFrame | Sequence[str | Path],
+                      skip_speakers: Collection[str]) -> list[dict[str, Any]]:
+        from .evaluation import read_passage_codings
+        from .learn import sentence_table, train_coder
+
+        if isinstance(training, pd.DataFrame):
+            passages = training
+        else:
+            files = [training] if isinstance(training, str | Path) else list(training)
+            passages = pd.concat([read_passage_codings(str(f)) for f in files])
+        factors = [c.code_id for c in self.codebook.factors()]
+        rules = pd.DataFrame(rule_rows, columns=["doc_id", "start", "end", "code_id", "factor",
+                                                 "valence"])
+        table = sentence_table(self.segments(), rules, factors)
+        model = train_coder(table, passages, factors=factors)
+        coded = [i for i, sp in enumerate(table["speaker"]) if sp not in skip_speakers]
+        sub = {(r.doc_id, r.start, r.factor): r.code_id for r in rules.itertuples()}
+        out = []
+        for p in model.predict(table, coded).itertuples():
+            sent = table.iloc[p.row]
+            code_id = sub.get((sent["doc_id"], sent["start"], p.factor), p.factor)
+            out.append({"doc_id": sent["doc_id"], "start": int(sent["start"]),
+                        "end": int(sent["end"]), "code_id": code_id, "factor": p.factor,
+                        "valence": p.valence, "confidence": round(p.probability, 4),
+                        "text": sent["text"], "cues": f"learned (p={p.probability:.2f})"})
+        return out
 
     def _regions(self, doc_id: str) -> tuple[Document, list[tuple[int, int, str | None]]]:
         s = store.segments
@@ -541,9 +592,7 @@ def _document(row: Any) -> Document:
 def _segments_of(corpus: Corpus | Iterable[Document], doc: Document) -> list[Any]:
     if isinstance(corpus, Corpus):
         return corpus.iter_segments(doc.doc_id)
-    from .corpus import ParsedDocument, parse_paragraphs, parse_turns
-
-    from .corpus import DEFAULT_SPEAKERS
+    from .corpus import DEFAULT_SPEAKERS, ParsedDocument, parse_paragraphs, parse_turns
 
     text = doc.text
     if doc.source_type == "interview":

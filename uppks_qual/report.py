@@ -106,7 +106,7 @@ def _charts(project: Project, evidence: pd.DataFrame, lang: str) -> dict[str, An
 
 def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = (),
                   scope: pd.DataFrame | None = None, a: str = "Asoka", b: str = "Melati",
-                  lang: str = "en") -> Results:
+                  lang: str = "en", method: str = "rules") -> Results:
     """Write CSV tables, PNG and SVG charts and ``report.html`` into ``out``.
 
     Parameters
@@ -121,6 +121,10 @@ def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = 
         Passages the human coders read (``doc_id, start, end``), coded or not.
     a, b : str
         The two groups compared.
+    lang : {"en", "id"}
+        Language of chart labels.
+    method : str
+        How the automatic codings were made (shown in the report).
     """
     import matplotlib.pyplot as plt
 
@@ -145,8 +149,8 @@ def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = 
         images[name] = base64.b64encode(buffer.getvalue()).decode("ascii")
         plt.close(fig)
     page = out / "report.html"
-    page.write_text(_html(project, result.tables, images, coders=coders, a=a, b=b),
-                    encoding="utf-8")
+    page.write_text(_html(project, result.tables, images, coders=coders, a=a, b=b,
+                          method=method), encoding="utf-8")
     result.files.append(page)
     return result
 
@@ -180,18 +184,21 @@ def _thesis_html(thesis: pd.DataFrame, a: str, b: str) -> str:
             f"<td>{html.escape(str(r['verdict_a']))} ({r['positive_a']}+/{r['negative_a']}-)"
             f"<br>{quotes[0]}</td><td>{html.escape(str(r['verdict_b']))} "
             f"({r['positive_b']}+/{r['negative_b']}-)<br>{quotes[1]}</td>"
-            f"<td>{html.escape(str(r['agrees_with_study']))}</td></tr>")
+            f"<td>{html.escape(str(r['agrees_with_study']))}</td>"
+            f"<td>{html.escape(str(r['supports_study']))}</td></tr>")
     head = (f"<tr><th>factor</th><th>{html.escape(a)}</th><th>{html.escape(b)}</th>"
-            "<th>direction agrees with the study</th></tr>")
+            f"<th>direction agrees with the study (better in {html.escape(a)})</th>"
+            f"<th>supports the study (better in {html.escape(a)} and not lacking there)</th></tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
 
 def _html(project: Project, tables: dict[str, pd.DataFrame], images: dict[str, str], *,
-          coders: Sequence[str], a: str, b: str) -> str:
+          coders: Sequence[str], a: str, b: str, method: str) -> str:
     provenance = project.get_meta("provenance") or DEFAULT_NOTE
     thesis, auto_thesis = tables["thesis_comparison"], tables["thesis_comparison_auto_only"]
     agree = int(thesis["agrees_with_study"].fillna(False).astype(bool).sum())
     agree_auto = int(auto_thesis["agrees_with_study"].fillna(False).astype(bool).sum())
+    support = int(thesis["supports_study"].fillna(False).astype(bool).sum())
     evidence = ("automatic codings, overridden by the manual codings of "
                 f"{', '.join(coders)} where they read the text") if coders else "automatic codings"
     img = "".join(f'<h3>{html.escape(n.replace("_", " "))}</h3>'
@@ -206,10 +213,11 @@ def _html(project: Project, tables: dict[str, pd.DataFrame], images: dict[str, s
 <div class="note"><b>About the data.</b> {html.escape(provenance)}</div>
 <p>Project <code>{html.escape(project.path.name)}</code>, generated
 {_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")} by uppks-qual. Evidence:
-{html.escape(evidence)}. The study's finding is that every factor worked better in
-{html.escape(a)} than in {html.escape(b)}; on this corpus the toolkit's comparison agrees in
-direction for <b>{agree} of {len(thesis)}</b> factors ({agree_auto} of {len(auto_thesis)} with
-automatic codings alone). Verdict rules and thresholds: see
+{html.escape(evidence)} (automatic coder: {html.escape(method)}). The study's finding is that
+every factor worked better in {html.escape(a)} than in {html.escape(b)}; on this corpus the
+toolkit's comparison agrees in direction for <b>{agree} of {len(thesis)}</b> factors
+({agree_auto} of {len(auto_thesis)} with automatic codings alone), and for {support} of them the
+factor is also not lacking in {html.escape(a)}. Verdict rules and thresholds: see
 <code>uppks_qual.analysis.thesis_comparison</code>.</p>
 <h2>The study's comparison, reproduced</h2>{_thesis_html(thesis, a, b)}
 <h2>Group comparison (rates per 1,000 words)</h2>{_table(comparison, "compare_groups")}
