@@ -26,7 +26,9 @@ HONESTY = ("> **About the data.** The corpus in `data/interviews/` is an **illus
 BUILD = '''corpus = uq.load_corpus(ROOT / "data/interviews")
 codebook = uq.load_codebook(ROOT / "codebook.yaml")
 project = uq.Project.create(WORK / "uppks.uqp", corpus=corpus, codebook=codebook)
-project.autocode()
+# rules + a model trained on the training passages (never on the gold sample)
+project.autocode(method="learned",
+                 training=uq.learn.training_files(ROOT / "data/coding"))
 project.import_codings(ROOT / "data/coding/gold.csv", coder="ana")
 scope = pd.read_csv(ROOT / "data/coding/sample.csv")
 FACTORS = [c.code_id for c in codebook.factors()]

@@ -289,3 +289,21 @@ def test_offsets_and_text_for_any_word_salad(text: str, unit: str) -> None:
     if unit != "turn":
         coarser = autocode_text(text, tiny_codebook(), unit="turn")
         assert inside(frame, coarser)
+
+
+# --------------------------------------------------------------------------- sentence bounds
+@given(st.lists(st.sampled_from(["Modal", "naik", ".", "!", "?", ",", "...", "[", "]", "\"",
+                                 "tapi", "Ibu", ":", "\n", "dia", "2004.", "Rp", "20.000"]),
+                min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_sentence_bounds_equal_the_spacy_sentencizer(words: list[str]) -> None:
+    from uppks_qual.autocode import build_matchers, sentence_bounds
+    from uppks_qual.nlp import get_nlp
+
+    nlp = get_nlp()
+    text = " ".join(words)
+    with nlp.select_pipes(enable=["sentencizer"]):
+        reference = nlp(text)
+    expected = [s.start for s in reference.sents] + [len(reference)]
+    got = sentence_bounds(nlp.make_doc(text), build_matchers(tiny_codebook())).tolist()
+    assert got == expected

@@ -259,6 +259,7 @@ def test_evidence_of_another_auto_coder(small: Project) -> None:
     assert keys(ev) == [("Pinjaman lancar.", "capital", "other", "auto")]
 
 
+@pytest.mark.filterwarnings("ignore:balance is undefined:RuntimeWarning")
 def test_write_results_without_provenance_uses_default_note(small: Project,
                                                             tmp_path: Path) -> None:
     # a project made from bare Documents has no provenance: the report says so generically

@@ -331,10 +331,6 @@ def test_frame_not_built_with_schema_is_refused() -> None:
         segment_agreement(bad, UNITS, CODERS)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: segment_agreement (text_agreement.py:107, via "
-                   "presence() returning a frame without columns at line 71) raises a bare KeyError "
-                   "'code' when no passage is given, e.g. Project.agreement() for two coders "
-                   "who coded different documents; expected an AgreementError or NaN stats")
 def test_segment_agreement_without_units_is_clear() -> None:
     empty = UNITS.iloc[:0]
     try:
@@ -344,10 +340,6 @@ def test_segment_agreement_without_units_is_clear() -> None:
     assert np.isnan(row(table, "overall")["percent_agreement"])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: character_agreement_table "
-                   "(text_agreement.py:144, docs.loc[doc_id]) raises a bare KeyError for a "
-                   "units/scope row naming a document not in `documents`; expected an "
-                   "AgreementError naming the document")
 def test_character_units_with_unknown_document_is_clear() -> None:
     docs = pd.DataFrame({"doc_id": ["d"], "n_chars": [80]})
     with pytest.raises(QualError, match="nope"):
@@ -450,10 +442,6 @@ def test_project_agreement_unknown_coder(coded: Project) -> None:
         coded.agreement(("ana", "zoe"))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Project.agreement (project.py:454 picks the "
-                   "sentences of documents both coders coded; none here) ends in a bare "
-                   "KeyError 'code' from text_agreement.py:107 when the two coders coded "
-                   "different documents; expected an AgreementError saying so")
 def test_project_agreement_coders_without_shared_documents(coded: Project) -> None:
     coded.code_quote("melati-obs-y", "Ketua jarang datang", "leadership", coder="cici")
     with pytest.raises(AgreementError):

@@ -31,6 +31,8 @@ How a text is coded (all pure, no I/O):
 from __future__ import annotations
 
 import bisect
+import itertools
+import math
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -98,10 +100,12 @@ class Matchers:
     negator_flag: int
     break_flag: int
     pronoun_flag: int
+    period_flag: int
     factor: dict[str, str]
     parent: dict[str, str | None]
     lineage: dict[str, tuple[str, ...]]
     always_tokens: bool = False
+    max_pattern: int = 0
 
 
 _CACHE: dict[int, tuple[Codebook, Matchers]] = {}
@@ -131,7 +135,7 @@ def build_matchers(codebook: Codebook) -> Matchers:
         positive=PhraseMatcher(nlp.vocab, attr="NORM"),
         negative=PhraseMatcher(nlp.vocab, attr="NORM"),
         negator_flag=_flags(nlp.vocab)[0], break_flag=_flags(nlp.vocab)[1],
-        pronoun_flag=_flags(nlp.vocab)[2],
+        pronoun_flag=_flags(nlp.vocab)[2], period_flag=_flags(nlp.vocab)[3],
         factor={c.code_id: c.factor for c in codebook},
         parent={c.code_id: c.parent for c in codebook},
         lineage={c.code_id: _lineage(codebook, c.code_id) for c in codebook},
@@ -167,23 +171,27 @@ def build_matchers(codebook: Codebook) -> Matchers:
             else:
                 m.tokens.add(code.code_id, [token_pattern])
                 _add_anchor(m, pattern)
+                m.max_pattern = max(m.max_pattern, len(pattern) if not any(
+                    t.get("OP") in ("*", "+") for t in pattern) else 10_000)
     _CACHE[id(codebook)] = (codebook, m)
     return m
 
 
-_FLAGS: dict[int, tuple[int, int, int]] = {}
+_FLAGS: dict[int, tuple[int, int, int, int]] = {}
 
 
-def _flags(vocab: Any) -> tuple[int, int, int]:
-    """Lexeme flags 'is a negator', 'ends a clause' and 'is a third-person pronoun', computed
-    once per word type."""
+def _flags(vocab: Any) -> tuple[int, int, int, int]:
+    """Lexeme flags 'is a negator', 'ends a clause', 'is a third-person pronoun' and 'is a
+    sentence-final punctuation character of the sentencizer', computed once per word type."""
     if id(vocab) not in _FLAGS:
         negators = {lemmatize(w) for w in NEGATORS} | set(NEGATORS)
         breaks = {lemmatize(w) for w in CLAUSE_BREAKS} | set(CLAUSE_BREAKS)
+        punct = set(get_nlp().get_pipe("sentencizer").punct_chars)
         _FLAGS[id(vocab)] = (
             vocab.add_flag(lambda s: s.lower() in negators or lemmatize(s) in negators),
             vocab.add_flag(lambda s: s.lower() in breaks),
             vocab.add_flag(lambda s: s.lower() in PRONOUNS),
+            vocab.add_flag(lambda s: s in punct),
         )
     return _FLAGS[id(vocab)]
 
@@ -298,19 +306,38 @@ class _Hit:
 def _matches(doc: Doc, m: Matchers) -> list[tuple[str, int, int, str]]:
     strings = doc.vocab.strings
     out = []
-    run_tokens = len(m.tokens) and (m.always_tokens or m.anchors(doc))
     matchers = (("phrase", m.phrases), ("lemma", m.lemmas), ("pattern", m.expanded),
-                ("pattern", m.tokens), ("person", m.persons))
+                ("person", m.persons))
     for kind, matcher in matchers:
-        if not len(matcher) or (matcher is m.tokens and not run_tokens):
-            continue
-        for match_id, s, e in matcher(doc):
-            out.append((strings[match_id], s, e, kind))
+        if len(matcher):
+            out.extend((strings[i], s, e, kind) for i, s, e in matcher(doc))
+    if len(m.tokens):
+        out.extend((strings[i], s, e, "pattern") for i, s, e in _token_matches(doc, m))
     return out
 
 
-def _polarity(doc: Doc, m: Matchers) -> tuple[list[tuple[str, int, int, float]], np.ndarray, np.ndarray]:
-    """Polarity cue hits ``(key, start, end, sign)``, negator flags and clause-break flags."""
+def _token_matches(doc: Doc, m: Matchers) -> list[tuple[int, int, int]]:
+    """Token-Matcher matches, run only on short windows that start at an anchor word (a
+    pattern's possible first word) unless some pattern cannot be anchored."""
+    if m.always_tokens:
+        return list(m.tokens(doc))
+    out = []
+    for _key, a, _e in m.anchors(doc):
+        window = doc[a : a + m.max_pattern]
+        out.extend((i, a + s, a + e) for i, s, e in m.tokens(window) if s == 0)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Polarity:
+    """Polarity cue hits ``(key, start, end, sign)`` of a doc, sorted by start."""
+
+    hits: list[tuple[str, int, int, float]]
+    starts: list[int]
+
+
+def _polarity(doc: Doc, m: Matchers) -> tuple[Polarity, np.ndarray, np.ndarray]:
+    """Polarity cue hits, negator flags and clause-break flags of a doc."""
     from spacy.attrs import IS_PUNCT
 
     strings = doc.vocab.strings
@@ -319,7 +346,8 @@ def _polarity(doc: Doc, m: Matchers) -> tuple[list[tuple[str, int, int, float]],
     breaks = arr[:, 1] | arr[:, 2]
     hits = [(strings[k], s, e, 1.0) for k, s, e in m.positive(doc)]
     hits += [(strings[k], s, e, -1.0) for k, s, e in m.negative(doc)]
-    return hits, negator, breaks
+    hits.sort(key=lambda h: h[1])
+    return Polarity(hits, [h[1] for h in hits]), negator, breaks
 
 
 def _clause(i: int, j: int, breaks: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
@@ -342,66 +370,76 @@ def _negated(pos: int, negator: np.ndarray, left: int, start: int, end: int) -> 
 
 
 def _valence(code_id: str, s: int, e: int, lo: int, hi: int, m: Matchers,
-             polar: list[tuple[str, int, int, float]], negator: np.ndarray,
-             breaks: np.ndarray) -> float:
+             polar: Polarity, negator: np.ndarray, breaks: np.ndarray) -> float:
     """Score of a cue match: polarity cues of its clause; failing those, of its sentence
     (half weight); failing those, -1 for a negator near the match (see module docstring)."""
     left, right = _clause(s, e, breaks, lo, hi)
     keys = {*m.lineage[code_id], "*"}
+    first, last = bisect.bisect_left(polar.starts, lo), bisect.bisect_left(polar.starts, hi)
+    near = polar.hits[first:last]  # the polarity cues of the sentence
     for (a, b), weight in (((left, right), 1.0), ((lo, hi), 0.5)):
-        cues = {(ps, pe, sign) for key, ps, pe, sign in polar
+        cues = {(ps, pe, sign) for key, ps, pe, sign in near
                 if key in keys and a <= ps and pe <= b and not (s <= ps and pe <= e)}
         if cues:  # each word counts once, however many cue lists hold it
             score = sum(-sign if _negated(ps, negator, max(a, ps - 3), ps, pe) else sign
                         for ps, pe, sign in cues)
             return weight * score
-    near = negator[max(left, s - 3) : min(right, e + 3)]
-    return -1.0 if near.any() else 0.0
+    window = negator[max(left, s - 3) : min(right, e + 3)]
+    return -1.0 if window.any() else 0.0
 
 
-def _sentence_bounds(doc: Doc) -> np.ndarray:
-    """Token index where each sentence starts, plus ``len(doc)`` at the end."""
-    from spacy.attrs import SENT_START
+def sentence_bounds(doc: Doc, m: Matchers) -> np.ndarray:
+    """Token indices where sentences start, plus ``len(doc)``: exactly the boundaries of
+    spaCy's ``sentencizer`` (a sentence starts at the first token that is neither punctuation
+    nor a sentence-final character after such a character), computed with numpy instead of a
+    loop over tokens."""
+    from spacy.attrs import IS_PUNCT
 
-    starts = np.flatnonzero(doc.to_array([SENT_START]).reshape(-1) == 1)
-    if not len(starts) or starts[0] != 0:
-        starts = np.concatenate([[0], starts])
-    return np.concatenate([starts, [len(doc)]])
-
-
-def _hits(doc: Doc, m: Matchers, context: dict[str, str | None]) -> tuple[list[_Hit], np.ndarray]:
-    """Cue hits of one region, with valence; ``context["antecedent"]`` carries the code of the
-    last person mentioned (across sentences and turns) for pronoun resolution."""
-    raw = _matches(doc, m)
-    bounds = _sentence_bounds(doc)
-    raw += _anaphora(doc, m, raw, bounds, context)
-    if not raw:
-        return [], bounds
-    polar, negator, breaks = _polarity(doc, m)
-    hits = []
-    for code_id, s, e, kind in raw:
-        k = int(np.searchsorted(bounds, s, side="right")) - 1
-        v = _valence(code_id, s, e, int(bounds[k]), int(bounds[k + 1]), m, polar, negator, breaks)
-        hits.append(_Hit(code_id, s, e, kind, doc[s:e].text, v))
-    return hits, bounds
+    n = len(doc)
+    if not n:
+        return np.array([0, 0])
+    arr = doc.to_array([IS_PUNCT, m.period_flag]).astype(bool)
+    period = arr[:, 1]
+    words = np.flatnonzero(~arr[:, 0] & ~period)
+    cum = np.cumsum(period)
+    before = np.concatenate([[0], cum[words[:-1]]]) if len(words) else words
+    starts = words[(cum[words] - before) > 0] if len(words) else words
+    return np.unique(np.concatenate([[0], starts, [n]]))
 
 
-def _anaphora(doc: Doc, m: Matchers, raw: list[tuple[str, int, int, str]], bounds: np.ndarray,
+def _token_regions(chars: np.ndarray, regions: Sequence[Region]) -> np.ndarray:
+    """Index of the region each token lies in (-1 for tokens outside every region)."""
+    starts = np.array([r.start for r in regions])
+    ends = np.array([r.end for r in regions])
+    k = np.searchsorted(starts, chars[:, 0], side="right") - 1
+    inside = (k >= 0) & (chars[:, 0] < ends[np.maximum(k, 0)])
+    return np.where(inside, k, -1)
+
+
+def _document_bounds(doc: Doc, m: Matchers, region_of: np.ndarray) -> np.ndarray:
+    """Sentence boundaries of a whole document coded by regions: the sentencizer's, plus a
+    boundary wherever a region starts or ends (a sentence never spans two turns)."""
+    change = np.flatnonzero(np.diff(region_of)) + 1
+    return np.unique(np.concatenate([sentence_bounds(doc, m), change]))
+
+
+def _anaphora(persons: list[tuple[int, str]], pronouns: np.ndarray, bounds: np.ndarray,
               context: dict[str, str | None]) -> list[tuple[str, int, int, str]]:
     """Pronoun hits: in a sentence with *dia/ia/beliau/inyo* and no person cue of its own, the
-    pronoun refers to the last person mentioned before it (same document, nearest first)."""
-    persons = sorted((s, code) for code, s, _e, kind in raw if kind == "person")
-    pronouns = np.flatnonzero(doc.to_array([m.pronoun_flag]).reshape(-1)) if len(doc) else []
+    pronoun refers to the last person mentioned before it (same document, nearest first).
+    ``persons`` are ``(token, code_id)`` in reading order, including uncoded turns (the
+    interviewer's question often names the person the answer calls "dia")."""
     out: list[tuple[str, int, int, str]] = []
     if not len(pronouns) and not persons:
         return out
     i = 0
     for k in range(len(bounds) - 1):
         lo, hi = int(bounds[k]), int(bounds[k + 1])
-        own = [code for s, code in persons if lo <= s < hi]
-        first = next((int(p) for p in pronouns if lo <= p < hi), None)
-        if first is not None and not own and context.get("antecedent"):
-            out.append((str(context["antecedent"]), first, first + 1, "anaphora"))
+        own = i < len(persons) and persons[i][0] < hi
+        j = int(np.searchsorted(pronouns, lo))
+        if j < len(pronouns) and pronouns[j] < hi and not own and context.get("antecedent"):
+            out.append((str(context["antecedent"]), int(pronouns[j]), int(pronouns[j]) + 1,
+                        "anaphora"))
         while i < len(persons) and persons[i][0] < hi:
             context["antecedent"] = persons[i][1]
             i += 1
@@ -413,43 +451,56 @@ def _sign(score: float) -> str:
     return "positive" if score > 0 else "negative" if score < 0 else "neutral"
 
 
-def _unit_rows(doc: Doc, region: Region, hits: list[_Hit], bounds: np.ndarray, unit: str,
-               m: Matchers, text: str) -> Iterator[dict[str, Any]]:
-    off = region.start
+def _sentence_of(bounds: np.ndarray, token: int) -> tuple[int, int]:
+    k = int(np.searchsorted(bounds, token, side="right")) - 1
+    return int(bounds[k]), int(bounds[k + 1])
+
+
+def sentence_spans(chars: np.ndarray, bounds: np.ndarray, text: str, region_of: np.ndarray,
+                   tokens: Collection[int]) -> dict[int, tuple[int, int]]:
+    """Character span of the sentence of each token in ``tokens``, trimmed and with dangling
+    opening brackets moved forward exactly as the corpus loader does (so sentence codings
+    coincide with the corpus's sentence segments)."""
+    from .corpus import _sentence_spans
+
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for t in tokens:
+        wanted[int(region_of[t])].append(t)
+    out: dict[int, tuple[int, int]] = {}
+    for region, toks in wanted.items():
+        idx = np.flatnonzero(region_of == region)
+        first, last = int(idx[0]), int(idx[-1]) + 1
+        inner = bounds[(bounds >= first) & (bounds <= last)]
+        raw = [(int(chars[a, 0]), int(chars[b - 1, 1])) for a, b in itertools.pairwise(inner)]
+        spans = _sentence_spans(text, 0, raw) or raw
+        starts = [a for a, _ in spans]
+        for t in toks:
+            k = bisect.bisect_right(starts, int(chars[t, 0])) - 1
+            out[t] = spans[max(k, 0)]
+    return out
+
+
+def _unit_rows(hits: list[_Hit], unit: str, m: Matchers, text: str, chars: np.ndarray,
+               bounds: np.ndarray, region_of: np.ndarray,
+               regions: Sequence[Region]) -> Iterator[dict[str, Any]]:
     if unit == "match":
         by_span: dict[tuple[int, int, str], list[_Hit]] = defaultdict(list)
         for h in hits:  # one row per span and code, however many cue kinds found it
-            s, e = off + doc[h.start].idx, off + doc[h.end - 1].idx + len(doc[h.end - 1])
-            by_span[(s, e, h.code_id)].append(h)
+            by_span[(int(chars[h.start, 0]), int(chars[h.end - 1, 1]), h.code_id)].append(h)
         for (s, e, code_id), span_hits in by_span.items():
             yield _row(s, e, code_id, m, span_hits, text, unit)
         return
-    groups: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
     if unit == "sentence":
-        spans = sentence_spans(doc, bounds, text, off)
-        starts = [a for a, _ in spans]
+        spans = sentence_spans(chars, bounds, text, region_of, {h.start for h in hits})
+    groups: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
     for h in hits:
         if unit == "sentence":
-            k = bisect.bisect_right(starts, off + doc[h.start].idx) - 1
-            span = spans[max(k, 0)]
+            groups[spans[h.start]].append(h)
         else:
-            span = (region.start, region.end)
-        groups[span].append(h)
+            region = regions[int(region_of[h.start])]
+            groups[(region.start, region.end)].append(h)
     for (s, e), unit_hits in groups.items():
         yield from _code_rows(s, e, unit_hits, m, text, unit)
-
-
-def sentence_spans(doc: Doc, bounds: np.ndarray, text: str, offset: int) -> list[tuple[int, int]]:
-    """Character spans of the sentences of a region doc, trimmed and with dangling opening
-    brackets moved forward exactly as the corpus loader does (so sentence codings coincide
-    with the corpus's sentence segments)."""
-    from .corpus import _sentence_spans
-
-    raw = []
-    for k in range(len(bounds) - 1):
-        first, last = doc[int(bounds[k])], doc[int(bounds[k + 1]) - 1]
-        raw.append((first.idx, last.idx + len(last)))
-    return _sentence_spans(text, offset, raw) or [(offset, offset + len(doc.text))]
 
 
 def _code_rows(s: int, e: int, hits: list[_Hit], m: Matchers, text: str,
@@ -470,7 +521,7 @@ def _row(s: int, e: int, code_id: str, m: Matchers, hits: list[_Hit], text: str,
          cue_hits: list[_Hit] | None = None) -> dict[str, Any]:
     cue_hits = cue_hits if cue_hits is not None else hits
     cues = {(h.cue.lower(), h.kind) for h in cue_hits}
-    conf = 1.0 - float(np.prod([1 - WEIGHTS[k] for _, k in cues]))
+    conf = 1.0 - math.prod(1 - WEIGHTS[k] for _, k in cues)
     return {"start": s, "end": e, "code_id": code_id, "factor": m.factor[code_id],
             "valence": _sign(sum(h.valence for h in hits)), "confidence": round(conf, 4),
             "text": text[s:e], "cues": "; ".join(sorted(c for c, _ in cues)), "unit": unit}
@@ -478,23 +529,50 @@ def _row(s: int, e: int, code_id: str, m: Matchers, hits: list[_Hit], text: str,
 
 def autocode_regions(text: str, regions: Sequence[Region], codebook: Codebook, *,
                      unit: str = "sentence") -> list[dict[str, Any]]:
-    """Code the given regions of ``text``; rows as dicts (see :func:`autocode_text`)."""
+    """Code the given regions of ``text``; rows as dicts (see :func:`autocode_text`).
+
+    The whole text is tokenised once and matched once; regions only decide which tokens are
+    coded (``coded=False`` regions give context only) and where sentences must break.
+    """
     _check_unit(unit)
+    regions = sorted(regions, key=lambda r: r.start)
+    if not regions:
+        return []
     m = build_matchers(codebook)
-    nlp = get_nlp()
-    rows: list[dict[str, Any]] = []
-    texts = (text[r.start : r.end] for r in regions)
-    context: dict[str, str | None] = {"antecedent": None}
-    with nlp.select_pipes(enable=["sentencizer"]):
-        for region, doc in zip(regions, nlp.pipe(texts, batch_size=256), strict=True):
-            if not region.coded:
-                for match_id, _s, _e in m.persons(doc) if len(m.persons) else ():
-                    context["antecedent"] = doc.vocab.strings[match_id]
-                continue
-            hits, bounds = _hits(doc, m, context)
-            if hits:
-                rows.extend(_unit_rows(doc, region, hits, bounds, unit, m, text))
-    return rows
+    doc = get_nlp().tokenizer(text)
+    if not len(doc):
+        return []
+    chars = _token_chars(doc)
+    region_of = _token_regions(chars, regions)
+    coded = np.array([r.coded for r in regions] + [False])  # index -1: outside every region
+    bounds = _document_bounds(doc, m, region_of)
+    raw = [r for r in _matches(doc, m) if region_of[r[1]] >= 0
+           and region_of[r[1]] == region_of[r[2] - 1]]
+    persons = sorted((s, code) for code, s, _e, kind in raw if kind == "person")
+    pronouns = np.flatnonzero(doc.to_array([m.pronoun_flag]).reshape(-1).astype(bool)
+                              & coded[region_of])
+    raw = [r for r in raw if coded[region_of[r[1]]]]
+    raw += _anaphora(persons, pronouns, bounds, {"antecedent": None})
+    if not raw:
+        return []
+    polar, negator, breaks = _polarity(doc, m)
+    hits = []
+    for code_id, s, e, kind in raw:
+        lo, hi = _sentence_of(bounds, s)
+        v = _valence(code_id, s, e, lo, hi, m, polar, negator, breaks)
+        hits.append(_Hit(code_id, s, e, kind, text[chars[s, 0] : chars[e - 1, 1]], v))
+    return list(_unit_rows(hits, unit, m, text, chars, bounds, region_of, regions))
+
+
+def _token_chars(doc: Doc) -> np.ndarray:
+    """``(n_tokens, 2)`` array of each token's start and end character in ``doc.text``."""
+    from spacy.attrs import IDX, LENGTH
+
+    if not len(doc):
+        return np.zeros((0, 2), dtype=np.int64)
+    arr = doc.to_array([IDX, LENGTH]).astype(np.int64)
+    arr[:, 1] += arr[:, 0]
+    return arr
 
 
 def _check_unit(unit: str) -> None:

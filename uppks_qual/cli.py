@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from .errors import QualError
+from .learn import training_files
 
 app = typer.Typer(
     help="uppks-qual: code Indonesian interviews and notes against a codebook and compare groups.",
@@ -47,6 +48,9 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except QualError as exc:
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(1) from None
+        except ValueError as exc:  # a parameter outside its allowed values
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(1) from None
         except OSError as exc:  # a file the user named cannot be read or written
@@ -97,13 +101,6 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 DEFAULT_PROJECT = Path("results/uppks.uqp")
 DEFAULT_GOLD = Path("data/coding/gold.csv")
 DEFAULT_SCOPE = Path("data/coding/sample.csv")
-
-
-def training_files(folder: Path) -> list[Path]:
-    """Training passage codings in ``folder``: ``train*.csv`` except the passage samples."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("train*.csv") if "sample" not in p.name)
 
 
 def _open(project: Path) -> Any:
@@ -233,8 +230,8 @@ def compare(
 @app.command()
 @friendly
 def chart(
-    kind: Annotated[str, typer.Argument(help="frequencies, valence, heatmap, cooccurrence, "
-                                             "stripe or agreement.")],
+    kind: Annotated[str, typer.Argument(help="frequencies, valence, heatmap, cooccurrence or "
+                                             "stripe.")],
     project: ProjectOpt = DEFAULT_PROJECT,
     out: Annotated[Path, typer.Option("--out", help="Image file (.png or .svg).")]
     = Path("results/chart.png"),
@@ -242,7 +239,8 @@ def chart(
     lang: Annotated[str, typer.Option(help="Labels in 'en' or 'id'.")] = "en",
     normalise: Annotated[bool, typer.Option(help="Per 1,000 words (frequencies).")] = False,
 ) -> None:
-    """Draw one chart of the project's codings into an image file."""
+    """Draw one chart of the project's codings into an image file (the kappa chart is drawn by
+    `agreement --chart`)."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 
 from .evaluation import passage_factors
 
-__all__ = ["LearnedCoder", "sentence_table", "train_coder"]
+__all__ = ["LearnedCoder", "sentence_table", "train_coder", "training_files"]
 
 #: Weights of the feature blocks (chosen by cross-validation on the training passages).
 WEIGHTS = {"sentence": 1.0, "previous": 0.5, "next": 0.3, "question": 0.5, "rules": 1.0,
@@ -34,6 +35,21 @@ WEIGHTS = {"sentence": 1.0, "previous": 0.5, "next": 0.3, "question": 0.5, "rule
 C = 8.0
 THRESHOLD = 0.5
 VALENCES = ("positive", "negative", "neutral")
+
+
+def training_files(folder: str | Path) -> list[Path]:
+    """Training passage codings in ``folder``: ``train*.csv`` except the passage samples
+    (``train_sample*.csv``), sorted.
+
+    Examples
+    --------
+    >>> [p.name for p in training_files("data/coding")][:2]        # doctest: +SKIP
+    ['train.csv', 'train2_asoka.csv']
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("train*.csv") if "sample" not in p.name)
 
 
 def _lemmas(texts: Sequence[str]) -> list[str]:

@@ -57,6 +57,9 @@ def presence(df: pd.DataFrame, units: pd.DataFrame, coders: Sequence[str], *,
     work = df[df["coder"].isin([a, b])].assign(key=_key(df, level))
     keys = sorted(work["key"].unique())
     units = units[["doc_id", "start", "end"]].drop_duplicates().reset_index(drop=True)
+    if units.empty or work.empty:
+        raise AgreementError(f"no passages that both {a} and {b} read: give scope= (a frame of "
+                             "doc_id, start, end) or code the same documents")
     rows = []
     for u in units.itertuples():
         hit = work[(work["doc_id"] == u.doc_id) & (work["start"] < u.end) & (work["end"] > u.start)]
@@ -140,6 +143,10 @@ def character_agreement_table(df: pd.DataFrame, documents: pd.DataFrame,
     docs = documents.set_index("doc_id")["n_chars"]
     doc_ids = sorted(set(work["doc_id"]) if units is None else set(units["doc_id"]))
     rows = []
+    unknown = [d for d in doc_ids if d not in docs.index]
+    if unknown:
+        raise AgreementError(f"unknown document(s) in the passages: {', '.join(unknown[:5])}; "
+                             "see project.documents()")
     for doc_id in doc_ids:
         n = int(docs.loc[doc_id])
         scope = _mask(units[units["doc_id"] == doc_id], n) if units is not None else np.ones(n, bool)
