@@ -165,9 +165,9 @@ def build_matchers(codebook: Codebook) -> Matchers:
                     f"pattern {i + 1} of code {code.code_id!r} is not a valid spaCy Matcher "
                     f"pattern: {str(exc).splitlines()[0][:200]}",
                     path=codebook.path, line=code.line, code_id=code.code_id) from None
-            phrases = _expand(pattern)
-            if phrases is not None:
-                m.expanded.add(code.code_id, [Doc(nlp.vocab, words=w) for w in phrases])
+            sequences = _expand(pattern)
+            if sequences is not None:
+                m.expanded.add(code.code_id, [Doc(nlp.vocab, words=w) for w in sequences])
             else:
                 m.tokens.add(code.code_id, [token_pattern])
                 _add_anchor(m, pattern)
@@ -239,7 +239,7 @@ def _lineage(codebook: Codebook, code_id: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _token_pattern(token: dict[str, Any]) -> dict[str, Any]:
+def _token_pattern(token: Mapping[str, Any]) -> dict[str, Any]:
     """Map ``LEMMA`` to ``NORM`` (the pipeline keeps lemmas there) with lemmatised values."""
     out = dict(token)
     if "LEMMA" in out:
@@ -305,7 +305,7 @@ class _Hit:
 
 def _matches(doc: Doc, m: Matchers) -> list[tuple[str, int, int, str]]:
     strings = doc.vocab.strings
-    out = []
+    out: list[tuple[str, int, int, str]] = []
     matchers = (("phrase", m.phrases), ("lemma", m.lemmas), ("pattern", m.expanded),
                 ("person", m.persons))
     for kind, matcher in matchers:
@@ -321,7 +321,7 @@ def _token_matches(doc: Doc, m: Matchers) -> list[tuple[int, int, int]]:
     pattern's possible first word) unless some pattern cannot be anchored."""
     if m.always_tokens:
         return list(m.tokens(doc))
-    out = []
+    out: list[tuple[int, int, int]] = []
     for _key, a, _e in m.anchors(doc):
         window = doc[a : a + m.max_pattern]
         out.extend((i, a + s, a + e) for i, s, e in m.tokens(window) if s == 0)

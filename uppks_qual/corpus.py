@@ -313,7 +313,8 @@ def _read_docx(path: Path, manifest: Manifest) -> ParsedDocument:
         paragraphs = docx.Document(str(path)).paragraphs
     except Exception as exc:  # python-docx raises many types for broken files
         raise CorpusError(f"cannot open as a Word document: {exc}", path=path) from None
-    lines, labels = [], {}
+    lines: list[str] = []
+    labels: dict[str, str] = {}
     for p in paragraphs:
         line = p.text
         runs = [r for r in p.runs if r.text.strip()]

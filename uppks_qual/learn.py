@@ -121,7 +121,7 @@ class LearnedCoder:
     n_passages: int = 0
     threshold: float = THRESHOLD
 
-    def features(self, table: pd.DataFrame, rows: Sequence[int] | None = None) -> Any:
+    def features(self, table: pd.DataFrame, rows: Sequence[int] | np.ndarray | None = None) -> Any:
         """Sparse feature matrix of ``table`` (all rows, or ``rows``)."""
         from scipy.sparse import csr_matrix, hstack
 
@@ -135,7 +135,8 @@ class LearnedCoder:
             blocks.append(csr_matrix(WEIGHTS[name] * table.attrs[name][idx]))
         return hstack(blocks).tocsr()
 
-    def predict(self, table: pd.DataFrame, rows: Sequence[int] | None = None) -> pd.DataFrame:
+    def predict(self, table: pd.DataFrame,
+                rows: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
         """Predicted (sentence, factor) codings with ``probability`` and ``valence``."""
         idx = np.arange(len(table)) if rows is None else np.asarray(rows)
         if not len(idx):

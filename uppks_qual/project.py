@@ -71,8 +71,9 @@ class Project:
                 project.update_codebook(codebook)
             if corpus is not None:
                 project.add_documents(corpus)
-                if getattr(corpus, "provenance", None):
-                    project.set_meta("provenance", str(corpus.provenance))
+                provenance = getattr(corpus, "provenance", None)
+                if provenance:
+                    project.set_meta("provenance", str(provenance))
         except BaseException as exc:
             engine.dispose()
             for suffix in ("", "-wal", "-shm"):
@@ -131,8 +132,11 @@ class Project:
         with self._engine.begin() as conn:
             have = set(conn.execute(sa.select(store.documents.c.doc_id)).scalars())
             seen: set[str] = set()
-            clash = [d.doc_id for d in docs if d.doc_id in have or d.doc_id in seen
-                     or seen.add(d.doc_id)]
+            clash = []
+            for d in docs:
+                if d.doc_id in have or d.doc_id in seen:
+                    clash.append(d.doc_id)
+                seen.add(d.doc_id)
             if clash:
                 raise StoreError(f"document(s) already in the project: {', '.join(clash)}; "
                                  "ids must be unique", doc_ids=clash)
@@ -270,7 +274,7 @@ class Project:
             doc_id=c.doc_id, start=c.start, end=c.end, code_id=c.code_id, coder=c.coder,
             origin=c.origin, valence=c.valence, confidence=c.confidence, memo=c.memo,
             text=doc_text[c.start:c.end], created=stamp, updated=stamp))
-        return int(result.inserted_primary_key[0])
+        return _new_id(result)
 
     def uncode(self, coding_id: int) -> None:
         """Delete one coding (an error if there is no such coding)."""
@@ -299,7 +303,7 @@ class Project:
             result = conn.execute(store.memos.insert().values(
                 target_type=on, target_id=str(target), author=author, text=text,
                 created=store.now()))
-            return int(result.inserted_primary_key[0])
+            return _new_id(result)
 
     def memos(self) -> pd.DataFrame:
         """All memos (target type and id, author, text, time)."""
@@ -573,6 +577,12 @@ def find_quote(text: str, quote: str, *, doc_id: str, occurrence: int | None = N
         raise SpanError(f"occurrence={occurrence} but quote occurs {len(starts)} time(s) in "
                         f"{doc_id!r}", doc_id=doc_id)
     return starts[occurrence - 1]
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _valence(valence: str | None) -> str | None:

@@ -214,7 +214,7 @@ def code_row(code: Code, position: int) -> dict[str, Any]:
             "spec": json.dumps(spec, ensure_ascii=False)}
 
 
-def code_from_row(row: Mapping[str, Any]) -> Code:
+def code_from_row(row: Any) -> Code:
     """Rebuild a :class:`Code` from its ``codes`` row."""
     spec = json.loads(row["spec"])
     spec["patterns"] = tuple(tuple(p) for p in spec.get("patterns", ()))
