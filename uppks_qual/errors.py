@@ -132,3 +132,8 @@ class InterchangeError(QualError, ValueError):
 
 class AgreementError(QualError, ValueError):
     """Inputs to an agreement statistic are inconsistent (shapes, coders, levels)."""
+
+
+class RefiWarning(UserWarning):
+    """Part of a REFI-QDA file was skipped (audio/video/PDF sources, sets, graphs, unknown
+    elements); the rest was imported."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import InterchangeError
+from ..errors import InterchangeError, RefiWarning
 from ..records import ORIGINS, SOURCE_TYPES, VALENCES, Code, Codebook, Coding, Document
 from .offsets import OffsetMap, normalise_with_offsets
 
@@ -59,10 +59,6 @@ RICH_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html"
 
 _RGB = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _SKIPPED_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
-
-
-class RefiWarning(UserWarning):
-    """Something in a REFI-QDA file was skipped (an element uppks-qual does not import)."""
 
 
 @dataclass(frozen=True, slots=True)
