@@ -406,3 +406,11 @@ def test_installed_console_script_help() -> None:
                     "agreement"):
         assert command in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_agreement_coders_as_the_issue_writes_them(two_coders: Path) -> None:
+    # `uppks-qual agreement --coders ana budi` as well as `--coders ana --coders budi`
+    result = run("agreement", "--coders", "ana", "budi", "--project", two_coders,
+                 "--scope", SAMPLE)
+    assert_clean(result, 0)
+    assert "Agreement ana vs budi" in result.output

@@ -297,7 +297,10 @@ def export(
 @app.command()
 @friendly
 def agreement(
-    coders: Annotated[list[str], typer.Option("--coders", help="Two coders to compare.")],
+    coders: Annotated[list[str], typer.Option("--coders", help="Two coders to compare: "
+                                              "--coders ana budi (or --coders ana --coders budi).")],
+    more: Annotated[list[str] | None, typer.Argument(help="The second coder, when written "
+                                                     "after the first: --coders ana budi.")] = None,
     project: ProjectOpt = DEFAULT_PROJECT,
     unit: Annotated[str, typer.Option(help="segment or character.")] = "segment",
     level: Annotated[str, typer.Option(help="factor or code.")] = "factor",
@@ -310,8 +313,9 @@ def agreement(
     import pandas as pd
 
     proj = _open(project)
+    coders = [*coders, *(more or [])]
     if len(coders) != 2:
-        raise typer.BadParameter("give exactly two coders: --coders ana --coders budi")
+        raise typer.BadParameter("give exactly two coders: --coders ana budi")
     passages = pd.read_csv(scope) if scope is not None else None
     table = proj.agreement(coders=tuple(coders), unit=unit, level=level, scope=passages)
     echo_table(table, title=f"Agreement {coders[0]} vs {coders[1]} ({unit}, {level})")
