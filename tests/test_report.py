@@ -273,3 +273,10 @@ def test_write_results_without_provenance_uses_default_note(small: Project,
     assert results.tables["thesis_comparison"]["factor"].tolist() == ["capital", "leadership"]
     assert "Evidence: automatic codings" in squash(page)
     assert "manual codings of" not in page
+
+
+def test_tables_carry_their_caption_inside_the_table_tag() -> None:
+    from uppks_qual.report import _table
+
+    out = _table(pd.DataFrame({"a": [1]}), "caption & more")
+    assert out.startswith('<table class="dataframe"><caption>caption &amp; more</caption>')

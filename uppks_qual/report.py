@@ -167,8 +167,8 @@ font-weight:600}"""
 def _table(frame: pd.DataFrame, caption: str, *, index: bool = False) -> str:
     body = frame.to_html(index=index, escape=True, float_format=lambda x: f"{x:.3g}",
                          border=0, na_rep="")
-    return body.replace("<table", f"<table><caption>{html.escape(caption)}</caption", 1).replace(
-        "<caption>", "", 0)
+    end = body.index(">") + 1  # after the opening <table ...> tag
+    return f"{body[:end]}<caption>{html.escape(caption)}</caption>{body[end:]}"
 
 
 def _thesis_html(thesis: pd.DataFrame, a: str, b: str) -> str:
