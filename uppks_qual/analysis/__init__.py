@@ -1,0 +1,69 @@
+"""Tidy analysis of codings: frequencies, coverage, framework matrices, co-occurrence, valence
+and group comparisons.
+
+Every public function takes the codings frame of ``project.codings()`` (or one built with
+:func:`uppks_qual.schema.codings_frame`), checks it with
+:func:`~uppks_qual.schema.validate_codings`, and returns a new tidy frame. Nothing here reads
+files, prints, draws or touches the project store. Document and segment tables, when a
+function needs them, are passed in as DataFrames too.
+
+Conventions
+-----------
+- ``level="factor"`` counts by the top-level ancestor (``factor`` column, output column
+  ``factor``); ``level="code"`` by ``code_id`` (output column ``code``).
+- ``by=`` / ``cols=`` name a metadata column of the codings frame: one of :data:`BY_COLUMNS`.
+- Frequency-like outputs contain every combination of ``by`` value and factor category, with
+  zeros where nothing was coded; both key columns are categoricals in a stable order.
+- Undefined values (a ratio over zero) are ``nan`` and announced with a :class:`RuntimeWarning`;
+  bad parameters raise :class:`ValueError` with a scikit-learn style message.
+
+References
+----------
+.. [1] Ritchie, J., & Spencer, L. (1994). Qualitative data analysis for applied policy
+   research. In A. Bryman & R. Burgess (Eds.), *Analyzing Qualitative Data* (pp. 173-194).
+.. [2] Woolf, B. (1955). On estimating the relation between blood group and disease. *Annals
+   of Human Genetics*, 19(4), 251-253.
+.. [3] Haldane, J. B. S. (1956). The estimation and significance of the logarithm of a ratio
+   of frequencies. *Annals of Human Genetics*, 20(4), 309-311.
+.. [4] Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of
+   the Royal Statistical Society B*, 57(1), 289-300.
+"""
+
+from __future__ import annotations
+
+from ._common import BY_COLUMNS, LEVELS, UNITS, VERDICTS
+from ._common import DOCUMENT_COLUMNS as DOCUMENT_COLUMNS
+from ._common import QUOTE_LENGTH as QUOTE_LENGTH
+from ._common import TABLE_VALUES as TABLE_VALUES
+from .combine import combine_codings
+from .compare import _bh_adjust as _bh_adjust
+from .compare import compare_groups
+from .cooccur import cooccurrence
+from .framework import framework_matrix, framework_table
+from .frequencies import code_frequencies, coverage, valence_balance
+from .thesis import thesis_comparison
+
+__all__ = [
+    "BY_COLUMNS",
+    "LEVELS",
+    "UNITS",
+    "VERDICTS",
+    "code_frequencies",
+    "combine_codings",
+    "compare_groups",
+    "cooccurrence",
+    "coverage",
+    "framework_matrix",
+    "framework_table",
+    "thesis_comparison",
+    "valence_balance",
+]
+
+# The functions are defined in the submodules but are this module's API, as they were
+# before the split: report them as ``uppks_qual.analysis.<name>`` (help(), pickling,
+# Sphinx cross-references, and ``doctest.testmod(uppks_qual.analysis)`` finding their
+# examples all go by ``__module__``).
+for _function in (code_frequencies, combine_codings, compare_groups, cooccurrence, coverage,
+                  framework_matrix, framework_table, thesis_comparison, valence_balance):
+    _function.__module__ = __name__
+del _function

@@ -1,0 +1,246 @@
+"""Frequencies, coverage and valence balance (see :mod:`uppks_qual.analysis`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..records import VALENCES
+from ..schema import validate_codings
+from ._common import (
+    BY_COLUMNS,
+    LEVELS,
+    _blocks,
+    _by_values,
+    _check_choice,
+    _check_frame,
+    _doc_attribute,
+    _finish,
+    _full,
+    _key_name,
+    _keys,
+    _prepare,
+    _ratio,
+    _tally,
+    _valence_counts,
+    _words,
+)
+
+# --------------------------------------------------------------------------------------
+# Frequencies and coverage
+# --------------------------------------------------------------------------------------
+
+
+def _sentences(func: str, segments: pd.DataFrame, by: str, documents: pd.DataFrame | None,
+               df: pd.DataFrame) -> pd.DataFrame:
+    """The sentence segments with a ``_by`` column and a running ``_sid``."""
+    _check_frame(func, "segments", segments, ("doc_id", "kind", "start", "end"))
+    sentences = segments[segments["kind"] == "sentence"]
+    if by in sentences.columns:
+        values = sentences[by].astype(object)
+    else:
+        values = sentences["doc_id"].map(_doc_attribute(func, by, documents, df))
+    return pd.DataFrame({"doc_id": sentences["doc_id"].to_numpy(),
+                         "s_start": sentences["start"].to_numpy(),
+                         "s_end": sentences["end"].to_numpy(),
+                         "_by": values.to_numpy(),
+                         "_sid": np.arange(len(sentences))})
+
+
+def _coded_sentences(work: pd.DataFrame, sentences: pd.DataFrame) -> pd.Series:
+    """Distinct sentence segments overlapping a coding, per (_by, _key) of the sentence."""
+    pairs = work[["doc_id", "start", "end", "_key"]].merge(sentences, on="doc_id")
+    hit = pairs[(pairs["start"] < pairs["s_end"]) & (pairs["s_start"] < pairs["end"])]
+    return hit.drop_duplicates(["_sid", "_key"]).groupby(["_by", "_key"]).size()
+
+
+def code_frequencies(
+    df: pd.DataFrame,
+    *,
+    by: str = "group",
+    level: str = "factor",
+    documents: pd.DataFrame | None = None,
+    segments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Count codings per factor (or code) and group (or any metadata column).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame (``project.codings()`` or :func:`~uppks_qual.schema.codings_frame`).
+    by : str, default "group"
+        Metadata column to split by, one of :data:`BY_COLUMNS`.
+    level : {"factor", "code"}, default "factor"
+        Count by top-level factor or by code.
+    documents : DataFrame, optional
+        One row per document with ``doc_id``, ``n_words`` and the ``by`` column; adds
+        ``words`` (words of that ``by`` value's documents) and ``per_1000_words``
+        (codings per 1,000 of those words).
+    segments : DataFrame, optional
+        One row per segment with ``doc_id``, ``kind``, ``start``, ``end`` (and the ``by``
+        column, or ``documents`` to look it up); adds ``n_segments`` (the ``by`` value's
+        segments of kind ``"sentence"``, the auto-coder's unit) and ``pct_segments`` (the
+        percentage of those sentences that overlap at least one coding of the factor/code;
+        for auto codings, whose spans are sentences, this is ``segments / n_segments * 100``).
+
+    Returns
+    -------
+    DataFrame
+        One row per (``by`` value, factor or code), zeros included, with columns ``by``,
+        ``factor`` (or ``code``), ``codings`` (rows), ``segments`` (distinct
+        ``(doc_id, start, end)`` spans), ``documents`` (distinct ``doc_id``), ``informants``
+        (distinct non-empty ``informant``) and the optional rate columns.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``level`` or ``by``, or a ``documents``/``segments`` frame without the
+        columns it needs.
+
+    Examples
+    --------
+    >>> from uppks_qual.schema import codings_frame
+    >>> df = codings_frame([
+    ...     {"doc_id": "a1", "group": "Asoka", "start": 0, "end": 9, "code_id": "leadership"},
+    ...     {"doc_id": "a1", "group": "Asoka", "start": 0, "end": 9, "code_id": "partnerships"},
+    ...     {"doc_id": "m1", "group": "Melati", "start": 5, "end": 20, "code_id": "leadership"},
+    ... ])
+    >>> freq = code_frequencies(df)
+    >>> freq[["group", "factor", "codings"]].to_numpy().tolist()
+    [['Asoka', 'leadership', 1], ['Asoka', 'partnerships', 1], ['Melati', 'leadership', 1], ['Melati', 'partnerships', 0]]
+    """
+    validate_codings(df)
+    func = "code_frequencies"
+    _check_choice(func, "by", by, BY_COLUMNS)
+    _check_choice(func, "level", level, LEVELS)
+    extra = documents[by] if documents is not None and by in documents.columns else None
+    by_values, keys = _by_values(df, by, extra), _keys(df, level)
+    work = _prepare(df, by, level)
+    table = _full(_tally(work), by_values, keys)
+    if documents is not None:
+        words = _words(func, documents, by, df)
+        by_level = table.index.get_level_values("_by")
+        table["words"] = by_level.map(dict(words)).fillna(0).astype("int64")
+        per_word = _ratio(table["codings"], table["words"], "per_1000_words")
+        table["per_1000_words"] = per_word * 1000
+    if segments is not None:
+        sentences = _sentences(func, segments, by, documents, df)
+        n = sentences.groupby("_by").size()
+        by_level = table.index.get_level_values("_by")
+        table["n_segments"] = by_level.map(dict(n)).fillna(0).astype("int64")
+        hits = _coded_sentences(work, sentences).reindex(table.index, fill_value=0)
+        table["pct_segments"] = _ratio(hits, table["n_segments"], "pct_segments") * 100
+    return _finish(table, by, by_values, _key_name(level), keys)
+
+
+def coverage(df: pd.DataFrame, documents: pd.DataFrame, *, level: str = "code") -> pd.DataFrame:
+    """Share of each document's characters coded with each code (or factor).
+
+    Overlapping spans of the same code in the same document are merged before counting, so
+    a character coded twice (by two coders, or by a manual and an auto coding) counts once
+    and coverage never exceeds 1 for spans inside the document.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame.
+    documents : DataFrame
+        One row per document with ``doc_id`` and ``n_chars``.
+    level : {"code", "factor"}, default "code"
+        Merge and count per code or per top-level factor.
+
+    Returns
+    -------
+    DataFrame
+        One row per (document, code), every document of ``documents`` and every code
+        included, with columns ``doc_id``, ``code`` (or ``factor``), ``coded_chars``,
+        ``n_chars`` and ``coverage = coded_chars / n_chars`` (nan, with a RuntimeWarning, for a
+        document of zero characters).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``level``, missing columns, or codings of a document not in
+        ``documents``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from uppks_qual.schema import codings_frame
+    >>> df = codings_frame([
+    ...     {"doc_id": "a1", "start": 0, "end": 40, "code_id": "leadership"},
+    ...     {"doc_id": "a1", "start": 20, "end": 60, "code_id": "leadership"},
+    ... ])
+    >>> docs = pd.DataFrame({"doc_id": ["a1"], "n_chars": [200]})
+    >>> coverage(df, docs)[["code", "coded_chars", "coverage"]].to_numpy().tolist()
+    [['leadership', 60, 0.3]]
+    """
+    validate_codings(df)
+    func = "coverage"
+    _check_choice(func, "level", level, ("code", "factor"))
+    _check_frame(func, "documents", documents, ("doc_id", "n_chars"))
+    docs = documents.drop_duplicates("doc_id")
+    unknown = sorted(set(df["doc_id"]) - set(docs["doc_id"]))
+    if unknown:
+        raise ValueError(f"{func}: codings refer to document(s) not in documents: "
+                         f"{', '.join(map(repr, unknown))}")
+    work = _prepare(df, "doc_id", level)
+    spans = work.assign(_block=_blocks(work, ["_by", "_key"]))
+    spans = spans.groupby("_block").agg(_by=("_by", "first"), _key=("_key", "first"),
+                                        start=("start", "min"), end=("end", "max"))
+    coded = (spans["end"] - spans["start"]).groupby([spans["_by"], spans["_key"]]).sum()
+    doc_ids, keys = list(docs["doc_id"]), _keys(df, level)
+    table = _full(coded.rename("coded_chars").to_frame(), doc_ids, keys)
+    table["coded_chars"] = table["coded_chars"].astype("int64")
+    n_chars = dict(zip(docs["doc_id"], docs["n_chars"], strict=True))
+    table["n_chars"] = table.index.get_level_values("_by").map(n_chars).astype("int64")
+    table["coverage"] = _ratio(table["coded_chars"], table["n_chars"], "coverage")
+    out = _finish(table, "doc_id", doc_ids, _key_name(level), keys)
+    out["doc_id"] = out["doc_id"].astype(object)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Valence
+# --------------------------------------------------------------------------------------
+
+
+def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor") -> pd.DataFrame:
+    """Positive, negative and neutral codings and their balance per factor and group.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame.
+    by : str, default "group"
+        Metadata column, one of :data:`BY_COLUMNS`.
+    level : {"factor", "code"}, default "factor"
+
+    Returns
+    -------
+    DataFrame
+        One row per (``by`` value, factor), zeros included: ``positive``, ``negative``,
+        ``neutral``, ``n`` and ``balance = (positive - negative) / (positive + negative)``,
+        which runs from -1 (all negative) to 1 (all positive) and is nan, with a
+        RuntimeWarning, where there are no positive or negative codings.
+
+    Examples
+    --------
+    >>> from uppks_qual.schema import codings_frame
+    >>> df = codings_frame([
+    ...     {"doc_id": "a", "group": "Asoka", "start": 0, "end": 5, "code_id": "leadership",
+    ...      "valence": v} for v in ("positive", "positive", "positive", "negative", "neutral")
+    ... ])
+    >>> table = valence_balance(df)
+    >>> table[["positive", "negative", "neutral"]].iloc[0].tolist(), table["balance"].iloc[0].item()
+    ([3, 1, 1], 0.5)
+    """
+    validate_codings(df)
+    _check_choice("valence_balance", "by", by, BY_COLUMNS)
+    _check_choice("valence_balance", "level", level, LEVELS)
+    by_values, keys = _by_values(df, by), _keys(df, level)
+    table = _full(_valence_counts(_prepare(df, by, level)), by_values, keys)
+    table["n"] = table[list(VALENCES)].sum(axis=1)
+    valenced = table["positive"] + table["negative"]
+    table["balance"] = _ratio(table["positive"] - table["negative"], valenced, "balance")
+    return _finish(table, by, by_values, _key_name(level), keys)

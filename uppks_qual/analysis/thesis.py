@@ -1,0 +1,158 @@
+"""The study's comparison: a verdict per factor and group (see :mod:`uppks_qual.analysis`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..records import VALENCES
+from ..schema import validate_codings
+from ._common import _check_int, _check_members, _check_real, _full, _prepare, _valence_counts
+from .framework import _pick_quotes
+
+# --------------------------------------------------------------------------------------
+# The study's comparison
+# --------------------------------------------------------------------------------------
+
+
+def _verdicts(counts: pd.DataFrame, *, working: float, lacking: float,
+              min_evidence: int) -> pd.DataFrame:
+    """Add ``evidence``, ``balance`` and ``verdict`` to a positive/negative/neutral table."""
+    out = counts.copy()
+    out["evidence"] = out["positive"] + out["negative"]
+    weight = out["positive"] + out["negative"] + 0.5 * out["neutral"]
+    out["balance"] = (out["positive"] - out["negative"]) / weight.where(weight > 0)
+    insufficient = (out["evidence"] < min_evidence) | out["balance"].isna()
+    conditions = [insufficient, out["balance"] >= working, out["balance"] <= lacking]
+    choices = ["insufficient evidence", "working", "lacking"]
+    out["verdict"] = np.select(conditions, choices, default="mixed").astype(object)
+    return out
+
+
+def _agrees(row: pd.Series, *, strict: bool) -> Any:
+    insufficient = "insufficient evidence"
+    if insufficient in (row["verdict_a"], row["verdict_b"]):
+        return pd.NA
+    better = bool(row["balance_a"] > row["balance_b"])
+    return better and row["verdict_a"] != "lacking" if strict else better
+
+
+def thesis_comparison(
+    df: pd.DataFrame,
+    *,
+    a: str = "Asoka",
+    b: str = "Melati",
+    working: float = 0.2,
+    lacking: float = -0.2,
+    min_evidence: int = 3,
+    quotes: int = 2,
+    factors: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Reproduce the study's comparison: did each factor work in group ``a`` and in ``b``?
+
+    The study found that six factors (the officers' leadership, clarity of information,
+    support from formal and informal figures, the field officers' role, capital growth and
+    partnerships) worked better in Asoka than in Melati. This function derives a verdict per
+    factor and group from the valence of the codings and says whether the direction agrees.
+
+    .. important::
+       On the bundled data this reflects an **illustrative corpus** written from the study's
+       published summary, **not field findings**: agreement with the study there shows that
+       the toolkit recovers what the corpus was written to contain, nothing more.
+
+    Rules
+    -----
+    For one factor in one group, with ``pos``, ``neg`` and ``neu`` its positive, negative and
+    neutral codings:
+
+    - ``evidence = pos + neg`` (only valenced codings say whether a factor worked);
+    - ``balance = (pos - neg) / (pos + neg + 0.5 * neu)``, from -1 to 1; neutral codings
+      count half, pulling the balance towards 0 (nan when there are no codings);
+    - ``verdict`` is ``"insufficient evidence"`` if ``evidence < min_evidence`` (or there
+      are no codings at all); otherwise
+      ``"working"`` if ``balance >= working``, ``"lacking"`` if ``balance <= lacking``, and
+      ``"mixed"`` in between;
+    - ``agrees_with_study`` (the *direction*) is ``<NA>`` when either group's verdict is
+      "insufficient evidence"; otherwise True exactly when ``balance_a > balance_b`` (the
+      factor's evidence is more favourable in ``a``), else False;
+    - ``supports_study`` is stricter: the direction agrees **and** ``verdict_a != "lacking"``
+      (the factor did better in ``a`` and did not fail there).
+
+    Quotes per group and factor are chosen as in :func:`framework_matrix`, preferring
+    positive quotes for a "working" verdict, negative ones for "lacking" and no valence
+    otherwise.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame.
+    a, b : str, default "Asoka", "Melati"
+        The groups (values of ``group``): ``a`` is the one the study found doing better.
+    working, lacking : float, default 0.2, -0.2
+        Balance thresholds in [-1, 1], ``lacking < working``.
+    min_evidence : int, default 3
+        Fewest valenced codings for a verdict other than "insufficient evidence".
+    quotes : int, default 2
+        Quotes per group and factor.
+    factors : sequence of str, optional
+        The factors to compare, e.g. ``[c.code_id for c in codebook.factors()]`` for the six
+        study factors. Default: the factor categories of ``df`` that have codings (which
+        includes structural codes if the frame has them).
+
+    Returns
+    -------
+    DataFrame
+        One row per factor: ``factor``, ``group_a``, ``group_b``; for each group (suffix
+        ``_a``/``_b``) ``verdict``, ``balance``, ``positive``, ``negative``, ``neutral`` and
+        ``quotes`` (tuple); and ``agrees_with_study`` (nullable boolean).
+
+    Examples
+    --------
+    >>> from uppks_qual.schema import codings_frame
+    >>> rows = ([{"group": "Asoka", "valence": "positive"}] * 4
+    ...         + [{"group": "Melati", "valence": "negative"}] * 3)
+    >>> df = codings_frame([dict(r, doc_id="d", start=0, end=1, code_id="leadership")
+    ...                     for r in rows])
+    >>> row = thesis_comparison(df).iloc[0]
+    >>> row["verdict_a"], row["verdict_b"], bool(row["agrees_with_study"])
+    ('working', 'lacking', True)
+    """
+    validate_codings(df)
+    func = "thesis_comparison"
+    _check_real(func, "working", working, -1.0, 1.0)
+    _check_real(func, "lacking", lacking, -1.0, 1.0)
+    if not lacking < working:
+        raise ValueError(f"The 'lacking' parameter of {func} must be lower than 'working' "
+                         f"({working!r}). Got {lacking!r} instead.")
+    _check_int(func, "min_evidence", min_evidence)
+    _check_int(func, "quotes", quotes)
+    _check_members(func, df, "group", (a, b))
+    if factors is None:
+        present = set(df["factor"].dropna())
+        factors = [f for f in df["factor"].cat.categories if f in present]
+    work = _prepare(df, "group", "factor")
+    counts = _full(_valence_counts(work), [a, b], list(factors))
+    table = _verdicts(counts, working=working, lacking=lacking, min_evidence=min_evidence)
+    cells = dict(iter(work.groupby(["_by", "_key"], sort=False)))
+    prefer = {"working": "positive", "lacking": "negative"}
+    table["quotes"] = [_pick_quotes(cells.get(i, work.iloc[:0]), quotes, prefer.get(v))
+                       for i, v in zip(table.index, table["verdict"], strict=True)]
+    return _thesis_frame(table, a, b, list(factors))
+
+
+def _thesis_frame(table: pd.DataFrame, a: str, b: str, factors: list[str]) -> pd.DataFrame:
+    columns = ["verdict", "balance", *VALENCES, "quotes"]
+    side_a = table.xs(a, level="_by")[columns].add_suffix("_a")
+    side_b = table.xs(b, level="_by")[columns].add_suffix("_b")
+    out = side_a.join(side_b).rename_axis("factor").reset_index()
+    out.insert(1, "group_a", a)
+    out.insert(2, "group_b", b)
+    out["agrees_with_study"] = pd.array([_agrees(r, strict=False) for _, r in out.iterrows()],
+                                        dtype="boolean")
+    out["supports_study"] = pd.array([_agrees(r, strict=True) for _, r in out.iterrows()],
+                                     dtype="boolean")
+    out["factor"] = pd.Categorical(out["factor"], categories=factors)
+    return out
