@@ -10,6 +10,7 @@ text, so :func:`assert_clean` checks both.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -252,7 +253,9 @@ def test_export_xlsx(project_path: Path, tmp_path: Path) -> None:
     result = run("export", "--project", project_path, "--out", out)
     assert_clean(result, 0)
     assert f"exported to {out}" in result.output
-    assert load_workbook(out, read_only=True).sheetnames == list(SHEETS)
+    book = load_workbook(out, read_only=True)
+    assert book.sheetnames == ["about", *SHEETS]  # the data-honesty note comes first
+    assert "ILLUSTRATIVE RECONSTRUCTION" in book["about"]["A2"].value
 
 
 def test_export_qdpx(project_path: Path, tmp_path: Path) -> None:
@@ -414,3 +417,24 @@ def test_agreement_coders_as_the_issue_writes_them(two_coders: Path) -> None:
                  "--scope", SAMPLE)
     assert_clean(result, 0)
     assert "Agreement ana vs budi" in result.output
+
+
+def test_autocode_with_corpus_never_replaces_a_project_silently(project_path: Path,
+                                                                tmp_path: Path) -> None:
+    target = tmp_path / "keep.uqp"
+    shutil.copy(project_path, target)
+    before = Project.open(target).codings(origin="manual")
+    result = run("autocode", "--project", target, "--corpus", ROOT / "data/interviews",
+                 "--unit", "word")
+    assert_clean(result, 1)                      # a bad option is refused before anything
+    result = run("autocode", "--project", target, "--corpus", ROOT / "data/interviews")
+    assert_clean(result, 1)
+    assert "--overwrite" in result.output
+    after = Project.open(target).codings(origin="manual")
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_compare_prints_where_the_data_comes_from(project_path: Path) -> None:
+    result = run("compare", "--project", project_path)
+    assert_clean(result, 0)
+    assert "About the data: ILLUSTRATIVE RECONSTRUCTION" in squash(result.output)

@@ -63,6 +63,13 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def echo_provenance(project: Any) -> None:
+    """Print where the project's data comes from (``provenance:`` of its corpus.yaml)."""
+    note = project.get_meta("provenance")
+    if note:
+        typer.echo(f"\nAbout the data: {note}")
+
+
 def echo_table(frame: Any, *, title: str | None = None) -> None:
     """Print a DataFrame as a plain text table."""
     if title:
@@ -178,19 +185,26 @@ def autocode(
     = "rules",
     training: Annotated[Path | None, typer.Option(help="Folder of train*.csv passage codings.")]
     = None,
+    overwrite: Annotated[bool, typer.Option(help="With --corpus: replace an existing project.")]
+    = False,
 ) -> None:
     """Auto-code a project (created from --corpus if given); manual codings are never touched."""
     from .codebook import load_codebook
     from .corpus import load_corpus
     from .project import Project
 
+    if unit not in ("match", "sentence", "turn"):
+        raise ValueError(f"--unit must be match, sentence or turn; got {unit!r}")
+    if method not in ("rules", "learned"):
+        raise ValueError(f"--method must be rules or learned; got {method!r}")
     if corpus is not None:
+        if project.exists() and not overwrite:
+            raise ValueError(f"{project} already exists: pass --overwrite to replace it (its "
+                             "manual codings would be lost), or leave out --corpus to auto-code it")
         proj = Project.create(project, corpus=load_corpus(corpus),
-                              codebook=load_codebook(codebook), overwrite=True)
+                              codebook=load_codebook(codebook), overwrite=overwrite)
     else:
         proj = _open(project)
-    if unit not in ("match", "sentence", "turn"):
-        raise typer.BadParameter(f"unit must be match, sentence or turn; got {unit!r}")
     files = training_files(training) if training is not None else None
     counts = proj.autocode(coder=coder, unit=unit, progress=True, method=method,
                            training=files or None)
@@ -224,6 +238,7 @@ def compare(
         typer.echo(f"- {line}")
     for w in caught:
         typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+    echo_provenance(proj)
 
 
 @app.command()
@@ -251,7 +266,7 @@ def chart(
     cb = proj.codebook
     df = analysis.combine_codings(proj.codings(), factors=[c.code_id for c in cb.factors()])
     if lang not in ("en", "id"):
-        raise typer.BadParameter(f"lang must be 'en' or 'id'; got {lang!r}")
+        raise ValueError(f"--lang must be 'en' or 'id'; got {lang!r}")
     draw = {
         "frequencies": lambda ax: charts.plot_factor_frequencies(
             df, normalise=normalise, documents=proj.documents(), codebook=cb, lang=lang, ax=ax),
@@ -259,10 +274,13 @@ def chart(
         "heatmap": lambda ax: charts.plot_code_document_heatmap(df, codebook=cb, lang=lang, ax=ax),
         "cooccurrence": lambda ax: charts.plot_cooccurrence(df, codebook=cb, lang=lang, ax=ax),
         "stripe": lambda ax: charts.plot_coding_stripe(
-            df, doc or str(df["doc_id"].iloc[0]), codebook=cb, lang=lang, ax=ax),
+            df, doc or str(proj.documents()["doc_id"].iloc[0]), codebook=cb, lang=lang, ax=ax),
     }
+    if df.empty:
+        raise ValueError(f"{project} has no codings of the six factors to draw; run "
+                         "`uppks-qual autocode` or import codings first")
     if kind not in draw:
-        raise typer.BadParameter(f"kind must be one of {', '.join(draw)}; got {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(draw)}; got {kind!r}")
     fig, ax = plt.subplots(figsize=(10, 5))
     draw[kind](ax)
     fig.tight_layout()
@@ -287,10 +305,13 @@ def export(
     elif suffix == ".qdpx":
         proj.export_qdpx(out)
     else:
-        out.mkdir(parents=True, exist_ok=True)
-        proj.codings().to_csv(out / "codings.csv", index=False)
-        proj.documents().to_csv(out / "documents.csv", index=False)
+        from .interop.tables import export_csv
+
+        export_csv(proj, out)
         proj.segments().to_csv(out / "segments.csv", index=False)
+        note = proj.get_meta("provenance")
+        if note:
+            (out / "ABOUT_THE_DATA.txt").write_text(note + "\n", encoding="utf-8")
     typer.echo(f"exported to {out}")
 
 
@@ -315,10 +336,11 @@ def agreement(
     proj = _open(project)
     coders = [*coders, *(more or [])]
     if len(coders) != 2:
-        raise typer.BadParameter("give exactly two coders: --coders ana budi")
+        raise ValueError("give exactly two coders: --coders ana budi")
     passages = pd.read_csv(scope) if scope is not None else None
     table = proj.agreement(coders=tuple(coders), unit=unit, level=level, scope=passages)
     echo_table(table, title=f"Agreement {coders[0]} vs {coders[1]} ({unit}, {level})")
+    echo_provenance(proj)
     if chart_out is not None:
         import matplotlib
 

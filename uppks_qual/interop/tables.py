@@ -101,25 +101,11 @@ def _inputs(source: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame, list[st
 def _framework(codings: pd.DataFrame, quotes: int) -> pd.DataFrame:
     if codings.empty:
         return pd.DataFrame(index=pd.Index([], name="factor"))
-    try:
-        from ..analysis import framework_table
-    except ImportError:  # pragma: no cover - analysis is optional while it is being written
-        return _framework_fallback(codings, quotes)
+    from ..analysis import framework_table
+
     with warnings.catch_warnings():  # empty cells have an undefined balance: expected here
         warnings.simplefilter("ignore", RuntimeWarning)
         return framework_table(codings, rows="factor", cols="group", quotes=quotes)
-
-
-def _framework_fallback(codings: pd.DataFrame, quotes: int) -> pd.DataFrame:
-    """Minimal framework matrix: count and the first ``quotes`` distinct texts per cell."""
-    cells: dict[tuple[str, str], str] = {}
-    for (factor, group), cell in codings.groupby(["factor", "group"], observed=True):
-        texts = list(dict.fromkeys(cell["text"]))[:quotes]
-        cells[(str(factor), str(group))] = "\n".join([f"n={len(cell)}",
-                                                       *(f'"{t}"' for t in texts)])
-    table = pd.Series(cells).unstack(fill_value="")
-    table.index.name = "factor"
-    return table
 
 
 # --------------------------------------------------------------------------- writing
@@ -157,6 +143,14 @@ def export_tables(source: Any, path: str | Path, *, quotes: int = 2, lang: str =
                     if wrap:
                         for c in column[1:]:
                             c.alignment = Alignment(wrap_text=True, vertical="top")
+            note = source.get_meta("provenance") if hasattr(source, "get_meta") else None
+            if note:  # where the data comes from travels with the tables
+                about = writer.book.create_sheet("about", 0)
+                about["A1"] = "About the data"
+                about["A1"].font = Font(bold=True)
+                about["A2"] = note
+                about["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+                about.column_dimensions["A"].width = 100
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
