@@ -982,3 +982,25 @@ def test_manifest_read(corpus_dir: Path) -> None:
     manifest = Manifest.read(corpus_dir / "corpus.yaml")
     assert manifest.groups == {"Asoka": "Durian Daun", "Melati": "Padang Olo"}
     assert manifest.roles == INFORMANT_ROLES
+
+
+def test_csv_text_is_normalised_and_notes_keep_their_type(corpus_dir: Path) -> None:
+    (corpus_dir / "notes.csv").write_text(
+        CSV_HEADER
+        + 'o1,Asoka,Durian Daun,observation,researcher,R1,2004-04-10,Peneliti,"Cafe\u0301 penuh.\r\nLanjut."\n'
+        + "o1,Asoka,Durian Daun,observation,researcher,R1,2004-04-10,Peneliti,PLKB tidak datang.\n",
+        encoding="utf-8", newline="")
+    doc = load_corpus(corpus_dir)["o1"]
+    assert doc.source_type == "observation"          # not turned into an interview
+    assert doc.text == "Café penuh.\nLanjut.\n\nPLKB tidak datang."   # NFC, LF, no labels
+
+
+def test_docx_notes_keep_paragraphs_and_bold_words(corpus_dir: Path) -> None:
+    front = [line.replace("interview", "observation") for line in DOCX_FRONT]
+    _docx(corpus_dir / "obs.docx", [*front, ("Pukul 09.15:", " rapat dimulai."),
+                                    "PLKB tidak datang.", "Paragraf ketiga."])
+    corpus = load_corpus(corpus_dir)
+    doc = corpus["asoka-docx"]
+    assert doc.text == "Pukul 09.15: rapat dimulai.\n\nPLKB tidak datang.\n\nParagraf ketiga."
+    paragraphs = [s.text for s in corpus.iter_segments("asoka-docx") if s.kind == "paragraph"]
+    assert paragraphs == ["Pukul 09.15: rapat dimulai.", "PLKB tidak datang.", "Paragraf ketiga."]

@@ -313,26 +313,37 @@ def _read_docx(path: Path, manifest: Manifest) -> ParsedDocument:
         paragraphs = docx.Document(str(path)).paragraphs
     except Exception as exc:  # python-docx raises many types for broken files
         raise CorpusError(f"cannot open as a Word document: {exc}", path=path) from None
-    lines: list[str] = []
-    labels: dict[str, str] = {}
-    for p in paragraphs:
-        line = p.text
-        runs = [r for r in p.runs if r.text.strip()]
-        if runs and runs[0].bold:
-            label = runs[0].text.strip().rstrip(":").strip()
-            rest = line[line.index(runs[0].text) + len(runs[0].text):].lstrip().removeprefix(":")
-            if label and ":" not in label and len(label) <= 40 and line.strip() != "---":
-                key = labels.setdefault(label, _docx_label(label, labels))
-                line = f"{key}: {rest.strip()}"
-        lines.append(line)
-    text = "\n".join(lines)
+    texts = [p.text for p in paragraphs]
     from .textio import normalise
 
-    front, body, body_line = split_front_matter(normalise(text), path)
+    front, _body, body_line = split_front_matter(normalise("\n".join(texts)), path)
     meta = read_front_matter(front, path, manifest)
+    labels: dict[str, str] = {}
+    body = []
+    for p in paragraphs[body_line - 1 :]:  # one paragraph per line: the body starts there
+        line = p.text
+        if meta["source_type"] == "interview":  # bold names are speakers only in transcripts
+            line = _bold_label(p, labels) or line
+        body.append(line)
     if labels:
         meta["speakers"] = {**(meta.get("speakers") or {}), **{v: k for k, v in labels.items()}}
-    return _build(meta, body, path, body_line)
+    # a Word paragraph is a turn or a paragraph of notes: keep them apart with a blank line
+    separator = "\n" if meta["source_type"] == "interview" else "\n\n"
+    return _build(meta, normalise(separator.join(body)), path, body_line)
+
+
+def _bold_label(paragraph: Any, labels: dict[str, str]) -> str | None:
+    """``"LABEL: text"`` for a paragraph starting with a bold speaker name, else None."""
+    line = paragraph.text
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    if not (runs and runs[0].bold):
+        return None
+    label = runs[0].text.strip().rstrip(":").strip()
+    rest = line[line.index(runs[0].text) + len(runs[0].text):].lstrip().removeprefix(":")
+    if not label or ":" in label or len(label) > 40:
+        return None
+    key = labels.setdefault(label, _docx_label(label, labels))
+    return f"{key}: {rest.strip()}"
 
 
 def _docx_label(name: str, existing: dict[str, str]) -> str:
@@ -378,11 +389,18 @@ def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifes
         if rows[col].nunique() > 1 and col not in ("speaker",):
             raise CorpusError(f"document {doc_id!r} has more than one {col!r} value; metadata "
                               "must be the same on every row of a document", path=path, line=line)
+    from .textio import normalise
+
+    interview = first["source_type"] == "interview"
     labels: dict[str, str] = {}
     parts = []
     for speaker, utterance in zip(rows["speaker"], rows["text"], strict=True):
-        label = labels.setdefault(speaker, _docx_label(speaker, labels)) if speaker else None
-        parts.append(f"{label}: {utterance.strip()}" if label else utterance.strip())
+        utterance = normalise(utterance).strip()
+        if interview and not speaker:
+            raise CorpusError(f"interview {doc_id!r} has a row without a speaker; every "
+                              "utterance of an interview needs one", path=path, line=line)
+        label = labels.setdefault(speaker, _docx_label(speaker, labels)) if interview else None
+        parts.append(f"{label}: {utterance}" if label else utterance)
     meta = {k: first[k] for k in CSV_REQUIRED[1:7]}
     meta["id"] = doc_id
     for opt in ("title", "interviewer"):
@@ -398,8 +416,6 @@ def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifes
         raise FrontMatterError(f"{message} (document {doc_id!r})", path=path,
                                line=line) from None
     meta_checked["speakers"] = meta.get("speakers", {})
-    if labels and meta["source_type"] != "interview":
-        meta_checked["source_type"] = "interview" if all(rows["speaker"]) else meta["source_type"]
     return _build(meta_checked, "\n\n".join(parts), path, line)
 
 

@@ -8,6 +8,7 @@ segment ``document.text[segment.start:segment.end] == segment.text``.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,6 +33,7 @@ VALENCES: tuple[str, ...] = ("positive", "negative", "neutral")
 ORIGINS: tuple[str, ...] = ("manual", "auto")
 
 Valence = Literal["positive", "negative", "neutral"]
+_SPEAKER_LABEL = re.compile(r"^[A-Z][A-Za-z0-9]{0,11}:", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,12 @@ class Document:
 
     @property
     def n_words(self) -> int:
-        """Whitespace-separated words in the text."""
-        return len(self.text.split())
+        """Whitespace-separated words of the text, not counting interview speaker labels
+        (``P:``, ``I:``): the denominator of rates per 1,000 words."""
+        text = self.text
+        if self.source_type == "interview":
+            text = _SPEAKER_LABEL.sub("", text)
+        return len(text.split())
 
     def span(self, start: int, end: int) -> str:
         """Return ``text[start:end]`` after checking the span is non-empty and inside the text."""
