@@ -48,7 +48,7 @@ def test_vocabularies() -> None:
 # --------------------------------------------------------------------------- Document
 def test_document_basics(doc: Document) -> None:
     assert doc.title == "Wawancara ketua"
-    assert doc.n_words == 6  # 'P:' and 'I:' count as words
+    assert doc.n_words == 4  # speaker labels 'P:' and 'I:' are not words of the talk
     assert doc.span(3, 13) == "Apa kabar?"
     assert doc.span(0, len(TEXT)) == TEXT
     with pytest.raises(dataclasses.FrozenInstanceError):
