@@ -43,7 +43,8 @@ def gold() -> pd.DataFrame:
 def _evaluate(project: uq.Project, gold: pd.DataFrame, **autocode: object) -> pd.DataFrame:
     project.autocode(**autocode)  # type: ignore[arg-type]
     factors = [c.code_id for c in project.codebook.factors()]
-    table = evaluate_autocoder(gold, project.codings(origin="auto"), factors=factors)
+    table = evaluate_autocoder(gold, project.codings(origin="auto"), factors=factors,
+                               factor_of={c.code_id: c.factor for c in project.codebook})
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(f"\nauto-coder {autocode.get('method', 'rules')} vs gold:\n{table.round(3)}")
     return table

@@ -472,3 +472,18 @@ def test_real_codebook_content() -> None:
     for code in codebook:
         assert code.factor in codebook.ids
         assert codebook[code.factor].parent is None
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("version: 7\ncodes:\n  - id: a\n    label: A\n", r"codebook\.yaml:1: codebook format version 7"),
+    ("codes:\n  - id: a\n    label: A\n  - id: a.b\n    label: B\n    parent: a\n"
+     "    kind: structural\n", r"codebook\.yaml:7: code 'a\.b' has a parent"),
+    ("codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
+     "        - [{LOWER: {REGEX: '(unclosed'}}]\n", r"codebook\.yaml:2: pattern 1 of code 'a'"),
+])
+def test_header_rules_are_enforced(text: str, message: str) -> None:
+    from uppks_qual.codebook import parse_codebook
+    from uppks_qual.errors import CodebookError
+
+    with pytest.raises(CodebookError, match=message):
+        parse_codebook(text, "codebook.yaml")

@@ -60,3 +60,11 @@ def test_small_overlap_does_not_count() -> None:
     table = evaluate_autocoder(GOLD, auto(("d", 17, 27, "leadership", "negative")),
                                factors=["leadership"])
     assert table.loc["leadership", "tp"] == 0
+
+
+def test_factor_comes_from_the_codebook_tree_not_the_id() -> None:
+    # a child code whose id does not start with its factor's id
+    gold = GOLD.assign(code_id=GOLD["code_id"].replace({"leadership.meetings": "meetings"}))
+    assert "meetings" in passage_factors(gold)["P1"]          # without the tree: wrong factor
+    got = passage_factors(gold, factor_of={"meetings": "leadership"})
+    assert got["P1"] == {"leadership": "positive", "capital_growth": "negative"}

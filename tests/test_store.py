@@ -244,7 +244,7 @@ def test_update_codebook_with_the_same_codebook_changes_nothing(project: Project
 def test_update_codebook_refuses_to_remove_used_codes(project: Project) -> None:
     before = project.dump()
     keep = [c for c in tiny_codebook() if c.code_id not in ("capital", "capital.loan")]
-    with pytest.raises(StoreError, match=r"capital \(1 codings\)") as info:
+    with pytest.raises(StoreError, match=r"capital \(1 manual codings\)") as info:
         project.update_codebook(edited(*keep))
     assert info.value.codes == ["capital"]  # capital.loan has no codings: not listed
     assert project.dump() == before
@@ -334,3 +334,16 @@ def test_manual_codings_round_trip(case) -> None:
                 assert store.check_integrity(conn) == []
         finally:
             proj.close()
+
+
+def test_update_codebook_drops_automatic_codings_of_removed_codes(project: Project) -> None:
+    project.autocode()
+    auto = project.codings(origin="auto")
+    removed = {c for c in auto["code_id"] if c not in set(project.codings(origin="manual")
+                                                           ["code_id"])}
+    assert removed, "the fixture should have a code coded only automatically"
+    keep = [c for c in tiny_codebook() if c.code_id not in removed]
+    report = project.update_codebook(edited(*keep))
+    assert set(report["removed"]) >= removed
+    assert not set(project.codings()["code_id"]) & removed
+    assert len(project.codings(origin="manual")) == 2  # manual codings untouched

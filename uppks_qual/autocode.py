@@ -160,7 +160,7 @@ def build_matchers(codebook: Codebook) -> Matchers:
             token_pattern = [_token_pattern(t) for t in pattern]
             try:
                 check.add(f"{code.code_id}#{i}", [token_pattern])
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, re.error) as exc:
                 raise PatternError(
                     f"pattern {i + 1} of code {code.code_id!r} is not a valid spaCy Matcher "
                     f"pattern: {str(exc).splitlines()[0][:200]}",
@@ -173,6 +173,8 @@ def build_matchers(codebook: Codebook) -> Matchers:
                 _add_anchor(m, pattern)
                 m.max_pattern = max(m.max_pattern, len(pattern) if not any(
                     t.get("OP") in ("*", "+") for t in pattern) else 10_000)
+    if len(_CACHE) >= 8:  # keep the matchers of the last few codebooks only
+        _CACHE.pop(next(iter(_CACHE)))
     _CACHE[id(codebook)] = (codebook, m)
     return m
 
@@ -594,7 +596,10 @@ def autocode_text(text: str, codebook: Codebook, *, unit: str = "sentence",
         What one coding covers: the sentence containing the cue (default), the cue itself,
         or the whole turn/paragraph.
     skip_speakers : collection of str
-        Turn labels not to code (default: the interviewer ``P``).
+        Turn labels not to code (default: the interviewer ``P``). Lines starting with a label
+        such as ``I:`` are taken as speaker turns, as in transcripts; to code notes whose lines
+        may start with ``Word:``, pass ``skip_speakers=()`` (or use ``project.autocode()``,
+        which takes turns and paragraphs from the corpus loader).
 
     Returns
     -------

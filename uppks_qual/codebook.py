@@ -65,6 +65,10 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
     data = yd.data
     if not isinstance(data, dict) or not isinstance(data.get("codes"), list):
         raise CodebookError("a codebook must be a mapping with a `codes:` list", path=path, line=1)
+    if data.get("version", 1) != 1:
+        raise CodebookError(f"codebook format version {data['version']!r} is not supported; "
+                            "this uppks-qual reads version 1", path=path,
+                            line=yd.line_of(data, "version"))
     problems: list[QualError] = []
     raw: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(data["codes"]):
@@ -148,6 +152,10 @@ def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any],
         raise CodebookError(f"colour {colour!r} of code {code_id!r} must look like '#1b9e77'",
                             path=path, line=yd.line_of(item, "colour" if "colour" in item else "color"),
                             code_id=code_id)
+    if item.get("kind") is not None and item.get("parent") is not None:
+        raise CodebookError(f"code {code_id!r} has a parent, so it cannot set `kind` (children "
+                            "take their top-level code's kind); remove `kind:`", path=path,
+                            line=yd.line_of(item, "kind"), code_id=code_id)
     if item.get("kind") is not None and item["kind"] not in KINDS:
         raise CodebookError(f"kind {item['kind']!r} of code {code_id!r} must be one of "
                             f"{', '.join(KINDS)}", path=path, line=yd.line_of(item, "kind"),

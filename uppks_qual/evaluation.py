@@ -10,7 +10,7 @@ correctly found (passage, factor) pairs whose automatic valence equals the human
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -27,15 +27,18 @@ def read_passage_codings(path: str) -> pd.DataFrame:
     return frame
 
 
-def passage_factors(passages: pd.DataFrame) -> dict[str, dict[str, str]]:
-    """``{passage_id: {factor: valence}}`` from passage codings (factor = id before the dot);
-    several codes of one factor take the most common valence (ties: negative > positive >
-    neutral, since a failing factor is the more specific finding)."""
+def passage_factors(passages: pd.DataFrame, *,
+                    factor_of: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """``{passage_id: {factor: valence}}`` from passage codings. ``factor_of`` maps code ids to
+    their factor (``{c.code_id: c.factor for c in codebook}``); without it the factor is the
+    id before the first dot. Several codes of one factor take the most common valence (ties:
+    negative > positive > neutral, since a failing factor is the more specific finding)."""
     votes: dict[str, dict[str, Counter[str]]] = defaultdict(dict)
     for row in passages.itertuples():
         votes[row.passage_id]  # every passage exists, coded or not
         if row.code_id:
-            factor = str(row.code_id).split(".")[0]
+            code = str(row.code_id)
+            factor = factor_of[code] if factor_of and code in factor_of else code.split(".")[0]
             votes[row.passage_id].setdefault(factor, Counter())[row.valence or "neutral"] += 1
     order = {"negative": 0, "positive": 1, "neutral": 2}
     return {pid: {f: min(c, key=lambda v: (-c[v], order.get(v, 3))) for f, c in fs.items()}
@@ -62,7 +65,8 @@ def _predicted(passages: pd.DataFrame, auto: pd.DataFrame) -> dict[str, dict[str
 
 
 def evaluate_autocoder(passages: pd.DataFrame, auto: pd.DataFrame, *,
-                       factors: Sequence[str]) -> pd.DataFrame:
+                       factors: Sequence[str],
+                       factor_of: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Precision, recall, F1 and valence accuracy of automatic codings against gold passages.
 
     Parameters
@@ -74,6 +78,8 @@ def evaluate_autocoder(passages: pd.DataFrame, auto: pd.DataFrame, *,
         ``project.codings(origin="auto")``).
     factors : sequence of str
         The factors to score (others are ignored on both sides).
+    factor_of : mapping, optional
+        Code id -> factor, from the codebook (see :func:`passage_factors`).
 
     Returns
     -------
@@ -81,7 +87,7 @@ def evaluate_autocoder(passages: pd.DataFrame, auto: pd.DataFrame, *,
         One row per factor plus ``micro``: ``gold, predicted, tp, precision, recall, f1,
         valence_n, valence_accuracy``.
     """
-    gold, pred = passage_factors(passages), _predicted(passages, auto)
+    gold, pred = passage_factors(passages, factor_of=factor_of), _predicted(passages, auto)
     rows = []
     for factor in factors:
         g = {p for p, fs in gold.items() if factor in fs}

@@ -17,7 +17,7 @@ chosen by 5-fold cross-validation grouped by document on the project's *training
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import ImportProblem
 from .evaluation import passage_factors
 
 __all__ = ["LearnedCoder", "sentence_table", "train_coder", "training_files"]
@@ -166,8 +167,8 @@ def _valence_features(X: Any, rows: Sequence[int], factor_idx: Sequence[int], n:
     return hstack([X[list(rows)], csr_matrix(one_hot)]).tocsr()
 
 
-def train_coder(table: pd.DataFrame, passages: pd.DataFrame, *,
-                factors: Sequence[str]) -> LearnedCoder:
+def train_coder(table: pd.DataFrame, passages: pd.DataFrame, *, factors: Sequence[str],
+                factor_of: Mapping[str, str] | None = None) -> LearnedCoder:
     """Train on manual passage codings (``passage_id, doc_id, start, end, code_id, valence``;
     an empty ``code_id`` marks a passage read and left uncoded).
 
@@ -187,7 +188,7 @@ def train_coder(table: pd.DataFrame, passages: pd.DataFrame, *,
             pids.append(r.passage_id)
     if not rows:
         raise ValueError("no training passage matches a sentence of the project")
-    gold = passage_factors(passages)
+    gold = passage_factors(passages, factor_of=factor_of)
     coder = LearnedCoder(factors=tuple(factors), n_passages=len(rows))
     for column, bigrams in (("lem", True), ("prev", False), ("next", False), ("question", False)):
         coder.vectorizers[column] = TfidfVectorizer(
@@ -200,6 +201,9 @@ def train_coder(table: pd.DataFrame, passages: pd.DataFrame, *,
         coder.presence[factor] = model.fit(X, y) if 0 < y.sum() < len(y) else _Constant(y)
     pairs = [(k, list(factors).index(f), v) for k, p in enumerate(pids)
              for f, v in gold[p].items() if f in factors]
+    if len({v for _, _, v in pairs}) < 2:
+        raise ImportProblem("the training codings need at least two different valences "
+                            "(positive, negative, neutral) to learn valence; add codings")
     Xv = _valence_features(X, [k for k, _, _ in pairs], [j for _, j, _ in pairs], len(factors))
     coder.valence = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(
         Xv, [v for _, _, v in pairs])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import warnings
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -163,25 +164,26 @@ class Project:
         q = sa.select(*cols, sa.func.length(store.documents.c.text).label("n_chars")).order_by(
             store.documents.c.position)
         with self._engine.connect() as conn:
-            frame = pd.DataFrame(conn.execute(q).mappings().all())
+            frame = pd.DataFrame(conn.execute(q).mappings().all(),
+                                 columns=[*(c.name for c in cols), "n_chars"])
         return frame
 
     def segments(self, *, kind: str | None = None) -> pd.DataFrame:
         """Segments (turns/paragraphs and sentences) with text and document metadata."""
         d, s = store.documents, store.segments
         q = sa.select(s.c.doc_id, s.c.segment_id, s.c.kind, s.c.parent, s.c.speaker, s.c.time,
-                      s.c.start, s.c.end, d.c.text.label("_doc"), d.c.group, d.c.village,
-                      d.c.source_type, d.c.informant_role, d.c.informant).join(d)
+                      s.c.start, s.c.end, d.c.group, d.c.village, d.c.source_type,
+                      d.c.informant_role, d.c.informant).join(d)
         if kind is not None:
             q = q.where(s.c.kind == kind)
         q = q.order_by(d.c.position, s.c.position)
         with self._engine.connect() as conn:
-            frame = pd.DataFrame(conn.execute(q).mappings().all())
-        if frame.empty:
-            return frame
-        frame.insert(8, "text", [t[a:b] for t, a, b in zip(frame["_doc"], frame["start"],
-                                                              frame["end"], strict=True)])
-        return frame.drop(columns="_doc")
+            frame = pd.DataFrame(conn.execute(q).mappings().all(),
+                                 columns=[c.name for c in q.selected_columns])
+            texts = {r.doc_id: r.text for r in conn.execute(sa.select(d.c.doc_id, d.c.text))}
+        frame.insert(8, "text", [texts[i][a:b] for i, a, b in zip(
+            frame["doc_id"], frame["start"], frame["end"], strict=True)])
+        return frame
 
     # ------------------------------------------------------------------ codebook
     @property
@@ -195,22 +197,25 @@ class Project:
     def update_codebook(self, codebook: Codebook) -> dict[str, list[str]]:
         """Load an edited codebook: add new codes, update changed ones.
 
-        A removed code that still has codings is an error listing them; removed codes without
-        codings are deleted. Returns ``{"added": [...], "updated": [...], "removed": [...]}``.
+        A removed code that still has manual codings is an error listing them; a removed code
+        with only automatic codings is deleted with them (run ``autocode`` again). Returns ``{"added": [...], "updated": [...], "removed": [...]}``.
         """
         new = {c.code_id: c for c in codebook}
         with self._engine.begin() as conn:
             old = {r.code_id: r for r in conn.execute(sa.select(store.codes))}
             gone = [c for c in old if c not in new]
-            used = conn.execute(sa.select(store.codings.c.code_id, sa.func.count()).where(
-                store.codings.c.code_id.in_(gone)).group_by(store.codings.c.code_id)).all()
+            c = store.codings.c
+            used = conn.execute(sa.select(c.code_id, sa.func.count()).where(
+                c.code_id.in_(gone), c.origin == "manual").group_by(c.code_id)).all()
             if used:
-                listing = ", ".join(f"{code} ({n} codings)" for code, n in used)
-                raise StoreError(f"the new codebook removes code(s) that still have codings: "
-                                 f"{listing}; recode or uncode them first, or keep the code",
-                                 path=codebook.path, codes=[u[0] for u in used])
+                listing = ", ".join(f"{code} ({n} manual codings)" for code, n in used)
+                raise StoreError(f"the new codebook removes code(s) that still have manual "
+                                 f"codings: {listing}; recode or uncode them first, or keep the "
+                                 "code", path=codebook.path, codes=[u[0] for u in used])
             report: dict[str, list[str]] = {"added": [], "updated": [], "removed": gone}
-            if gone:
+            if gone:  # automatic codings of removed codes go with them (re-run autocode)
+                conn.execute(store.codings.delete().where(c.code_id.in_(gone),
+                                                          c.origin == "auto"))
                 conn.execute(store.codes.delete().where(store.codes.c.code_id.in_(gone)))
             for position, code in enumerate(codebook):
                 row = store.code_row(code, position)
@@ -296,6 +301,8 @@ class Project:
             self.codebook[target]
         elif on == "document":
             self.document(target)
+        if on == "coding" and not str(target).isdigit():
+            raise StoreError(f"a coding memo needs a coding id (a whole number); got {target!r}")
         with self._engine.begin() as conn:
             if on == "coding" and conn.execute(sa.select(store.codings.c.coding_id).where(
                     store.codings.c.coding_id == int(target))).first() is None:
@@ -389,7 +396,8 @@ class Project:
         rules = pd.DataFrame(rule_rows, columns=["doc_id", "start", "end", "code_id", "factor",
                                                  "valence"])
         table = sentence_table(self.segments(), rules, factors)
-        model = train_coder(table, passages, factors=factors)
+        model = train_coder(table, passages, factors=factors,
+                            factor_of={c.code_id: c.factor for c in self.codebook})
         coded = [i for i, sp in enumerate(table["speaker"]) if sp not in skip_speakers]
         sub = {(r.doc_id, r.start, r.factor): r.code_id for r in rules.itertuples()}
         out = []
@@ -461,6 +469,9 @@ class Project:
     def _units(self, coders: Sequence[str], scope: pd.DataFrame | None) -> pd.DataFrame:
         if scope is not None:
             return scope[["doc_id", "start", "end"]]
+        warnings.warn("no scope= given: every sentence of the documents both coders coded "
+                      "counts as read by both, which overstates agreement when they coded a "
+                      "sample; pass the passages they read", UserWarning, stacklevel=3)
         coded = self.codings(coder=list(coders))
         both = set.intersection(*(set(coded.loc[coded["coder"] == c, "doc_id"]) for c in coders))
         sents = self.segments(kind="sentence")

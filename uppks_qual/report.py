@@ -72,20 +72,18 @@ def _tables(project: Project, evidence: pd.DataFrame, auto_only: pd.DataFrame,
 
 
 def _charts(project: Project, evidence: pd.DataFrame, lang: str) -> dict[str, Any]:
-    import matplotlib
+    # Figures made without pyplot: the user's backend (e.g. inline in a notebook) is untouched.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
     from . import charts
 
     cb, docs = project.codebook, project.documents()
     figures: dict[str, Any] = {}
 
     def new(name: str, size: tuple[float, float] = (9, 4.8)) -> Any:
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=size)
+        fig = Figure(figsize=size)
         figures[name] = fig
-        return ax
+        return fig.subplots()
 
     charts.plot_factor_frequencies(evidence, codebook=cb, lang=lang, ax=new("frequencies_raw"))
     charts.plot_factor_frequencies(evidence, normalise=True, documents=docs, codebook=cb,
@@ -126,8 +124,6 @@ def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = 
     method : str
         How the automatic codings were made (shown in the report).
     """
-    import matplotlib.pyplot as plt
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     evidence = evidence_frame(project, coders=coders, scope=scope)
@@ -147,7 +143,6 @@ def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = 
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=100)
         images[name] = base64.b64encode(buffer.getvalue()).decode("ascii")
-        plt.close(fig)
     page = out / "report.html"
     page.write_text(_html(project, result.tables, images, coders=coders, a=a, b=b,
                           method=method), encoding="utf-8")

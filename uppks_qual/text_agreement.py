@@ -60,17 +60,24 @@ def presence(df: pd.DataFrame, units: pd.DataFrame, coders: Sequence[str], *,
     if units.empty or work.empty:
         raise AgreementError(f"no passages that both {a} and {b} read: give scope= (a frame of "
                              "doc_id, start, end) or code the same documents")
+    by_doc = {d: g for d, g in work.groupby("doc_id", sort=False)}
     rows = []
-    for u in units.itertuples():
-        hit = work[(work["doc_id"] == u.doc_id) & (work["start"] < u.end) & (work["end"] > u.start)]
-        for key in keys:
-            cell = hit[hit["key"] == key]
-            va = cell.loc[cell["coder"] == a, "valence"].astype(str).tolist()
-            vb = cell.loc[cell["coder"] == b, "valence"].astype(str).tolist()
-            rows.append({"doc_id": u.doc_id, "start": u.start, "end": u.end, "code": key,
-                         a: int(bool(va)), b: int(bool(vb)),
-                         f"valence_{a}": va[0] if va else None,
-                         f"valence_{b}": vb[0] if vb else None})
+    for doc_id, doc_units in units.groupby("doc_id", sort=False):
+        cod = by_doc.get(doc_id, work.iloc[:0])
+        # overlap of every unit with every coding of the document, at once
+        hits = ((cod["start"].to_numpy()[None, :] < doc_units["end"].to_numpy()[:, None])
+                & (cod["end"].to_numpy()[None, :] > doc_units["start"].to_numpy()[:, None]))
+        coders_, keys_ = cod["coder"].to_numpy(), cod["key"].to_numpy()
+        valences = cod["valence"].astype(str).to_numpy()
+        for i, u in enumerate(doc_units.itertuples()):
+            found = {}
+            for j in np.flatnonzero(hits[i]):
+                found.setdefault((keys_[j], coders_[j]), valences[j])
+            for key in keys:
+                va, vb = found.get((key, a)), found.get((key, b))
+                rows.append({"doc_id": doc_id, "start": u.start, "end": u.end, "code": key,
+                             a: int(va is not None), b: int(vb is not None),
+                             f"valence_{a}": va, f"valence_{b}": vb})
     return pd.DataFrame(rows)
 
 

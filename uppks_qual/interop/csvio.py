@@ -65,10 +65,12 @@ def _coding(row: dict[str, str], project: Project, texts: dict[str, str],
         except ValueError:
             raise ValueError(f"start/end must be integers, got {row['start']!r}, "
                              f"{row['end']!r}") from None
-    else:
+    elif row.get("quote"):
         occurrence = int(row["occurrence"]) if row.get("occurrence", "").strip() else None
         start = find_quote(text, row["quote"], doc_id=doc_id, occurrence=occurrence)
         end = start + len(row["quote"])
+    else:
+        raise ValueError("the row needs start and end offsets or a quote")
     check_span(doc_id, start, end, len(text))
     if row.get("text") and row["text"] != text[start:end]:
         raise ValueError(f"text does not match document {doc_id!r} at [{start}, {end}): "
