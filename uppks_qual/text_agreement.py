@@ -70,7 +70,7 @@ def presence(df: pd.DataFrame, units: pd.DataFrame, coders: Sequence[str], *,
         coders_, keys_ = cod["coder"].to_numpy(), cod["key"].to_numpy()
         valences = cod["valence"].astype(str).to_numpy()
         for i, u in enumerate(doc_units.itertuples()):
-            found = {}
+            found: dict[tuple[str, str], str] = {}
             for j in np.flatnonzero(hits[i]):
                 found.setdefault((keys_[j], coders_[j]), valences[j])
             for key in keys:
