@@ -239,3 +239,23 @@ def test_import_with_bad_rows_lists_every_row_and_changes_nothing(project: Proje
                    for p in exc.problems)
     assert project.dump() == before
     assert project.codings().empty
+
+
+def test_reimport_is_counted_and_conflicts_refused(tmp_path: Path) -> None:
+    import uppks_qual as uq
+    from uppks_qual.errors import ImportProblem
+
+    project = uq.Project.create(tmp_path / "p.uqp", corpus=uq.load_corpus(ROOT / "data/interviews"),
+                                codebook=uq.load_codebook(ROOT / "codebook.yaml"))
+    gold = ROOT / "data" / "coding" / "gold.csv"
+    first = project.import_codings(gold, coder="ana")
+    again = project.import_codings(gold, coder="ana")
+    assert (first["codings"], first["already_present"]) == (172, 0)
+    assert (again["codings"], again["already_present"]) == (0, 172)
+    changed = pd.read_csv(gold, dtype=str, keep_default_na=False)
+    changed.loc[changed["valence"] == "positive", "valence"] = "negative"
+    changed.to_csv(tmp_path / "changed.csv", index=False)
+    before = project.dump()
+    with pytest.raises(ImportProblem, match=r"differ from the same codings"):
+        project.import_codings(tmp_path / "changed.csv", coder="ana")
+    assert project.dump() == before

@@ -328,13 +328,33 @@ class Project:
         coder read and left uncoded; it is counted, not stored. Every bad row is reported with
         its line number in one :class:`~uppks_qual.errors.ImportProblem`; nothing is imported.
 
-        Returns ``{"codings": n, "uncoded_passages": n}``.
+        Importing the same file again adds nothing (``already_present``); a coding that is in
+        the project with another valence is an error (nothing is imported).
+
+        Returns ``{"codings": n_new, "already_present": n, "uncoded_passages": n}``.
         """
+        from .errors import ImportProblem
         from .interop.csvio import read_codings_csv
 
         items, uncoded = read_codings_csv(path, self, coder=coder)
+        c = store.codings.c
+        with self._engine.connect() as conn:
+            existing = {(r.doc_id, r.start, r.end, r.code_id, r.coder): (r.valence, r.memo)
+                        for r in conn.execute(sa.select(c.doc_id, c.start, c.end, c.code_id,
+                                                        c.coder, c.valence, c.memo))}
+        key = [(i.doc_id, i.start, i.end, i.code_id, i.coder) for i in items]
+        clash = [f"{k[0]} [{k[1]}, {k[2]}) {k[3]} by {k[4]}: stored valence {existing[k][0]!r}, "
+                 f"file {i.valence!r}" for k, i in zip(key, items, strict=True)
+                 if k in existing and existing[k][0] != i.valence]
+        if clash:
+            raise ImportProblem(f"{len(clash)} coding(s) in {path} differ from the same codings "
+                                "already in the project; nothing was imported (uncode them "
+                                "first to replace them):\n" + "\n".join(clash[:20]),
+                                path=path, problems=clash)
         self.code_many(items)
-        return {"codings": len(items), "uncoded_passages": uncoded}
+        present = sum(k in existing for k in key)
+        return {"codings": len(items) - present, "already_present": present,
+                "uncoded_passages": uncoded}
 
     # ------------------------------------------------------------------ automatic coding
     def autocode(self, *, coder: str = "auto", unit: str = "sentence",
