@@ -183,7 +183,8 @@ def test_import_gold(project: Project) -> None:
     gold = read("gold")
     coded = gold[gold["code_id"] != ""]
     report = project.import_codings(CODING / "gold.csv", coder="ana")
-    assert report == {"codings": len(coded), "uncoded_passages": int((gold["code_id"] == "").sum())}
+    assert report == {"codings": len(coded), "already_present": 0,
+                      "uncoded_passages": int((gold["code_id"] == "").sum())}
     assert report["uncoded_passages"] > 0
     stored = project.codings(coder="ana")
     assert set(stored["origin"]) == {"manual"}
