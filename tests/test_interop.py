@@ -871,3 +871,15 @@ def test_export_csv(project: Project, tmp_path: Path) -> None:
     assert len(codings) == 7
     assert "😀" in set(codings["text"])
     assert pd.read_csv(written["presence"], index_col=0).shape == (4, 3)
+
+
+def test_provenance_survives_a_qdpx_round_trip(tmp_path: Path) -> None:
+    import uppks_qual as uq
+
+    project = uq.Project.create(tmp_path / "a.uqp", corpus=[
+        Document("d1", "P: Apa kabar?\nI: Baik.", "Asoka", "Durian Daun", "interview",
+                 "member", "Ibu A", "2004-03-01")])
+    project.set_meta("provenance", "ILLUSTRATIVE RECONSTRUCTION, NOT FIELD DATA.")
+    project.export_qdpx(tmp_path / "x.qdpx")
+    copy = uq.Project.import_qdpx(tmp_path / "x.qdpx", tmp_path / "b.uqp")
+    assert copy.get_meta("provenance") == "ILLUSTRATIVE RECONSTRUCTION, NOT FIELD DATA."

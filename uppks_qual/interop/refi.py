@@ -190,6 +190,7 @@ class _Export:
     notes: list[tuple[str, str, str, str | None, str | None]] = dataclasses.field(
         default_factory=list)  # guid, name, text, author GUID, created
     refs: dict[tuple[str, str], list[str]] = dataclasses.field(default_factory=dict)
+    settings: dict[str, str] = dataclasses.field(default_factory=dict)  # e.g. provenance
 
     def user(self, name: str) -> str:
         return self.users.setdefault(name, guid_for("user", name))
@@ -256,7 +257,9 @@ def _gather(project: Project, origin: str | None) -> _Export:
     rows = [SimpleNamespace(**{str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
     order = {d.doc_id: i for i, d in enumerate(docs)}
     rows.sort(key=lambda r: (order[r.doc_id], r.start, r.end, r.code_id, r.coder))
-    return _Export(project.path.stem, project.codebook, docs, rows, project.memos())
+    settings = {k: v for k in ("provenance",) if (v := project.get_meta(k))}
+    return _Export(project.path.stem, project.codebook, docs, rows, project.memos(),
+                   settings=settings)
 
 
 def _coding_key(row: Any) -> str:
@@ -446,6 +449,7 @@ def _extras_json(data: _Export) -> bytes:
         "format": "uppks-qual", "version": 1, "written_by": _origin(),
         "codebook_name": data.codebook.name, "codes": codes,
         "documents": {guid_for("source", d.doc_id): d.doc_id for d in data.documents},
+        "settings": data.settings,
     }
     return json.dumps(extras, ensure_ascii=False, indent=1, default=str).encode("utf-8")
 
@@ -595,6 +599,8 @@ def _write_project(imported: ImportedProject, path: Path, source: str | Path) ->
     try:
         project = Project.create(tmp, corpus=imported.documents, codebook=imported.codebook)
         ids = project.code_many(imported.codings)
+        for key, value in imported.settings.items():  # e.g. where the data comes from
+            project.set_meta(key, value)
         for memo in imported.memos:
             target = str(ids[memo.coding]) if memo.coding is not None else memo.target
             project.memo(target, memo.text, on=memo.on, author=memo.author)

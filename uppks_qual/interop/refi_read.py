@@ -81,6 +81,7 @@ class ImportedProject:
     documents: list[Document]
     codings: list[Coding]
     memos: list[ImportedMemo]
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -441,7 +442,9 @@ class _Reader:
                           p.source.offsets.text[p.start:p.end]) for p in self.codings]
         memos = self.inline_memos + self._memos()
         docs = [self._document(s) for s in self.sources.values()]
-        return ImportedProject(name, codebook, docs, codings, memos)
+        settings = {str(k): str(v) for k, v in (self.extras.get("settings") or {}).items()
+                    if k in ("provenance",)}
+        return ImportedProject(name, codebook, docs, codings, memos, settings)
 
     # -- users, codes, variables, notes
     def _user(self, el: Any) -> None:
