@@ -45,6 +45,7 @@ import pandas as pd
 from .errors import PatternError
 from .nlp import get_nlp, lemmatize
 from .records import Codebook
+from .textio import SPEAKER_LABEL, paragraph_spans
 
 if TYPE_CHECKING:
     from spacy.matcher import Matcher, PhraseMatcher
@@ -78,7 +79,6 @@ GENERAL_NEGATIVE = (*"""macet gagal rugi bubar berhenti menunggak tunggakan terl
     "tidak lancar", "kabar burung", "mulut ke mulut")
 PRONOUNS = frozenset("dia ia beliau inyo nyo dianya beliaunya iyo".split())
 WEIGHTS = {"phrase": 0.85, "pattern": 0.8, "person": 0.8, "lemma": 0.7, "anaphora": 0.5}
-_LABEL = re.compile(r"^([A-Z][A-Za-z0-9]{0,11}):[ \t]*", re.M)
 
 
 @dataclass
@@ -270,7 +270,7 @@ def split_regions(text: str, *, skip_speakers: Collection[str] = ("P",)) -> list
     """Turns (lines starting ``LABEL:``) or blank-line paragraphs; turns of ``skip_speakers``
     are kept with ``coded=False`` (they only provide context, e.g. whom "dia" refers to)."""
     regions: list[Region] = []
-    labels = list(_LABEL.finditer(text))
+    labels = list(SPEAKER_LABEL.finditer(text))
     if labels:
         bounds = [(m.group(1), m.end(), labels[i + 1].start() if i + 1 < len(labels) else len(text))
                   for i, m in enumerate(labels)]
@@ -285,13 +285,7 @@ def split_regions(text: str, *, skip_speakers: Collection[str] = ("P",)) -> list
 
 def _paragraphs(text: str, start: int, end: int, speaker: str | None,
                 coded: bool = True) -> list[Region]:
-    out = []
-    for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text[start:end]):
-        s, e = start + m.start(), start + m.end()
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        out.append(Region(s, e, speaker, coded))
-    return out
+    return [Region(s, e, speaker, coded) for s, e in paragraph_spans(text, start, end)]
 
 
 # --------------------------------------------------------------------------- matching

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .errors import CorpusError, FrontMatterError, QualError, SpeakerError, UnknownDocumentError
 from .records import SOURCE_TYPES, Document, Segment
-from .textio import decode, parse_yaml, read_text
+from .textio import SPEAKER_LABEL, decode, paragraph_spans, parse_yaml, read_text
 
 __all__ = [
     "DOCUMENT_COLUMNS",
@@ -59,7 +59,6 @@ TEXT_SUFFIXES = (".txt", ".md")
 SUFFIXES = (*TEXT_SUFFIXES, ".docx", ".csv")
 MANIFEST = "corpus.yaml"
 
-_LABEL = re.compile(r"^([A-Z][A-Za-z0-9]{0,11}):[ \t]*")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TIME = re.compile(r"^\[?(\d{1,2}[.:]\d{2})(?![\d.,])\]?\s*(?:-\s*)?")
 _NOTE_ONLY = re.compile(r"^\s*\[[^\]]*\]\s*$")
@@ -160,7 +159,7 @@ def _check_values(meta: dict[str, Any], yd: Any, path: str | Path, manifest: Man
         raise _field_error("meta must be a mapping of extra fields (key: value)", path,
                            yd.line_of(meta, "meta"), "meta")
     speakers = meta.get("speakers") or {}
-    if not isinstance(speakers, dict) or not all(_LABEL.match(f"{k}: ") for k in speakers):
+    if not isinstance(speakers, dict) or not all(SPEAKER_LABEL.match(f"{k}: ") for k in speakers):
         raise _field_error(
             "speakers must map labels (1-12 letters/digits starting with a capital, e.g. "
             "`S: Suami informan`) to names", path, yd.line_of(meta, "speakers"), "speakers",
@@ -211,7 +210,7 @@ def parse_turns(
     current: tuple[str, int] | None = None
     pos = 0
     for n, line in enumerate(body.split("\n")):
-        m = _LABEL.match(line)
+        m = SPEAKER_LABEL.match(line)
         if m:
             label = m.group(1)
             if label not in speakers:
@@ -242,8 +241,7 @@ def parse_turns(
 def parse_paragraphs(body: str) -> list[_Unit]:
     """Split notes into paragraphs at blank lines; a leading time stamp goes to ``time``."""
     units = []
-    for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", body):
-        start, end = _trimmed(body, m.start(), m.end())
+    for start, end in paragraph_spans(body):
         stamp = _TIME.match(body[start:end])
         units.append(_Unit(start, end, time=stamp.group(1).replace(":", ".") if stamp else None))
     return units

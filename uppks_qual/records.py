@@ -8,12 +8,12 @@ segment ``document.text[segment.start:segment.end] == segment.text``.
 from __future__ import annotations
 
 import numbers
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import SpanError, UnknownCodeError
+from .textio import SPEAKER_LABEL
 
 __all__ = [
     "ORIGINS",
@@ -33,7 +33,6 @@ VALENCES: tuple[str, ...] = ("positive", "negative", "neutral")
 ORIGINS: tuple[str, ...] = ("manual", "auto")
 
 Valence = Literal["positive", "negative", "neutral"]
-_SPEAKER_LABEL = re.compile(r"^[A-Z][A-Za-z0-9]{0,11}:", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,7 @@ class Document:
         (``P:``, ``I:``): the denominator of rates per 1,000 words."""
         text = self.text
         if self.source_type == "interview":
-            text = _SPEAKER_LABEL.sub("", text)
+            text = SPEAKER_LABEL.sub("", text)
         return len(text.split())
 
     def span(self, start: int, end: int) -> str:

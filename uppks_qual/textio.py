@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,13 @@ import yaml
 
 from .errors import EncodingProblem, QualError
 
-__all__ = ["YamlDoc", "decode", "normalise", "parse_yaml", "read_text"]
+__all__ = ["SPEAKER_LABEL", "YamlDoc", "decode", "normalise", "paragraph_spans", "parse_yaml",
+           "read_text"]
+
+#: A speaker label at the start of a line (``P:``, ``I:``, ``Buya:``): 1-12 letters or digits
+#: starting with a capital, then a colon; group 1 is the label.
+SPEAKER_LABEL = re.compile(r"^([A-Z][A-Za-z0-9]{0,11}):[ \t]*", re.MULTILINE)
+_PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -33,6 +40,25 @@ def normalise(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)
+
+
+def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the paragraphs of ``text[start:end]`` (blank lines separate them), trimmed,
+    as offsets into ``text``.
+
+    Examples
+    --------
+    >>> paragraph_spans("Satu.\\n\\n  Dua\\ntiga.  \\n")
+    [(0, 5), (9, 18)]
+    """
+    end = len(text) if end is None else end
+    out = []
+    for m in _PARAGRAPH.finditer(text, start, end):
+        s, e = m.start(), m.end()
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        out.append((s, e))
+    return out
 
 
 def decode(data: bytes, path: str | Path) -> str:
