@@ -20,6 +20,7 @@ __all__ = [
     "FrontMatterError",
     "ImportProblem",
     "InterchangeError",
+    "ParameterError",
     "PatternError",
     "QualError",
     "SchemaVersionError",
@@ -76,6 +77,17 @@ class QualError(Exception):
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return self.message
+
+
+class ParameterError(QualError, ValueError, TypeError):
+    """A function was called with a parameter outside what it accepts.
+
+    Raised by :func:`uppks_qual.params.check_param` (and ``@validate_params``) with a message
+    in scikit-learn's words: "The 'by' parameter of code_frequencies must be one of
+    {'group', 'village'}. Got 'x' instead." The parameter's name, the function and the value
+    are kept as ``parameter``, ``function`` and ``value``. Like scikit-learn's
+    ``InvalidParameterError`` it is both a ``ValueError`` and a ``TypeError``.
+    """
 
 
 class CorpusError(QualError, ValueError):
