@@ -30,10 +30,11 @@ project = uq.Project.create(WORK / "uppks.uqp", corpus=corpus, codebook=codebook
 project.autocode(method="learned",
                  training=uq.learn.training_files(ROOT / "data/coding"))
 project.import_codings(ROOT / "data/coding/gold.csv", coder="ana")
-scope = pd.read_csv(ROOT / "data/coding/sample.csv")
+# ana read the whole sample (coded or not): her judgement replaces the automatic coder's there
+project.mark_read(pd.read_csv(ROOT / "data/coding/sample.csv"), coder="ana")
+project.set_evidence_coders(["ana", "auto"])
 FACTORS = [c.code_id for c in codebook.factors()]
-evidence = uq.analysis.combine_codings(
-    project.codings(coder=["auto", "ana"]), scope=scope, factors=FACTORS)
+evidence = project.evidence()      # the one frame every count below is made from
 documents = project.documents()'''
 
 NOTEBOOKS = {
@@ -69,8 +70,14 @@ NOTEBOOKS = {
                "valence. Automatic coding never touches a human coding."),
         ("code", 'uq.autocode_text("I: Angsuran kami tidak pernah macet, PLKB datang tiap bulan.", '
                  'codebook)[["code_id", "valence", "confidence", "text"]]'),
-        ("code", 'project.autocode()\ndf = project.codings()\n'
+        ("code", 'project.autocode()\ndf = project.codings()   # every coding of every coder\n'
                  'df.groupby(["origin", "coder"]).size()'),
+        ("md", "`project.codings()` lists every coding; a passage coded by hand *and* "
+               "automatically appears twice there. Counts are made from `project.evidence()`: "
+               "on every passage the first of the project's evidence coders who read it has "
+               "the say (by default the human coders, then the automatic one)."),
+        ("code", 'evidence = project.evidence()\n'
+                 'uq.code_frequencies(evidence, by="group")[["group", "factor", "codings"]]'),
         ("code", 'df[df["origin"] == "auto"].sample(5, random_state=1)[["doc_id", "code_id", '
                  '"valence", "text"]]'),
         ("md", "## See a coded transcript (displaCy span view)"),
@@ -126,8 +133,7 @@ NOTEBOOKS = {
         ("code", 'thesis = uq.thesis_comparison(evidence, factors=FACTORS)\n'
                  'thesis[["factor", "verdict_a", "balance_a", "verdict_b", "balance_b", '
                  '"agrees_with_study"]]'),
-        ("code", 'auto_only = uq.analysis.combine_codings(project.codings(origin="auto"), '
-                 'factors=FACTORS)\n'
+        ("code", 'auto_only = project.evidence(coders=["auto"])\n'
                  'uq.thesis_comparison(auto_only, factors=FACTORS)[["factor", "verdict_a", '
                  '"verdict_b", "agrees_with_study"]]'),
         ("code", 'for row in thesis.itertuples():\n    print(f"== {row.factor}")\n'

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import uppks_qual as uq
-from uppks_qual.evaluation import evaluate_autocoder, read_passage_codings
+from uppks_qual.evaluation import evaluate_autocoder
 from uppks_qual.learn import training_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +36,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> uq.Project:
 
 
 @pytest.fixture(scope="module")
-def gold() -> pd.DataFrame:
-    return read_passage_codings(str(CODING / "gold.csv"))
+def gold(project: uq.Project) -> pd.DataFrame:
+    return project.read_codings(CODING / "gold.csv")
 
 
 def _evaluate(project: uq.Project, gold: pd.DataFrame, **autocode: object) -> pd.DataFrame:
@@ -50,10 +50,11 @@ def _evaluate(project: uq.Project, gold: pd.DataFrame, **autocode: object) -> pd
     return table
 
 
-def test_gold_standard_is_held_out_from_training(gold: pd.DataFrame) -> None:
+def test_gold_standard_is_held_out_from_training(project: uq.Project,
+                                                 gold: pd.DataFrame) -> None:
     spans = set(zip(gold["doc_id"], gold["start"], strict=True))
     for file in training_files(CODING):
-        train = read_passage_codings(str(file))
+        train = project.read_codings(file)
         assert not spans & set(zip(train["doc_id"], train["start"], strict=True)), file.name
 
 

@@ -32,7 +32,7 @@ from uppks_qual.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
-from uppks_qual.errors import AgreementError, QualError
+from uppks_qual.errors import AgreementError, ParameterError, QualError
 
 FAST = settings(max_examples=60, deadline=None)
 N = None  # a missing value
@@ -194,7 +194,7 @@ def test_bad_level_message() -> None:
         r"The 'level' parameter of krippendorff_alpha must be one of "
         r"\{'nominal', 'ordinal', 'interval', 'ratio'\}\. Got 'x' instead\."
     )
-    with pytest.raises(AgreementError, match=message) as info:
+    with pytest.raises(ParameterError, match=message) as info:  # a bad option, not bad data
         krippendorff_alpha(KRIPPENDORFF_2011, level="x")  # type: ignore[arg-type]
     assert info.value.parameter == "level"  # type: ignore[attr-defined]
     assert isinstance(info.value, ValueError) and isinstance(info.value, QualError)
@@ -204,7 +204,7 @@ def test_bad_weights_message() -> None:
     message = (
         r"The 'weights' parameter of cohen_kappa must be one of \{None, 'linear', 'quadratic'\}"
     )
-    with pytest.raises(AgreementError, match=message):
+    with pytest.raises(ParameterError, match=message):  # a bad option, not bad data
         cohen_kappa([1, 2], [1, 2], weights="cubic")  # type: ignore[arg-type]
 
 
@@ -252,7 +252,8 @@ def test_inconsistent_inputs_raise(func: Callable[..., Any], args: tuple[Any, ..
 
 @pytest.mark.parametrize("confidence", [0, 1, 1.5, -0.1])
 def test_confidence_out_of_range(confidence: float) -> None:
-    with pytest.raises(AgreementError, match="confidence must be strictly between 0 and 1"):
+    with pytest.raises(ParameterError, match=r"The 'confidence' parameter of cohen_kappa_ci must "
+                                             r"be a float in the range \(0, 1\)\. Got "):
         cohen_kappa_ci([1, 2], [1, 2], confidence=confidence)
 
 

@@ -31,6 +31,7 @@ from uppks_qual.analysis import (
     thesis_comparison,
     valence_balance,
 )
+from uppks_qual.errors import ParameterError
 from uppks_qual.schema import codings_frame
 
 FAST = settings(max_examples=50, deadline=None)
@@ -178,18 +179,26 @@ def test_frequencies_of_empty_frame_are_zero(small: pd.DataFrame) -> None:
 def test_frequencies_reject_bad_level(small: pd.DataFrame) -> None:
     message = ("The 'level' parameter of code_frequencies must be one of {'factor', 'code'}. "
                "Got 'x' instead.")
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ParameterError) as info:
         code_frequencies(small, level="x")
     assert str(info.value) == message
+    assert isinstance(info.value, ValueError)  # ParameterError is still a ValueError
 
 
 def test_frequencies_reject_bad_by_and_documents(small: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match=r"The 'by' parameter of code_frequencies .* Got 'x'"):
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of code_frequencies .* Got 'x'"):
         code_frequencies(small, by="x")
-    with pytest.raises(ValueError, match=r"documents frame has no column\(s\) 'n_words'"):
+    with pytest.raises(ParameterError, match=r"The 'documents' parameter of code_frequencies must "
+                                             r"be a DataFrame with the column\(s\) 'doc_id', "
+                                             r"'n_words', 'group'\. Got a DataFrame without "
+                                             r"'n_words' instead\."):
         code_frequencies(small, documents=pd.DataFrame({"doc_id": ["a1"], "group": ["Asoka"]}))
+    with pytest.raises(ParameterError, match=r"The 'segments' parameter of code_frequencies must "
+                                             r"be a DataFrame or None\. Got \[1, 2\] instead\."):
+        code_frequencies(small, segments=[1, 2])  # type: ignore[arg-type]
     documents = pd.DataFrame({"doc_id": ["a1"], "group": ["Asoka"], "n_words": [5]})
-    with pytest.raises(ValueError, match="document attribute"):
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of code_frequencies must be a "
+                                             r"document attribute .*Got 'coder' instead"):
         code_frequencies(small, by="coder", documents=documents.assign(coder="ana"))
 
 
@@ -234,9 +243,10 @@ def test_coverage_at_factor_level(overlapping: pd.DataFrame) -> None:
 
 
 def test_coverage_errors_and_zero_length(overlapping: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="not in documents: 'd1'"):
+    with pytest.raises(ParameterError, match=r"The 'documents' parameter of coverage must have a "
+                                             r"row for every document .*without 'd1' instead"):
         coverage(overlapping, pd.DataFrame({"doc_id": ["x"], "n_chars": [5]}))
-    with pytest.raises(ValueError, match="The 'level' parameter of coverage"):
+    with pytest.raises(ParameterError, match="The 'level' parameter of coverage"):
         coverage(overlapping, DOCS, level="segment")
     empty_doc = pd.DataFrame({"doc_id": ["d1", "d3"], "n_chars": [100, 0]})
     with pytest.warns(RuntimeWarning, match="coverage is undefined"):
@@ -308,7 +318,9 @@ def test_framework_cells_by_hand(framework: pd.DataFrame) -> None:
     assert len(matrix) == 4  # 2 factors x 2 groups
     a = cell(matrix, factor="leadership", group="Asoka")
     assert a[["n", "positive", "negative", "neutral"]].tolist() == [5, 3, 1, 1]
-    assert a["balance"] == pytest.approx((3 - 1) / 5)  # 0.4
+    # balance = (pos - neg) / (pos + neg) = (3 - 1) / (3 + 1) = 0.5; the neutral coding does
+    # not weigh on it (the old framework formula divided by n: (3 - 1) / 5 = 0.4)
+    assert a["balance"] == pytest.approx(0.5)
     assert a["majority"] == "positive"
     m = cell(matrix, factor="leadership", group="Melati")
     assert m["balance"] == pytest.approx(-1.0)  # (0 - 2) / 2
@@ -353,6 +365,7 @@ def test_framework_quotes_rank_auto_codings_by_confidence() -> None:
                                                  "Short."]
 
 
+@pytest.mark.filterwarnings("ignore:balance is undefined:RuntimeWarning")  # a neutral-only cell
 def test_framework_quote_without_role_and_long_text_cut() -> None:
     df = make([{"doc_id": "obs", "code_id": "leadership", "text": "x " * 400}])
     quote = framework_matrix(df, quotes=1)["quotes"].iloc[0][0]
@@ -379,8 +392,38 @@ def test_framework_table_wide(framework: pd.DataFrame) -> None:
 ])
 def test_framework_bad_parameters(framework: pd.DataFrame, kwargs: dict[str, Any],
                                   pattern: str) -> None:
-    with pytest.raises(ValueError, match=pattern):
+    with pytest.raises(ParameterError, match=pattern):
         framework_matrix(framework, **kwargs)
+
+
+def test_framework_table_names_itself_in_messages(framework: pd.DataFrame) -> None:
+    with pytest.raises(ParameterError, match=r"The 'values' parameter of framework_table must be "
+                                             r"one of \{'summary', 'n', .*Got 'mean' instead"):
+        framework_table(framework, values="mean")
+    with pytest.raises(ParameterError, match=r"The 'rows' parameter of framework_table"):
+        framework_table(framework, rows="group")
+
+
+def test_one_balance_in_every_view(framework: pd.DataFrame) -> None:
+    # Asoka x leadership: 3 positive, 1 negative, 1 neutral -> (3 - 1) / (3 + 1) = 0.5 in
+    # valence_balance, framework_matrix and thesis_comparison alike
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        views = [cell(valence_balance(framework), group="Asoka", factor="leadership"),
+                 cell(framework_matrix(framework), group="Asoka", factor="leadership"),
+                 thesis_comparison(framework).set_index("factor").loc["leadership"]]
+    values = [views[0]["balance"], views[1]["balance"], views[2]["balance_a"]]
+    assert values == pytest.approx([0.5, 0.5, 0.5])
+    assert views[2]["neutral_a"] == 1  # neutral codings are still counted
+
+
+def test_balance_formula_and_undefined_rows() -> None:
+    positive, negative = pd.Series([3, 1, 0, 2, 0]), pd.Series([1, 1, 2, 0, 0])
+    with pytest.warns(RuntimeWarning, match="balance is undefined for 1 row"):
+        result = analysis.balance(positive, negative)
+    # (3-1)/4 = 0.5, 0/2 = 0, -2/2 = -1, 2/2 = 1, 0/0 undefined -> nan
+    assert result.tolist()[:4] == [0.5, 0.0, -1.0, 1.0]
+    assert math.isnan(result.iloc[4])
 
 
 # --------------------------------------------------------------------------------------
@@ -435,7 +478,7 @@ def test_cooccurrence_only_present_factors_and_bad_unit() -> None:
     co = cooccurrence(df)
     assert co[["a", "b", "count"]].astype(object).to_numpy().tolist() == [
         ["leadership", "leadership", 1]]
-    with pytest.raises(ValueError, match=r"The 'unit' parameter of cooccurrence must be one of "
+    with pytest.raises(ParameterError, match=r"The 'unit' parameter of cooccurrence must be one of "
                                          r"\{'segment', 'document'\}\. Got 'turn' instead\."):
         cooccurrence(df, unit="turn")
 
@@ -587,14 +630,18 @@ def test_compare_groups_any_column_and_errors() -> None:
     result = compare_groups(df, "interview", "observation", by="source_type")
     assert (result.loc[0, "group_a"], result.loc[0, "count_a"]) == ("interview", 6)
     assert "no clear difference between interview and observation" in result.loc[0, "summary"]
-    with pytest.raises(ValueError, match=r"The 'a' parameter of compare_groups must be a value "
-                                         r"of the 'group' column.*Got 'Mawar' instead"):
+    with pytest.raises(ParameterError, match=r"The 'a' parameter of compare_groups must be a "
+                                             r"value of the 'group' column.*Got 'Mawar' instead"):
         compare_groups(df, "Mawar", "Asoka")
-    with pytest.raises(ValueError, match="two different values"):
+    with pytest.raises(ParameterError, match=r"The 'b' parameter of compare_groups must be a value "
+                                             r"of the 'group' column other than a='Asoka', one of "
+                                             r"\{\}\. Got 'Asoka' instead\."):
         compare_groups(df, "Asoka", "Asoka", by="group")
-    with pytest.raises(ValueError, match="The 'alpha' parameter"):
+    with pytest.raises(ParameterError, match=r"The 'alpha' parameter of compare_groups must be a "
+                                             r"float in the range \(0, 1\)\. Got 1\.5 instead"):
         compare_groups(df, "interview", "observation", by="source_type", alpha=1.5)
-    with pytest.raises(ValueError, match="'document' has no codings"):
+    with pytest.raises(ParameterError, match=r"The 'b' parameter of compare_groups .* Got "
+                                             r"'document', which has no codings, instead"):
         compare_groups(df, "interview", "document", by="source_type")
 
 
@@ -622,7 +669,9 @@ def evidence(group: str, factor: str, pos: int = 0, neg: int = 0,
 @pytest.fixture
 def thesis() -> pd.DataFrame:
     rows = (
-        # leadership: A (4-0)/(4+0+0.5*2) = 0.8 working; M (0-3)/3 = -1 lacking -> agrees
+        # balance = (pos - neg) / (pos + neg): neutral codings do not weigh on it (the old
+        # thesis formula added 0.5 * neu to the denominator)
+        # leadership: A (4-0)/4 = 1 working (old: 4/5 = 0.8); M (0-3)/3 = -1 lacking -> agrees
         evidence("Asoka", "leadership", pos=4, neu=2) + evidence("Melati", "leadership", neg=3)
         # information_clarity: A (2-2)/4 = 0 mixed; M 3/3 = 1 working -> A lower -> False
         + evidence("Asoka", "information_clarity", pos=2, neg=2)
@@ -630,7 +679,8 @@ def thesis() -> pd.DataFrame:
         # leader_support: A has 1 valenced coding < 3 -> insufficient -> <NA>
         + evidence("Asoka", "leader_support", pos=1, neu=5)
         + evidence("Melati", "leader_support", neg=4)
-        # officer_role: A (3-2)/(5+0.5*2) = 1/6 mixed; M (1-3)/4 = -0.5 lacking -> agrees
+        # officer_role: A (3-2)/(3+2) = 0.2 working (old: 1/6 mixed); M (1-3)/4 = -0.5
+        # lacking -> agrees
         + evidence("Asoka", "officer_role", pos=3, neg=2, neu=2)
         + evidence("Melati", "officer_role", pos=1, neg=3)
         # capital_growth: A (1-3)/4 = -0.5 lacking; M -1 lacking: A higher -> the direction
@@ -650,13 +700,14 @@ def test_thesis_verdicts_by_hand(thesis: pd.DataFrame) -> None:
     assert list(result.index) == SIX
     assert result["verdict_a"].to_dict() == {
         "leadership": "working", "information_clarity": "mixed",
-        "leader_support": "insufficient evidence", "officer_role": "mixed",
+        "leader_support": "insufficient evidence", "officer_role": "working",
         "capital_growth": "lacking", "partnerships": "working"}
     assert result["verdict_b"].to_dict() == {
         "leadership": "lacking", "information_clarity": "working", "leader_support": "lacking",
         "officer_role": "lacking", "capital_growth": "lacking", "partnerships": "lacking"}
-    assert result.loc["leadership", "balance_a"] == pytest.approx(0.8)
-    assert result.loc["officer_role", "balance_a"] == pytest.approx(1 / 6)
+    assert result.loc["leadership", "balance_a"] == pytest.approx(1.0)  # (4 - 0) / 4; old 0.8
+    assert result.loc["officer_role", "balance_a"] == pytest.approx(0.2)  # 1 / 5; old 1/6
+    assert result.loc["leader_support", "balance_a"] == pytest.approx(1.0)  # 1 / 1; old 1/3.5
     assert result.loc["leader_support", ["positive_a", "negative_a", "neutral_a"]].tolist() == [
         1, 0, 5]
     agrees = result["agrees_with_study"]
@@ -683,25 +734,34 @@ def test_thesis_quotes_follow_the_verdict(thesis: pd.DataFrame) -> None:
 
 
 def test_thesis_parameters(thesis: pd.DataFrame) -> None:
-    strict = thesis_comparison(thesis, working=0.9, lacking=-0.9, min_evidence=1,
-                               factors=["leadership", "leader_support", "welfare"])
+    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):  # welfare
+        strict = thesis_comparison(thesis, working=0.9, lacking=-0.9, min_evidence=1,
+                                   factors=["leadership", "leader_support", "welfare"])
     strict = strict.set_index("factor")
     assert list(strict.index) == ["leadership", "leader_support", "welfare"]
-    # leadership A: 0.8 < 0.9 -> mixed; leader_support A: 1 pos, 5 neutral: 1/3.5 -> mixed
-    assert strict.loc["leadership", "verdict_a"] == "mixed"
-    assert strict.loc["leader_support", "verdict_a"] == "mixed"
+    # leadership A: (4 - 0) / 4 = 1 >= 0.9 -> working (old formula: 0.8 -> mixed);
+    # leader_support A: 1 pos, 5 neutral: 1 / 1 = 1 -> working (old: 1/3.5 -> mixed);
+    # Melati leader_support: 4 negative -> -1 <= -0.9 -> lacking
+    assert strict.loc["leadership", "verdict_a"] == "working"
+    assert strict.loc["leader_support", "verdict_a"] == "working"
+    assert strict.loc["leader_support", "verdict_b"] == "lacking"
     assert strict.loc["welfare", "verdict_a"] == "insufficient evidence"  # no codings
+    assert math.isnan(strict.loc["welfare", "balance_a"])
     assert thesis_comparison(thesis, quotes=0)["quotes_a"].map(len).sum() == 0
 
 
 def test_thesis_errors_and_docstring(thesis: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="must be lower than 'working'"):
+    with pytest.raises(ParameterError, match=r"The 'lacking' parameter of thesis_comparison must "
+                                             r"be lower than 'working' \(0\.1\)\. Got 0\.1"):
         thesis_comparison(thesis, working=0.1, lacking=0.1)
-    with pytest.raises(ValueError, match=r"The 'min_evidence' parameter .* Got -1 instead"):
+    with pytest.raises(ParameterError, match=r"The 'min_evidence' parameter .* Got -1 instead"):
         thesis_comparison(thesis, min_evidence=-1)
-    with pytest.raises(ValueError, match="The 'working' parameter"):
+    with pytest.raises(ParameterError, match=r"The 'working' parameter of thesis_comparison must "
+                                             r"be a float in the range \[-1, 1\]\. Got 2\.0"):
         thesis_comparison(thesis, working=2.0)
-    with pytest.raises(ValueError, match="The 'b' parameter of thesis_comparison"):
+    with pytest.raises(ParameterError, match=r"The 'b' parameter of thesis_comparison must be a "
+                                             r"value of the 'group' column other than "
+                                             r"a='Asoka', one of \{'Melati'\}\. Got 'Mawar'"):
         thesis_comparison(thesis, b="Mawar")
     assert "illustrative corpus" in (thesis_comparison.__doc__ or "")
     assert "not field findings" in (thesis_comparison.__doc__ or "")
@@ -725,9 +785,9 @@ PUBLIC = [
 
 @pytest.mark.parametrize("call", PUBLIC)
 def test_every_function_validates_its_input(call: Any, small: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ParameterError, match="missing column"):
         call(small.drop(columns="valence"))
-    with pytest.raises(ValueError, match="column 'start' has dtype"):
+    with pytest.raises(ParameterError, match="column 'start' has dtype"):
         call(small.assign(start=small["start"].astype("float64")))
 
 

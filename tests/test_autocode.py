@@ -14,9 +14,10 @@ from conftest_project import make_code, real_codebook, real_corpus, tiny_codeboo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from uppks_qual.autocode import AUTOCODE_COLUMNS, UNITS, Region, autocode_regions, autocode_text
+from uppks_qual.autocode import AUTOCODE_COLUMNS, UNITS, autocode_segments, autocode_text
 from uppks_qual.corpus import parse_document, segment_document
-from uppks_qual.records import VALENCES, Codebook
+from uppks_qual.errors import ParameterError
+from uppks_qual.records import VALENCES, Codebook, Segment
 
 REQUIRED = ("start", "end", "code_id", "factor", "valence", "confidence", "text")
 MIXED = ("I: Modal kami bertambah. Ketua rajin ke rapat.\n\n"
@@ -106,11 +107,12 @@ def test_unit_spans_on_a_real_document() -> None:
 
 @pytest.mark.parametrize("unit", ["word", "Sentence", "", "paragraph"])
 def test_bad_unit_is_a_value_error(unit: str) -> None:
-    with pytest.raises(ValueError, match=rf"'unit' parameter of autocode must be one of .*"
-                                         rf"Got {unit!r} instead"):
+    with pytest.raises(ParameterError, match=rf"'unit' parameter of autocode_text must be one "
+                                             rf"of .*Got {unit!r} instead"):
         autocode_text(MIXED, tiny_codebook(), unit=unit)
-    with pytest.raises(ValueError, match="'unit' parameter"):
-        autocode_regions(MIXED, [Region(0, 10)], tiny_codebook(), unit=unit)
+    with pytest.raises(ValueError, match="'unit' parameter of autocode_segments"):
+        autocode_segments(MIXED, [Segment("d", "d:t1", "turn", 0, 10, MIXED[:10])],
+                          tiny_codebook(), unit=unit)
 
 
 def test_turn_unit_is_the_turn_without_its_label() -> None:

@@ -31,6 +31,7 @@ from uppks_qual.charts import (
     plot_factor_frequencies,
     plot_valence,
 )
+from uppks_qual.errors import ParameterError
 from uppks_qual.records import Code, Codebook
 from uppks_qual.schema import codings_frame
 
@@ -123,7 +124,9 @@ def test_factor_frequencies_normalised(df: pd.DataFrame) -> None:
     assert [b.get_height() for b in ax.patches] == pytest.approx([1.5, 0.5, 0, 5.0, 0, 0])
     assert ax.get_ylabel() == "Codings per 1,000 words"
     assert ticks(ax) == FACTORS  # no codebook: the ids
-    with pytest.raises(ValueError, match="normalise=True needs documents"):
+    with pytest.raises(ParameterError, match=r"The 'documents' parameter of "
+                                             r"plot_factor_frequencies must be a DataFrame .*"
+                                             r"when normalise=True .*Got None instead"):
         plot_factor_frequencies(df, normalise=True)
 
 
@@ -185,7 +188,8 @@ def test_heatmap_code_level_in_indonesian(df: pd.DataFrame, codebook: Codebook) 
     assert out is ax
     assert ticks(ax, "y") == ["Kepemimpinan pengurus", "Rapat", "Kemitraan"]
     assert np.asarray(ax.images[0].get_array()).tolist() == [[1, 1, 2], [1, 0, 0], [1, 0, 0]]
-    with pytest.raises(ValueError, match="The 'level' parameter of plot_code_document_heatmap"):
+    with pytest.raises(ParameterError,
+                       match="The 'level' parameter of plot_code_document_heatmap"):
         plot_code_document_heatmap(df, level="segment")
 
 
@@ -208,7 +212,7 @@ def test_cooccurrence_heatmap(df: pd.DataFrame, codebook: Codebook, tmp_path: Pa
     # m1 [50,80) -> |L| = 4, |P| = 1, together 0
     assert np.asarray(counts.images[0].get_array()).tolist() == [[4, 0], [0, 1]]
     assert ticks(counts, "y") == [LABELS_ID["leadership"], LABELS_ID["partnerships"]]
-    with pytest.raises(ValueError, match="The 'value' parameter of plot_cooccurrence"):
+    with pytest.raises(ParameterError, match="The 'value' parameter of plot_cooccurrence"):
         plot_cooccurrence(df, value="dice")
 
 
@@ -240,8 +244,13 @@ def test_coding_stripe_without_codings(df: pd.DataFrame) -> None:
     ax = plot_coding_stripe(df, "nothing", n_chars=50, lang="id")
     assert len(ax.patches) == 0
     assert ax.get_xlabel() == "Posisi karakter"
-    with pytest.raises(ValueError, match="has no codings; pass n_chars"):
+    with pytest.raises(ParameterError, match=r"The 'n_chars' parameter of plot_coding_stripe .*"
+                                             r"when document 'nothing' has no codings"):
         plot_coding_stripe(df, "nothing")
+    with pytest.raises(ParameterError, match=r"The 'n_chars' parameter of plot_coding_stripe must "
+                                             r"be an int in the range \[1, inf\) or None\. "
+                                             r"Got 0 instead\."):
+        plot_coding_stripe(df, "m1", n_chars=0)
     # without n_chars the x range ends at the last coding
     assert plot_coding_stripe(df, "m1").get_xlim() == (0, 80)
 
@@ -271,7 +280,8 @@ def test_agreement_with_code_column_and_given_ax() -> None:
     assert plot_agreement(table, ax=ax) is ax
     assert [b.get_height() for b in ax.patches] == pytest.approx([-0.2, 0.7])
     assert ax.get_ylim()[0] < -0.2  # negative kappa stays visible
-    with pytest.raises(ValueError, match="needs a 'code' or 'factor' column"):
+    with pytest.raises(ParameterError, match=r"The 'table' parameter of plot_agreement must be "
+                                             r"a DataFrame with a 'code' or 'factor' column"):
         plot_agreement(pd.DataFrame({"kappa": [0.5]}))
 
 
@@ -298,10 +308,10 @@ def test_each_chart_uses_and_returns_the_given_ax(chart: Any, df: pd.DataFrame,
 
 @pytest.mark.parametrize("chart", CHARTS)
 def test_each_chart_checks_lang_and_frame(chart: Any, df: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match=r"The 'lang' parameter of .* must be one of "
-                                         r"\{'en', 'id'\}\. Got 'fr' instead\."):
+    with pytest.raises(ParameterError, match=r"The 'lang' parameter of .* must be one of "
+                                             r"\{'en', 'id'\}\. Got 'fr' instead\."):
         chart(df, lang="fr")
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ParameterError, match="missing column"):
         chart(df.drop(columns="factor"))
 
 

@@ -7,6 +7,8 @@ test, so ``codebook.yaml:N`` in the message is checked exactly.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from hypothesis import strategies as st
 from uppks_qual.codebook import check_codebook, load_codebook, parse_codebook
 from uppks_qual.errors import CodebookError, PatternError, QualError, UnknownCodeError
 from uppks_qual.records import Code, Codebook
+
+ROOT = Path(__file__).resolve().parents[1]
 
 REAL_CODEBOOK = Path(__file__).resolve().parents[1] / "codebook.yaml"
 SIX_FACTORS = (
@@ -159,15 +163,6 @@ ERROR_CASES = [
         id="pattern-unknown-token-key",
     ),
     pytest.param(
-        # spaCy rejects the operator when the Matcher compiles it (see test_spacy_rejects_bad_op);
-        # the codebook reports it at load time with the code's line.
-        "codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
-        "        - [{LOWER: x}, {LOWER: y, OP: '?!'}]\n",
-        PatternError,
-        r"codebook\.yaml:2: pattern 1 of code 'a' is not a valid spaCy Matcher",
-        id="pattern-bad-op",
-    ),
-    pytest.param(
         "version: 1\nnmae: x\ncodes:\n  - id: a\n    label: A\n",
         CodebookError,
         r"codebook\.yaml:2: unknown top-level key 'nmae'; allowed keys are version, name, codes",
@@ -205,6 +200,37 @@ def test_codebook_error_names_file_and_line(
 def test_parse_codebook_uses_given_path(text: str, exc_type: type[Exception], message: str) -> None:
     with pytest.raises(exc_type, match=message):
         parse_codebook(text, "codebook.yaml")
+
+
+#: Patterns whose structure is fine but which spaCy's Matcher rejects: reading the codebook
+#: accepts them (it never imports spaCy); compile_cues, which `uppks-qual check` runs, refuses.
+COMPILE_CASES = [
+    pytest.param("codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
+                 "        - [{LOWER: x}, {LOWER: y, OP: '?!'}]\n", id="pattern-bad-op"),
+    pytest.param("codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
+                 "        - [{LOWER: {REGEX: '(unclosed'}}]\n", id="pattern-bad-regex"),
+]
+
+
+@pytest.mark.parametrize("text", COMPILE_CASES)
+def test_compile_cues_names_file_and_line(tmp_path: Path, text: str) -> None:
+    from uppks_qual.autocode import compile_cues
+
+    path = write_codebook(tmp_path, text)
+    codebook = load_codebook(path)  # the structure is valid
+    with pytest.raises(PatternError, match=r"codebook\.yaml:2: pattern 1 of code 'a' is not "
+                                           r"a valid spaCy Matcher pattern") as info:
+        compile_cues(codebook)
+    assert info.value.path == str(path)
+    assert info.value.line == 2
+
+
+def test_reading_a_codebook_does_not_import_spacy() -> None:
+    code = ("import sys, uppks_qual as uq; cb = uq.load_codebook('codebook.yaml'); "
+            "sys.exit(1 if 'spacy' in sys.modules else 0)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr or "load_codebook imported spaCy"
 
 
 def test_spacy_rejects_bad_op() -> None:
@@ -478,8 +504,6 @@ def test_real_codebook_content() -> None:
     ("version: 7\ncodes:\n  - id: a\n    label: A\n", r"codebook\.yaml:1: codebook format version 7"),
     ("codes:\n  - id: a\n    label: A\n  - id: a.b\n    label: B\n    parent: a\n"
      "    kind: structural\n", r"codebook\.yaml:7: code 'a\.b' has a parent"),
-    ("codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
-     "        - [{LOWER: {REGEX: '(unclosed'}}]\n", r"codebook\.yaml:2: pattern 1 of code 'a'"),
 ])
 def test_header_rules_are_enforced(text: str, message: str) -> None:
     from uppks_qual.codebook import parse_codebook

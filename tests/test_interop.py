@@ -32,11 +32,7 @@ from uppks_qual.errors import InterchangeError, StoreError
 from uppks_qual.interop import (
     RefiWarning,
     build_tables,
-    export_csv,
     export_qdc,
-    export_qdpx,
-    export_tables,
-    import_qdpx,
     read_qdc,
     validate_refi,
 )
@@ -146,7 +142,7 @@ def project(tmp_path: Path) -> Iterator[Project]:
 
 @pytest.fixture
 def exported(project: Project, tmp_path: Path) -> Path:
-    return export_qdpx(project, tmp_path / "study.qdpx")
+    return project.export_qdpx(tmp_path / "study.qdpx")
 
 
 def read_member(archive: Path, name: str) -> bytes:
@@ -218,7 +214,7 @@ def import_warns(source: Path, target: Path, expected: Sequence[str] = ()) -> Pr
     """Import, checking that each expected warning pattern matched and nothing else warned."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        project = import_qdpx(source, target)
+        project = Project.import_qdpx(source, target)
     messages = [str(w.message) for w in caught if issubclass(w.category, RefiWarning)]
     for pattern in expected:
         assert any(re.search(pattern, m) for m in messages), (pattern, messages)
@@ -247,8 +243,8 @@ def test_export_holds_qde_one_text_per_source_and_extras(exported: Path) -> None
 
 
 def test_export_is_deterministic_with_stable_guids(project: Project, tmp_path: Path) -> None:
-    first = export_qdpx(project, tmp_path / "a.qdpx").read_bytes()
-    second = export_qdpx(project, tmp_path / "b.qdpx").read_bytes()
+    first = project.export_qdpx(tmp_path / "a.qdpx").read_bytes()
+    second = project.export_qdpx(tmp_path / "b.qdpx").read_bytes()
     assert first == second
     users = {u.get("name"): u.get("guid") for u in qde_root(tmp_path / "a.qdpx").iterfind(
         "q:Users/q:User", Q)}
@@ -340,13 +336,13 @@ def test_export_document_metadata_as_cases_and_variables(exported: Path) -> None
 
 
 def test_export_origin_must_be_known(project: Project, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"'origin' parameter of export_qdpx .* Got 'human'"):
-        export_qdpx(project, tmp_path / "x.qdpx", origin="human")
+    with pytest.raises(ValueError, match=r"'origin' parameter of Project\.export_qdpx .* Got 'human'"):
+        project.export_qdpx(tmp_path / "x.qdpx", origin="human")
     assert not (tmp_path / "x.qdpx").exists()
 
 
 def test_export_manual_only(project: Project, tmp_path: Path) -> None:
-    path = export_qdpx(project, tmp_path / "manual.qdpx", origin="manual")
+    path = project.export_qdpx(tmp_path / "manual.qdpx", origin="manual")
     root = qde_root(path)
     assert {u.get("name") for u in root.iterfind("q:Users/q:User", Q)} == {"ana", "budi"}
     assert len(root.findall(".//q:Coding", Q)) == 5
@@ -370,7 +366,7 @@ def test_round_trip_keeps_codings_codebook_documents_and_memos(project: Project,
 
 
 def test_round_trip_without_extras_keeps_labels(project: Project, tmp_path: Path) -> None:
-    path = export_qdpx(project, tmp_path / "plain.qdpx", extras=False)
+    path = project.export_qdpx(tmp_path / "plain.qdpx", extras=False)
     assert "uppks-qual.json" not in zipfile.ZipFile(path).namelist()
     with import_warns(path, tmp_path / "plain.uqp") as copy:
         assert copy.codebook.ids == ("leadership", "leadership.meetings",
@@ -426,9 +422,9 @@ def test_round_trip_random_projects(data: tuple[list[Document], Codebook, list[C
         tmp = Path(folder)
         with Project.create(tmp / "a.uqp", corpus=docs, codebook=codebook) as original:
             original.code_many(codings)
-            export_qdpx(original, tmp / "a.qdpx")
+            original.export_qdpx(tmp / "a.qdpx")
             assert validate_refi(tmp / "a.qdpx") == []
-            with import_qdpx(tmp / "a.qdpx", tmp / "b.uqp") as copy:
+            with Project.import_qdpx(tmp / "a.qdpx", tmp / "b.uqp") as copy:
                 pd.testing.assert_frame_equal(tidy(copy), tidy(original))
                 assert copy.codebook == original.codebook
                 assert [copy.document(d.doc_id) for d in docs] == docs
@@ -570,7 +566,7 @@ def test_import_maps_variables_to_metadata(tmp_path: Path) -> None:
 
 
 def test_import_crlf_source_is_normalised_and_positions_mapped(tmp_path: Path) -> None:
-    with import_qdpx(tool_archive("maxqda", tmp_path), tmp_path / "m.uqp") as project:
+    with Project.import_qdpx(tool_archive("maxqda", tmp_path), tmp_path / "m.uqp") as project:
         doc = project.document("interview-pak-joni")
         assert doc.text == normalise(MAXQDA_CRLF) and "\r" not in doc.text
         frame = project.codings()
@@ -580,7 +576,7 @@ def test_import_crlf_source_is_normalised_and_positions_mapped(tmp_path: Path) -
 
 
 def test_import_qde_with_relative_paths_from_disk(tmp_path: Path) -> None:
-    with import_qdpx(DATA / "maxqda" / "project.qde", tmp_path / "m.uqp") as project:
+    with Project.import_qdpx(DATA / "maxqda" / "project.qde", tmp_path / "m.uqp") as project:
         assert len(project.codings()) == 4
 
 
@@ -600,7 +596,7 @@ def test_import_decomposed_accents_keeps_selection(tmp_path: Path) -> None:
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("project.qde", qde)
         zf.writestr("sources/c.txt", raw.encode("utf-8"))
-    with import_qdpx(archive, tmp_path / "nfd.uqp") as project:
+    with Project.import_qdpx(archive, tmp_path / "nfd.uqp") as project:
         row = project.codings().iloc[0]
         assert (row["text"], row["start"], row["end"], row["coder"]) == ("Café", 0, 4, "unknown")
 
@@ -622,7 +618,7 @@ def _single_source_archive(tmp_path: Path, payload: bytes, inner: str = "") -> P
 
 def test_import_source_level_coding_covers_the_text_and_bom_is_dropped(tmp_path: Path) -> None:
     archive = _single_source_archive(tmp_path, "\ufeffRapat bulanan.".encode())
-    with import_qdpx(archive, tmp_path / "one.uqp") as project:
+    with Project.import_qdpx(archive, tmp_path / "one.uqp") as project:
         row = project.codings().iloc[0]
         assert (row["start"], row["end"], row["text"]) == (0, 14, "Rapat bulanan.")
         assert project.document("satu").text == "Rapat bulanan."
@@ -632,15 +628,15 @@ def test_import_rejects_a_source_that_is_not_utf8(tmp_path: Path) -> None:
     archive = _single_source_archive(tmp_path, "Café".encode("latin-1"))
     with pytest.raises(InterchangeError, match=r"TextSource .*'internal://s.txt' is not valid "
                                                r"UTF-8 \(byte 3\)"):
-        import_qdpx(archive, tmp_path / "one.uqp")
+        Project.import_qdpx(archive, tmp_path / "one.uqp")
     assert not (tmp_path / "one.uqp").exists()
 
 
 def test_empty_project_exports_and_imports(tmp_path: Path) -> None:
     with Project.create(tmp_path / "empty.uqp") as empty:
-        path = export_qdpx(empty, tmp_path / "empty.qdpx")
+        path = empty.export_qdpx(tmp_path / "empty.qdpx")
     assert validate_refi(path) == []
-    with import_qdpx(path, tmp_path / "back.uqp") as back:
+    with Project.import_qdpx(path, tmp_path / "back.uqp") as back:
         assert back.codings().empty and len(back.codebook) == 0
 
 
@@ -658,7 +654,7 @@ def test_import_refuses_to_overwrite(tmp_path: Path) -> None:
     target = tmp_path / "existing.uqp"
     target.write_bytes(b"keep me")
     with pytest.raises(StoreError, match="already exists"):
-        import_qdpx(tool_archive("nvivo", tmp_path), target)
+        Project.import_qdpx(tool_archive("nvivo", tmp_path), target)
     assert target.read_bytes() == b"keep me"
 
 
@@ -738,7 +734,7 @@ def test_import_errors_import_nothing(case: str, tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RefiWarning)
         with pytest.raises(InterchangeError, match=pattern) as info:
-            import_qdpx(source, target)
+            Project.import_qdpx(source, target)
     assert not target.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary files left
     assert info.value.path == str(source)
@@ -752,7 +748,7 @@ def test_import_error_names_the_line(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RefiWarning)
         with pytest.raises(InterchangeError, match=r"nvivo\.qdpx:\d+: PlainTextSelection") as info:
-            import_qdpx(source, tmp_path / "x.uqp")
+            Project.import_qdpx(source, tmp_path / "x.uqp")
     assert info.value.element == "PlainTextSelection"
     assert isinstance(info.value, ValueError)
 
@@ -836,7 +832,7 @@ def test_export_qdc_needs_codes(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- tables
 def test_export_tables_sheets_and_shapes(project: Project, tmp_path: Path) -> None:
-    path = export_tables(project, tmp_path / "study.xlsx")
+    path = project.export_tables(tmp_path / "study.xlsx", evidence=False)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == list(SHEETS)
     n_codings, n_docs, n_codes = 7, 3, 4
@@ -851,7 +847,8 @@ def test_export_tables_sheets_and_shapes(project: Project, tmp_path: Path) -> No
 
 
 def test_build_tables_counts(project: Project) -> None:
-    tables = build_tables(project)
+    tables = build_tables({"codings": project.codings(), "documents": project.documents(),
+                           "codes": list(project.codebook.ids)})
     presence, freq = tables["presence"], tables["frequencies"]
     assert presence.loc["leadership.meetings"].to_dict() == {
         "asoka-int-chair": 1, "melati-obs-1": 1, "melati-doc-1": 0}
@@ -865,8 +862,9 @@ def test_build_tables_counts(project: Project) -> None:
 
 
 def test_export_csv(project: Project, tmp_path: Path) -> None:
-    written = export_csv(project, tmp_path / "tables")
-    assert list(written) == list(SHEETS)
+    folder = project.export_tables(tmp_path / "tables", evidence=False)
+    written = {name: folder / f"{name}.csv" for name in SHEETS}
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.csv" for n in SHEETS)
     codings = pd.read_csv(written["codings"])
     assert len(codings) == 7
     assert "😀" in set(codings["text"])

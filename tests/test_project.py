@@ -33,15 +33,17 @@ import uppks_qual.autocode as autocode_module
 from uppks_qual import store
 from uppks_qual.autocode import autocode_text
 from uppks_qual.errors import (
+    ParameterError,
     QualError,
     SpanError,
     StoreError,
     UnknownCodeError,
     UnknownDocumentError,
 )
-from uppks_qual.project import Project, find_quote, show
+from uppks_qual.project import Project, show
 from uppks_qual.records import ORIGINS, SOURCE_TYPES, VALENCES, Codebook, Coding
 from uppks_qual.schema import CODING_COLUMNS, CODING_DTYPES, validate_codings
+from uppks_qual.textio import find_quote
 
 DOC_A, DOC_B, DOC_C = SMALL_BODIES  # two interviews (Asoka, Melati), one observation (Melati)
 TEXTS = {d.doc_id: d.text for d in small_documents()}
@@ -206,7 +208,7 @@ def test_code_validation(project: Project, args: tuple, error: type[QualError],
 
 @pytest.mark.parametrize("valence", ["mixed", "Positive", "", "pos"])
 def test_code_valence_must_be_known(project: Project, valence: str) -> None:
-    with pytest.raises(SpanError, match=r"'valence' parameter must be one of"):
+    with pytest.raises(ParameterError, match=r"'valence' parameter of Project\.code must be one of"):
         project.code(DOC_A, 0, 3, "capital", coder="ana", valence=valence)
 
 
@@ -243,7 +245,7 @@ FAILING: dict[str, tuple[Callable[[Project], object], type[Exception]]] = {
     "empty span": (lambda p: p.code(DOC_A, 3, 3, "capital", coder="ana"), SpanError),
     "float offsets": (lambda p: p.code(DOC_A, 0, 3.5, "capital", coder="ana"), SpanError),
     "bad valence": (lambda p: p.code(DOC_A, 0, 3, "capital", coder="ana", valence="good"),
-                    SpanError),
+                    ParameterError),
     "new coder, bad span": (lambda p: p.code(DOC_A, 0, 999, "capital", coder="new"), SpanError),
     "absent quote": (lambda p: p.code_quote(DOC_A, "tidak ada", "capital", coder="ana"),
                      SpanError),
@@ -473,8 +475,7 @@ def test_autocode_is_idempotent(project: Project) -> None:
     second = project.codings()
     pd.testing.assert_frame_equal(without_ids(first), without_ids(second))
     assert counts["codings"] == len(project.codings(coder="auto"))
-    with project._engine.connect() as conn:
-        assert store.check_integrity(conn) == []
+    assert project.check_integrity() == []
 
 
 def test_autocode_replaces_only_its_own_coder(project: Project) -> None:
@@ -509,7 +510,7 @@ def test_autocode_never_touches_or_duplicates_manual_codings(project: Project) -
 
 def test_interrupted_autocode_leaves_the_project_unchanged(project: Project,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    real = autocode_module.autocode_regions
+    real = autocode_module.autocode_segments
     calls = []
 
     def flaky(*args, **kwargs):
@@ -518,7 +519,7 @@ def test_interrupted_autocode_leaves_the_project_unchanged(project: Project,
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(autocode_module, "autocode_regions", flaky)
+    monkeypatch.setattr(autocode_module, "autocode_segments", flaky)
     project.code(DOC_C, 0, 7, "stage", coder="citra")
     before = project.dump()
     with pytest.raises(KeyboardInterrupt):
@@ -573,8 +574,7 @@ def test_real_project_codings(real_project: Project) -> None:
     assert (frame["origin"] == "manual").sum() == 2
     assert set(frame["factor"]) <= {c.code_id for c in real_codebook().top_level()}
     assert frame["doc_id"].nunique() == len(real_corpus())
-    with real_project._engine.connect() as conn:
-        assert store.check_integrity(conn) == []
+    assert real_project.check_integrity() == []
     assert not frame.duplicated(["doc_id", "start", "end", "code_id", "coder"]).any()
 
 

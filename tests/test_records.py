@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from uppks_qual.errors import SpanError, UnknownCodeError
+from uppks_qual.errors import ParameterError, SpanError, UnknownCodeError
 from uppks_qual.records import (
     ORIGINS,
     SEGMENT_KINDS,
@@ -61,11 +61,11 @@ def test_document_basics(doc: Document) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"doc_id": ""}, r"Document\.doc_id must be a non-empty string"),
+        ({"doc_id": ""}, r"The 'doc_id' parameter of Document must be a non-empty string"),
         (
             {"source_type": "interviews"},
-            r"Document\.source_type must be one of \('interview', "
-            r"'observation', 'document'\); got 'interviews'",
+            r"The 'source_type' parameter of Document must be one of \{'interview', "
+            r"'observation', 'document'\}\. Got 'interviews' instead\.",
         ),
     ],
 )
@@ -125,8 +125,8 @@ def test_segment_ok() -> None:
             3,
             13,
             "Apa kabar?",
-            r"Segment\.kind must be one of \('turn', 'paragraph', "
-            r"'sentence'\); got 'utterance'",
+            r"The 'kind' parameter of Segment must be one of \{'turn', 'paragraph', "
+            r"'sentence'\}\. Got 'utterance' instead\.",
         ),
         ("turn", 3, 3, "", r"Segment \[3, 3\) must be non-empty and start >= 0"),
         ("turn", 13, 3, "", r"Segment \[13, 3\) must be non-empty"),
@@ -153,11 +153,12 @@ def test_coding_ok() -> None:
         (
             {"origin": "human"},
             ValueError,
-            r"Coding\.origin must be one of \('manual', 'auto'\); "
-            r"got 'human'",
+            r"The 'origin' parameter of Coding must be one of \{'manual', 'auto'\}\. "
+            r"Got 'human' instead\.",
         ),
-        ({"valence": "good"}, SpanError, r"valence must be one of .* or None; got 'good'"),
-        ({"valence": ""}, SpanError, r"valence must be one of"),
+        ({"valence": "good"}, ParameterError,
+         r"The 'valence' parameter of Coding must be one of .* or None\. Got 'good' instead"),
+        ({"valence": ""}, ParameterError, r"'valence' parameter of Coding must be one of"),
     ],
 )
 def test_coding_invariants(kwargs: dict[str, str], exc_type: type[Exception], message: str) -> None:
@@ -195,8 +196,8 @@ def test_code_label_and_cues() -> None:
     assert make_code("x", patterns=(({"LOWER": "a"},),)).has_cues
     with pytest.raises(
         ValueError,
-        match=r"The 'lang' parameter must be one of \{'en', 'id'\}\. "
-        r"Got 'fr'\.",
+        match=r"The 'lang' parameter of Code\.label must be one of \{'en', 'id'\}\. "
+        r"Got 'fr' instead\.",
     ):
         code.label("fr")
 

@@ -7,9 +7,14 @@ from __future__ import annotations
 import base64
 import html
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -25,7 +30,14 @@ from conftest_project import (
 from uppks_qual import analysis
 from uppks_qual.project import Project
 from uppks_qual.records import Coding
-from uppks_qual.report import DEFAULT_NOTE, Results, evidence_frame, write_results
+from uppks_qual.report import (
+    DEFAULT_NOTE,
+    TEMPLATE,
+    Results,
+    _environment,
+    _table_data,
+    write_results,
+)
 
 SIX_FACTORS = ["leadership", "information_clarity", "leader_support", "officer_role",
                "capital_growth", "partnerships"]
@@ -60,8 +72,10 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project,
     proj = Project.create(folder / "real.uqp", corpus=real_corpus(), codebook=real_codebook())
     proj.autocode(progress=False)
     proj.import_codings(GOLD, coder="ana")
+    proj.mark_read(pd.read_csv(SAMPLE), coder="ana")
+    proj.set_evidence_coders(["ana", "auto"])
     out = folder / "results"
-    results = write_results(proj, out, coders=("ana",), scope=pd.read_csv(SAMPLE))
+    results = write_results(proj, out)
     yield proj, results, out
     proj.close()
 
@@ -108,7 +122,10 @@ def test_report_carries_the_provenance_note_of_corpus_yaml(page: str) -> None:
     assert "ILLUSTRATIVE RECONSTRUCTION" in provenance
     note = re.search(r'<div class="note">(.*?)</div>', page, flags=re.S)
     assert note is not None
-    assert squash(html.escape(provenance)) in squash(note.group(1))
+    # escaped by the template (markupsafe writes ' as &#39;, html.escape as &#x27;): compare
+    # the text, and check that the quotes of the note were written as character references
+    assert squash(provenance) in squash(html.unescape(note.group(1)))
+    assert "'" in provenance and "'" not in note.group(1)
     assert DEFAULT_NOTE not in page
 
 
@@ -160,20 +177,20 @@ def test_framework_matrix_and_documents_csv(written: tuple[Project, Results, Pat
 
 def test_tables_are_computed_from_the_evidence(written: tuple[Project, Results, Path]) -> None:
     proj, results, out = written
-    evidence = evidence_frame(proj, coders=("ana",), scope=pd.read_csv(SAMPLE))
+    evidence = proj.evidence()
     freq = pd.read_csv(out / "frequencies.csv")
     counts = evidence.groupby(["group", "factor"], observed=False).size()
     for r in freq.itertuples():
         assert r.codings == counts[(r.group, r.factor)]
     expected = analysis.thesis_comparison(evidence, factors=SIX_FACTORS)
     pd.testing.assert_frame_equal(results.tables["thesis_comparison"], expected)
-    auto_only = analysis.thesis_comparison(evidence_frame(proj, coders=()), factors=SIX_FACTORS)
+    auto_only = analysis.thesis_comparison(proj.evidence(coders=["auto"]), factors=SIX_FACTORS)
     pd.testing.assert_frame_equal(results.tables["thesis_comparison_auto_only"], auto_only)
     # the manual coder's codings are part of the evidence
     assert (evidence["origin"] == "manual").sum() == len(proj.codings(coder="ana"))
 
 
-# --------------------------------------------------------------------------- evidence_frame
+# --------------------------------------------------------------------------- evidence
 TEXT = "Ketua rajin datang. Rapat tiap bulan. Modal bertambah. Pinjaman lancar. Sudah tahap dua."
 
 
@@ -216,8 +233,8 @@ def keys(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     return [(TEXT[r.start:r.end], r.code_id, r.coder, r.origin) for r in frame.itertuples()]
 
 
-def test_evidence_without_coders_is_auto_only(small: Project) -> None:
-    ev = evidence_frame(small, coders=())
+def test_evidence_of_the_auto_coder_alone(small: Project) -> None:
+    ev = small.evidence(coders=["auto"])
     assert keys(ev) == [
         ("Ketua rajin datang.", "leadership", "auto", "auto"),
         ("Rapat tiap bulan.", "leadership.meetings", "auto", "auto"),
@@ -225,27 +242,29 @@ def test_evidence_without_coders_is_auto_only(small: Project) -> None:
         ("Pinjaman lancar.", "capital.loan", "auto", "auto"),
     ]
     assert list(ev["factor"].cat.categories) == ["capital", "leadership"]
-    # a scope without coders changes nothing: only human coders' reading overrides
-    scope = pd.DataFrame({"doc_id": ["asoka-obs-e"], "start": [0], "end": [len(TEXT)]})
-    pd.testing.assert_frame_equal(evidence_frame(small, coders=(), scope=scope), ev)
+    # what a coder read changes nothing when the coder is not among the evidence coders
+    small.mark_read(pd.DataFrame({"doc_id": ["asoka-obs-e"], "start": [0], "end": [len(TEXT)]}),
+                    coder="ana")
+    pd.testing.assert_frame_equal(small.evidence(coders=["auto"]), ev)
 
 
-def test_evidence_with_a_coder_and_scope_drops_overlapping_auto(small: Project) -> None:
+def test_evidence_with_a_coder_and_passages_read_drops_overlapping_auto(small: Project) -> None:
+    no_reading = small.evidence(coders=["ana", "auto"])
     start, end = span("Modal bertambah.")
-    scope = pd.DataFrame({"doc_id": ["asoka-obs-e"], "start": [start], "end": [end]})
-    ev = evidence_frame(small, coders=("ana",), scope=scope)
+    small.mark_read(pd.DataFrame({"doc_id": ["asoka-obs-e"], "start": [start], "end": [end]}),
+                    coder="ana")
+    ev = small.evidence(coders=["ana", "auto"])
     assert keys(ev) == [
         ("Ketua rajin", "leadership", "ana", "manual"),
         ("Rapat tiap bulan.", "leadership.meetings", "auto", "auto"),
         ("Pinjaman lancar.", "capital.loan", "auto", "auto"),
     ]
-    # without the scope the passage nobody coded keeps its automatic coding
-    no_scope = evidence_frame(small, coders=("ana",))
-    assert ("Modal bertambah.", "capital", "auto", "auto") in keys(no_scope)
+    # before ana read it, the passage nobody coded kept its automatic coding
+    assert ("Modal bertambah.", "capital", "auto", "auto") in keys(no_reading)
 
 
 def test_evidence_with_two_coders_keeps_both(small: Project) -> None:
-    ev = evidence_frame(small, coders=("ana", "budi"))
+    ev = small.evidence(coders=["ana", "budi", "auto"])
     assert keys(ev) == [
         ("Ketua rajin", "leadership", "ana", "manual"),
         ("Rapat tiap", "leadership", "budi", "manual"),
@@ -255,7 +274,7 @@ def test_evidence_with_two_coders_keeps_both(small: Project) -> None:
 
 
 def test_evidence_of_another_auto_coder(small: Project) -> None:
-    ev = evidence_frame(small, coders=(), auto_coder="other")
+    ev = small.evidence(coders=["other"])
     assert keys(ev) == [("Pinjaman lancar.", "capital", "other", "auto")]
 
 
@@ -267,6 +286,7 @@ def test_write_results_without_provenance_uses_default_note(small: Project,
     small.add_documents([melati])
     small.code_many([
         Coding("melati-obs-f", 0, 19, "leadership", "auto", "auto", "negative", 0.9, None)])
+    small.set_evidence_coders(["auto"])
     results = write_results(small, tmp_path / "out")
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert html.escape(DEFAULT_NOTE) in page
@@ -275,8 +295,158 @@ def test_write_results_without_provenance_uses_default_note(small: Project,
     assert "manual codings of" not in page
 
 
-def test_tables_carry_their_caption_inside_the_table_tag() -> None:
-    from uppks_qual.report import _table
+# --------------------------------------------------------------------------- the HTML page
+CAPTIONS = ["thesis_comparison", "compare_groups", "framework_table", "code_frequencies",
+            "valence_balance", "documents"]
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
 
-    out = _table(pd.DataFrame({"a": [1]}), "caption & more")
-    assert out.startswith('<table class="dataframe"><caption>caption &amp; more</caption>')
+
+class PageChecker(HTMLParser):
+    """Check that every element is closed in order and record each table's direct children.
+
+    ``problems`` lists what is wrong; ``tables`` holds, per ``<table>``, the tags of its direct
+    children (``"#text"`` for non-blank text) and ``captions`` the text of each caption.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.tables: list[list[str]] = []
+        self.captions: list[str] = []
+        self._open_tables: list[list[str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.stack and self.stack[-1] == "table":
+            self._open_tables[-1].append(tag)
+        if tag == "caption":
+            self.captions.append("")
+        if tag in VOID:
+            return
+        self.stack.append(tag)
+        if tag == "table":
+            self._open_tables.append([])
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            self.problems.append(f"end tag of void element {tag}")
+        elif not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else ''}>")
+        else:
+            self.stack.pop()
+            if tag == "table":
+                self.tables.append(self._open_tables.pop())
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1] == "table" and data.strip():
+            self._open_tables[-1].append("#text")
+        if self.stack and self.stack[-1] == "caption":
+            self.captions[-1] += data
+
+    def close(self) -> None:
+        super().close()
+        if self.stack:
+            self.problems.append(f"unclosed: {self.stack}")
+
+
+def check_page(page: str) -> PageChecker:
+    """Parse ``page``, assert it is well formed and every table starts with its one caption."""
+    assert page.startswith("<!doctype html>")
+    checker = PageChecker()
+    checker.feed(page)
+    checker.close()
+    assert checker.problems == []
+    assert checker.tables, "the page has tables"
+    for children in checker.tables:
+        assert children[0] == "caption" and children.count("caption") == 1, children
+        assert "#text" not in children and set(children) <= {"caption", "thead", "tbody"}
+    return checker
+
+
+def test_report_is_well_formed_and_tables_carry_one_caption_first(page: str) -> None:
+    checker = check_page(page)
+    assert checker.captions == CAPTIONS
+
+
+def test_table_data_is_a_plain_structure_of_formatted_strings() -> None:
+    frame = pd.DataFrame({"x": [1.23456, np.nan, 1234.5], "n": pd.array([1, None, 3], "Int64"),
+                          "s": ["a & <b>", None, "two\nlines"], "ok": [True, False, True]})
+    table = _table_data(frame, "caption & more")
+    assert table == {
+        "caption": "caption & more",  # raw: the template escapes it
+        "header": [["x", "n", "s", "ok"]],
+        "rows": [{"head": [], "cells": ["1.23", "1", "a & <b>", "True"]},
+                 {"head": [], "cells": ["", "", "", "False"]},
+                 {"head": [], "cells": ["1.23e+03", "3", "two\\nlines", "True"]}],
+    }
+
+
+def test_table_data_with_a_named_index_lays_out_the_header_as_pandas() -> None:
+    frame = pd.DataFrame({"Asoka": ["n=1"], "Melati": ["n=2"]},
+                         index=pd.Index(["leadership"], name="factor"))
+    frame.columns.name = "group"
+    table = _table_data(frame, "framework_table", index=True)
+    assert table["header"] == [["group", "Asoka", "Melati"], ["factor", "", ""]]
+    assert table["rows"] == [{"head": ["leadership"], "cells": ["n=1", "n=2"]}]
+    frame.columns.name = frame.index.name = None
+    table = _table_data(frame, "framework_table", index=True)
+    assert table["header"] == [["", "Asoka", "Melati"]]
+
+
+NASTY = "<script>alert(1)</script> & co"
+NASTY_ID = "asoka-<script>alert(1)</script>&1"
+NASTY_TEXT = "Ketua rajin <script>alert(1)</script> & datang."
+NASTY_NOTE = f"Made up {NASTY}: \"quoted\" and 'single' <b>bold</b>."
+# chart file names are made from group names (stripe_<group>.png): no "/", "<" or ">" here
+GROUP = "Asoka & 'Sons'"
+
+
+@pytest.fixture
+def nasty_page(tmp_path: Path) -> str:
+    docs = [plain_document(NASTY_ID, NASTY_TEXT, group=GROUP),
+            plain_document("melati-x", "Ketua batal datang.", group="Melati")]
+    with Project.create(tmp_path / "nasty.uqp", corpus=docs, codebook=tiny_codebook()) as proj:
+        proj.set_meta("provenance", NASTY_NOTE)
+        proj.code_many([Coding(NASTY_ID, 0, len(NASTY_TEXT), "leadership", "auto", "auto",
+                               "positive", 0.9, None),
+                        Coding("melati-x", 0, 19, "leadership", "auto", "auto", "negative",
+                               0.9, None)])
+        with pytest.warns(RuntimeWarning, match="balance is undefined"):
+            write_results(proj, tmp_path / "out", a=GROUP, b="Melati")
+    return (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_escapes_every_string_from_the_data(nasty_page: str) -> None:
+    page = nasty_page
+    assert "<script" not in page.lower() and "<b>bold" not in page
+    for value in (NASTY_ID, NASTY_TEXT, NASTY_NOTE, GROUP):
+        assert value not in page  # never as raw markup ...
+        assert squash(value) in squash(html.unescape(page))  # ... but shown, escaped
+    assert page.count("alert(1)") == page.count("&lt;script&gt;alert(1)&lt;/script&gt;") > 0
+    assert "&amp;" in page and " & " not in page.split("</style>", 1)[1]
+    note = re.search(r'<div class="note">(.*?)</div>', page, flags=re.S)
+    assert note is not None and html.unescape(note.group(1)).endswith(NASTY_NOTE)
+    checker = check_page(page)
+    assert checker.captions == CAPTIONS
+
+
+def test_template_is_found_through_the_installed_package(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    resource = files("uppks_qual") / "templates" / TEMPLATE
+    assert resource.is_file() and (files("uppks_qual") / "templates" / "report.css").is_file()
+    monkeypatch.chdir(tmp_path)  # nothing is looked up relative to the working directory
+    template = _environment().get_template(TEMPLATE)
+    assert template.filename is not None
+    assert Path(template.filename).resolve() == Path(str(resource)).resolve()
+    assert _environment() is _environment()  # built once
+    assert _environment().autoescape is True
+
+
+def test_importing_report_does_not_import_jinja2() -> None:
+    code = "import sys, uppks_qual.report; print('jinja2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

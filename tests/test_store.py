@@ -157,7 +157,7 @@ def test_open_corrupt_schema_version_is_a_schema_version_error(project: Project)
 
 
 def test_project_file_uses_wal_and_foreign_keys(project: Project) -> None:
-    with project._engine.connect() as conn:
+    with project._store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     with sqlite3.connect(project.path) as raw:  # WAL is a property of the file itself
@@ -169,13 +169,13 @@ def test_foreign_keys_are_enforced(project: Project) -> None:
     before = project.dump()
     row = {"doc_id": "no-such-doc", "start": 0, "end": 1, "code_id": "capital", "coder": "ana",
            "origin": "manual", "text": "x", "created": "t", "updated": "t"}
-    with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"), project._engine.begin() as conn:
+    with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"), project._store.engine.begin() as conn:
         conn.execute(store.codings.insert().values(row))
     assert project.dump() == before
 
 
 def test_meta_records_app_and_schema_version(project: Project) -> None:
-    with project._engine.connect() as conn:
+    with project._store.engine.connect() as conn:
         meta = dict(conn.execute(sa.select(store.meta_table.c.key, store.meta_table.c.value)).all())
     assert meta["app"] == "uppks-qual"
     assert meta["schema_version"] == str(store.SCHEMA_VERSION)
@@ -264,8 +264,7 @@ def test_update_codebook_removes_unused_codes(project: Project) -> None:
 def test_integrity_holds_for_manual_and_auto_codings(project: Project) -> None:
     project.code(small_documents()[2].doc_id, 0, 7, "stage", coder="ana")
     project.autocode()
-    with project._engine.connect() as conn:
-        assert store.check_integrity(conn) == []
+    assert project.check_integrity() == []
     frame = project.codings()
     texts = {d.doc_id: d.text for d in small_documents()}
     assert all(texts[d][s:e] == t for d, s, e, t in
@@ -273,10 +272,10 @@ def test_integrity_holds_for_manual_and_auto_codings(project: Project) -> None:
 
 
 def test_integrity_check_finds_tampered_text(project: Project) -> None:
-    with project._engine.begin() as conn:
+    with project._store.engine.begin() as conn:
         conn.execute(store.codings.update().where(store.codings.c.coder == "ana")
                      .values(text="something else"))
-        problems = store.check_integrity(conn)
+    problems = project.check_integrity()
     assert len(problems) == 1
     assert "stored text does not match offsets" in problems[0]
 
@@ -330,8 +329,7 @@ def test_manual_codings_round_trip(case) -> None:
             assert got == expected
             assert set(frame["coding_id"]) == set(ids.values())
             assert (frame["origin"] == "manual").all()
-            with proj._engine.connect() as conn:
-                assert store.check_integrity(conn) == []
+            assert proj.check_integrity() == []
         finally:
             proj.close()
 

@@ -18,7 +18,7 @@ import pytest
 from conftest_project import copy_project, plain_document, tiny_codebook
 from sklearn.metrics import cohen_kappa_score
 
-from uppks_qual.errors import AgreementError, QualError
+from uppks_qual.errors import AgreementError, ParameterError, QualError
 from uppks_qual.project import Project
 from uppks_qual.schema import codings_frame
 from uppks_qual.text_agreement import (
@@ -312,16 +312,18 @@ def test_bad_coders_raise_agreement_error(func: str, coders: tuple[str, ...],
 
 
 @pytest.mark.parametrize("func", ["segment", "character", "disagreements"])
-def test_bad_level_raises_agreement_error(func: str) -> None:
+def test_bad_level_raises_parameter_error(func: str) -> None:
     docs = pd.DataFrame({"doc_id": ["d"], "n_chars": [80]})
     call = {
         "segment": lambda: segment_agreement(CODINGS, UNITS, CODERS, level="word"),
         "character": lambda: character_agreement_table(CODINGS, docs, CODERS, level="word"),
         "disagreements": lambda: find_disagreements(CODINGS, UNITS, CODERS, level="word"),
     }[func]
-    with pytest.raises(AgreementError,
-                       match=r"'level' parameter must be one of \{'factor', 'code'\}\. "
-                             r"Got 'word' instead"):
+    name = {"segment": "segment_agreement", "character": "character_agreement_table",
+            "disagreements": "find_disagreements"}[func]
+    with pytest.raises(ParameterError,  # a bad option, not inconsistent agreement data
+                       match=rf"The 'level' parameter of {name} must be one of "
+                             r"\{'factor', 'code'\}\. Got 'word' instead"):
         call()
 
 
@@ -432,8 +434,9 @@ def test_project_agreement_character_with_scope_counts_only_scope(coded: Project
 
 
 def test_project_agreement_bad_unit(coded: Project) -> None:
-    with pytest.raises(ValueError, match=r"'unit' parameter of agreement must be one of "
-                                         r"\{'segment', 'character'\}\. Got 'word' instead"):
+    with pytest.raises(ParameterError, match=r"The 'unit' parameter of (Project\.)?agreement must "
+                                             r"be one of \{'segment', 'character'\}\. "
+                                             r"Got 'word' instead"):
         coded.agreement(("ana", "budi"), unit="word")
 
 

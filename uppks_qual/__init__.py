@@ -10,15 +10,45 @@ Examples
 >>> codebook = uq.load_codebook("codebook.yaml")            # doctest: +SKIP
 >>> project = uq.Project.create("study.uqp", corpus=corpus, codebook=codebook)  # doctest: +SKIP
 >>> project.autocode()                                      # doctest: +SKIP
->>> df = project.codings()                                  # doctest: +SKIP
+>>> df = project.evidence()                                 # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
+
+if TYPE_CHECKING:  # what editors and mypy see; at run time the names load on first use
+    from . import agreement as agreement
+    from . import analysis as analysis
+    from . import autocode as autocode
+    from . import charts as charts
+    from . import errors as errors
+    from . import evaluation as evaluation
+    from . import interop as interop
+    from . import learn as learn
+    from . import report as report
+    from . import schema as schema
+    from . import text_agreement as text_agreement
+    from .agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha, percent_agreement
+    from .analysis import (
+        code_frequencies,
+        compare_groups,
+        cooccurrence,
+        coverage,
+        evidence,
+        framework_matrix,
+        thesis_comparison,
+        valence_balance,
+    )
+    from .autocode import autocode_text
+    from .codebook import load_codebook
+    from .corpus import Corpus, check_corpus, load_corpus
+    from .errors import QualError
+    from .project import Project, show
+    from .records import Code, Codebook, Coding, Document, Segment
 
 # name -> module; resolved on first use so `import uppks_qual` stays light (no matplotlib,
 # no spaCy pipeline, no SQLAlchemy until they are needed).
@@ -41,6 +71,7 @@ _EXPORTS = {
     "cooccurrence": "analysis",
     "valence_balance": "analysis",
     "compare_groups": "analysis",
+    "evidence": "analysis",
     "thesis_comparison": "analysis",
     "cohen_kappa": "agreement",
     "krippendorff_alpha": "agreement",
@@ -53,7 +84,34 @@ _EXPORTS = {
 _SUBMODULES = ("analysis", "charts", "agreement", "text_agreement", "autocode", "report",
                "schema", "evaluation", "learn", "interop", "errors")
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "Code",
+    "Codebook",
+    "Coding",
+    "Corpus",
+    "Document",
+    "Project",
+    "QualError",
+    "Segment",
+    "__version__",
+    "autocode_text",
+    "check_corpus",
+    "code_frequencies",
+    "cohen_kappa",
+    "compare_groups",
+    "cooccurrence",
+    "coverage",
+    "evidence",
+    "fleiss_kappa",
+    "framework_matrix",
+    "krippendorff_alpha",
+    "load_codebook",
+    "load_corpus",
+    "percent_agreement",
+    "show",
+    "thesis_comparison",
+    "valence_balance",
+]
 
 
 def __getattr__(name: str) -> Any:

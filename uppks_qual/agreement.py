@@ -5,14 +5,14 @@ record); none reads files, prints or touches the project store. The project-leve
 (which codings count as units, segments or characters) is built on top of these elsewhere.
 
 Where a well-kept implementation exists it is wrapped: scikit-learn's ``cohen_kappa_score``
-for :func:`cohen_kappa` and statsmodels' ``fleiss_kappa`` for :func:`fleiss_kappa`.
-:func:`krippendorff_alpha` is written out from the coincidence-matrix recipe in Krippendorff
-(2011) and tested against the ``krippendorff`` package.
+for :func:`cohen_kappa`, statsmodels' ``fleiss_kappa`` for :func:`fleiss_kappa` and the
+``krippendorff`` package's ``alpha`` for :func:`krippendorff_alpha`.
 
 Undefined values (empty input, no variation, so that chance agreement is already perfect) emit
-a :class:`RuntimeWarning` and return ``nan``, like scikit-learn; inputs that cannot be right
-(different lengths, negative counts, an unknown option) raise
-:class:`~uppks_qual.errors.AgreementError`.
+a :class:`RuntimeWarning` and return ``nan``, like scikit-learn. A bad option (``weights=``,
+``level=``, ``confidence=``) raises :class:`~uppks_qual.errors.ParameterError` (checked by
+:mod:`uppks_qual.params`); data that cannot be right (different lengths, negative counts, a
+table of the wrong shape) raise :class:`~uppks_qual.errors.AgreementError`.
 
 References
 ----------
@@ -32,8 +32,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Literal, TypeAlias
@@ -41,7 +40,8 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import AgreementError
+from .errors import AgreementError, warn
+from .params import Interval, Options, validate_params
 
 __all__ = [
     "KAPPA_WEIGHTS",
@@ -136,23 +136,10 @@ class CharacterAgreement:
 
 
 def _undefined(statistic: str, reason: str) -> float:
-    """Warn that ``statistic`` is undefined because of ``reason`` and return NaN."""
-    warnings.warn(
-        f"{statistic} is undefined: {reason}; returning nan", RuntimeWarning, stacklevel=3
-    )
+    """Warn (at the user's line) that ``statistic`` is undefined because of ``reason`` and
+    return NaN."""
+    warn(f"{statistic} is undefined: {reason}; returning nan", RuntimeWarning)
     return math.nan
-
-
-def _check_option(func: str, param: str, value: object, allowed: Sequence[object]) -> None:
-    """Raise :class:`AgreementError` in scikit-learn's words unless ``value`` is allowed."""
-    if any(value is option or (isinstance(value, str) and value == option) for option in allowed):
-        return
-    shown = "{" + ", ".join(repr(option) for option in allowed) + "}"
-    raise AgreementError(
-        f"The {param!r} parameter of {func} must be one of {shown}. Got {value!r} instead.",
-        parameter=param,
-        value=value,
-    )
 
 
 def _missing(values: NDArray[Any]) -> NDArray[np.bool_]:
@@ -271,6 +258,7 @@ def percent_agreement(y1: ArrayData, y2: ArrayData) -> float:
     return float(np.mean(same))
 
 
+@validate_params({"weights": [Options(*KAPPA_WEIGHTS)]})
 def cohen_kappa(
     y1: ArrayData, y2: ArrayData, *, weights: Literal["linear", "quadratic"] | None = None
 ) -> float:
@@ -299,8 +287,9 @@ def cohen_kappa(
     Raises
     ------
     AgreementError
-        If the inputs differ in length, mix string and numeric labels, or ``weights`` is not
-        one of the allowed values.
+        If the inputs differ in length or mix string and numeric labels.
+    ParameterError
+        If ``weights`` is not one of the allowed values.
 
     Examples
     --------
@@ -309,7 +298,6 @@ def cohen_kappa(
     >>> round(cohen_kappa([1, 1, 2, 2, 3], [1, 2, 2, 2, 3], weights="linear"), 4)
     0.7368
     """
-    _check_option("cohen_kappa", "weights", weights, KAPPA_WEIGHTS)
     a, b = _paired(y1, y2, "cohen_kappa")
     if a.size == 0:
         return _undefined("cohen_kappa", "no unit was coded by both coders")
@@ -400,6 +388,7 @@ def _kappa_se(t: FloatArray, kappa: float, expected: float) -> float:
     return math.sqrt(max(float(var), 0.0))
 
 
+@validate_params({"confidence": [Interval(float, 0, 1, closed="neither")]})
 def cohen_kappa_ci(y1: ArrayData, y2: ArrayData, *, confidence: float = 0.95) -> KappaResult:
     """Cohen's kappa with its large-sample standard error and a Wald confidence interval.
 
@@ -425,7 +414,9 @@ def cohen_kappa_ci(y1: ArrayData, y2: ArrayData, *, confidence: float = 0.95) ->
     Raises
     ------
     AgreementError
-        If the inputs differ in length or ``confidence`` is not in (0, 1).
+        If the inputs differ in length.
+    ParameterError
+        If ``confidence`` is not in (0, 1).
 
     Examples
     --------
@@ -433,13 +424,6 @@ def cohen_kappa_ci(y1: ArrayData, y2: ArrayData, *, confidence: float = 0.95) ->
     >>> round(res.kappa, 4), round(res.se, 4), res.n
     (0.4667, 0.3227, 8)
     """
-    conf_ok = isinstance(confidence, numbers.Real) and 0.0 < float(confidence) < 1.0
-    if not conf_ok:
-        raise AgreementError(
-            f"cohen_kappa_ci: confidence must be strictly between 0 and 1; got {confidence!r}",
-            parameter="confidence",
-            value=confidence,
-        )
     a, b = _paired(y1, y2, "cohen_kappa_ci")
     _check_homogeneous(_categories(a, b), "cohen_kappa_ci")
     t = _crosstab(a, b)
@@ -592,7 +576,7 @@ def fleiss_kappa(table: ArrayData) -> float:
 
 
 # --------------------------------------------------------------------------------------
-# Krippendorff's alpha (Krippendorff 2011, coincidence matrices)
+# Krippendorff's alpha (the ``krippendorff`` package; Krippendorff 2011)
 # --------------------------------------------------------------------------------------
 
 
@@ -625,86 +609,56 @@ def _as_number(value: Any, level: str, where: tuple[int, int]) -> float:
     return number
 
 
-def _encode(
-    values: NDArray[Any], coders: NDArray[np.intp], units: NDArray[np.intp], level: str
-) -> tuple[FloatArray | None, NDArray[np.intp]]:
-    """Category codes of the present values, and the numeric category values (non-nominal)."""
+def _encode(arr: NDArray[Any], present: NDArray[np.bool_], level: str) -> FloatArray:
+    """The coders x units data as floats, NaN where missing, as the package reads them.
+
+    Kept here because ``krippendorff.alpha`` reads only numeric or all-string arrays with NaN
+    for a missing value: a list holding ``None`` (an object array) is refused, NaN among
+    strings becomes the label ``"nan"``, ``1`` and ``"1"`` are silently merged into one
+    label, metric levels get no check that values are numbers (or, for ratio, ``>= 0``).
+    Nominal labels become their position among the sorted labels (only equality matters);
+    the other levels need numbers (numeric strings such as ``"3"`` are read as numbers).
+    """
+    coders, units = np.nonzero(present)
+    values = arr[coders, units]
     if level == "nominal":
-        labels: list[Hashable] = _categories(values)
+        labels = _categories(values)
         _check_homogeneous(labels, "krippendorff_alpha")
         index = {label: i for i, label in enumerate(labels)}
-        return None, np.asarray([index[v] for v in values.tolist()], dtype=np.intp)
-    numbers_ = [
-        _as_number(v, level, (int(c), int(u)))
-        for v, c, u in zip(values.tolist(), coders, units, strict=True)
-    ]
-    cats, codes = np.unique(np.asarray(numbers_, dtype=float), return_inverse=True)
-    return cats, codes.astype(np.intp)
+        numbers_ = [float(index[v]) for v in values.tolist()]
+    else:
+        numbers_ = [_as_number(v, level, (int(c), int(u)))
+                    for v, c, u in zip(values.tolist(), coders, units, strict=True)]
+    out = np.full(arr.shape, np.nan)
+    out[coders, units] = numbers_
+    return out
 
 
-def _coincidences(counts: FloatArray) -> FloatArray:
-    """Coincidence matrix ``o_ck`` from a units x values count table (pairable units only)."""
-    m_u = counts.sum(axis=1)
-    pairable = counts[m_u >= 2]
-    weighted = pairable / (m_u[m_u >= 2] - 1.0)[:, None]
-    return weighted.T @ pairable - np.diag(weighted.sum(axis=0))
+def _alpha_undefined_reason(data: FloatArray) -> str | None:
+    """Why alpha is undefined for ``data`` (coders x units, NaN missing), or ``None``.
+
+    Kept here because the package raises a ``ValueError`` (no pairable unit, one value in
+    the domain) or returns NaN with a numpy warning (one value among the pairable ones) where
+    this module warns and returns NaN.
+    """
+    pairable = data[:, (~np.isnan(data)).sum(axis=0) >= 2]
+    if pairable.size == 0:
+        return "no unit has two or more values"
+    if np.unique(pairable[~np.isnan(pairable)]).size < 2:
+        return "all pairable values are equal"
+    return None
 
 
-def _delta_nominal(cats: FloatArray | None, n_c: FloatArray) -> FloatArray:
-    return 1.0 - np.eye(n_c.size)
-
-
-def _delta_ordinal(cats: FloatArray | None, n_c: FloatArray) -> FloatArray:
-    index = np.arange(n_c.size)
-    lo, hi = np.minimum.outer(index, index), np.maximum.outer(index, index)
-    cum = np.cumsum(n_c)
-    between = cum[hi] - cum[lo] + n_c[lo]  # sum of n_g for g from c to k
-    return (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
-
-
-def _delta_interval(cats: FloatArray | None, n_c: FloatArray) -> FloatArray:
-    assert cats is not None
-    return (cats[:, None] - cats[None, :]) ** 2
-
-
-def _delta_ratio(cats: FloatArray | None, n_c: FloatArray) -> FloatArray:
-    assert cats is not None
-    total = cats[:, None] + cats[None, :]
-    diff = cats[:, None] - cats[None, :]
-    safe = np.where(total == 0, 1.0, total)
-    return np.where(total == 0, 0.0, (diff / safe) ** 2)
-
-
-_DELTAS: dict[str, Callable[[FloatArray | None, FloatArray], FloatArray]] = {
-    "nominal": _delta_nominal,
-    "ordinal": _delta_ordinal,
-    "interval": _delta_interval,
-    "ratio": _delta_ratio,
-}
-
-
-def _alpha_from_coincidences(o: FloatArray, cats: FloatArray | None, level: str) -> float:
-    """``alpha = 1 - (n - 1) * sum(o * delta) / sum(n_c * n_k * delta)``."""
-    n_c = o.sum(axis=1)
-    n = float(n_c.sum())
-    if np.count_nonzero(n_c) < 2:
-        reason = "no unit has two or more values" if n == 0 else "all pairable values are equal"
-        return _undefined("krippendorff_alpha", reason)
-    delta = _DELTAS[level](cats, n_c)
-    disagreement = float((o * delta).sum())
-    expected = float((np.outer(n_c, n_c) * delta).sum())
-    if expected == 0:
-        return _undefined("krippendorff_alpha", "no expected disagreement")
-    return 1.0 - (n - 1.0) * disagreement / expected
-
-
+@validate_params({"level": [Options(*LEVELS)]})
 def krippendorff_alpha(reliability_data: ArrayData, *, level: Level = "nominal") -> float:
     """Krippendorff's alpha for any number of coders, with missing values.
 
-    Implemented from the coincidence-matrix recipe of Krippendorff (2011): only units with at
-    least two values are pairable; each contributes its ordered value pairs weighted by
-    ``1 / (m_u - 1)``; then ``alpha = 1 - D_o / D_e`` with the difference function of the
-    level of measurement (nominal, ordinal ranks, interval, ratio).
+    A wrapper of :func:`krippendorff.alpha` (the coincidence-matrix recipe of Krippendorff
+    2011: only units with at least two values are pairable; each contributes its ordered
+    value pairs weighted by ``1 / (m_u - 1)``; then ``alpha = 1 - D_o / D_e`` with the
+    difference function of the level of measurement) that reads string labels and ``None``
+    as missing, checks the values fit the level, and warns instead of failing when alpha is
+    undefined.
 
     Parameters
     ----------
@@ -724,9 +678,11 @@ def krippendorff_alpha(reliability_data: ArrayData, *, level: Level = "nominal")
 
     Raises
     ------
+    ParameterError
+        If ``level`` is unknown.
     AgreementError
-        If ``level`` is unknown, the data are not a coders x units table, or a non-nominal
-        level gets a value that is not a number (or is negative, for ratio).
+        If the data are not a coders x units table, mix string and numeric labels, or a
+        non-nominal level gets a value that is not a number (or is negative, for ratio).
 
     Examples
     --------
@@ -744,11 +700,13 @@ def krippendorff_alpha(reliability_data: ArrayData, *, level: Level = "nominal")
     >>> krippendorff_alpha([["yes", "no", "no"], ["yes", "no", None]])
     1.0
     """
-    _check_option("krippendorff_alpha", "level", level, LEVELS)
+    import krippendorff
+
     arr, present = _reliability_matrix(reliability_data)
-    coders, units = np.nonzero(present)
-    cats, codes = _encode(arr[coders, units], coders, units, level)
-    n_values = 0 if codes.size == 0 else int(codes.max()) + 1
-    counts = np.zeros((arr.shape[1], n_values))
-    np.add.at(counts, (units, codes), 1.0)
-    return _alpha_from_coincidences(_coincidences(counts), cats, level)
+    data = _encode(arr, present, level)
+    reason = _alpha_undefined_reason(data)
+    if reason is not None:
+        return _undefined("krippendorff_alpha", reason)
+    alpha = krippendorff.alpha(reliability_data=data, level_of_measurement=level,
+                               value_domain=np.unique(data[present]))
+    return float(alpha)

@@ -2,9 +2,9 @@
 
 How a text is coded (all pure, no I/O):
 
-1. The text is cut into *regions*: speaker turns (lines starting ``LABEL:``; the label is not
-   coded and turns of ``skip_speakers``, by default the interviewer ``P``, are skipped) or
-   paragraphs. Regions are tokenised by the cached ``blank("id")`` pipeline whose ``NORM`` is
+1. The text is cut into *units* by :func:`uppks_qual.corpus.split_units`: speaker turns
+   (lines starting ``LABEL:``; the label is not coded and turns of ``skip_speakers``, by
+   default the interviewer ``P``, are skipped) or paragraphs. Units are tokenised by the cached ``blank("id")`` pipeline whose ``NORM`` is
    the lookup lemma (:mod:`uppks_qual.nlp`), and split into sentences by the sentencizer.
 2. Three matchers find cues: a ``PhraseMatcher`` on ``LOWER`` (``cues.phrases``), a
    ``PhraseMatcher`` on ``NORM`` = lemma (``cues.lemmas``) and a token ``Matcher``
@@ -42,16 +42,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .corpus import split_units
 from .errors import PatternError
 from .nlp import get_nlp, lemmatize
-from .records import Codebook
-from .textio import SPEAKER_LABEL, paragraph_spans
+from .params import Options, validate_params
+from .records import Code, Codebook, Segment
+from .textio import SPEAKER_LABEL, sentence_spans
 
 if TYPE_CHECKING:
     from spacy.matcher import Matcher, PhraseMatcher
     from spacy.tokens import Doc
 
-__all__ = ["AUTOCODE_COLUMNS", "UNITS", "autocode_regions", "autocode_text", "build_matchers"]
+__all__ = ["AUTOCODE_COLUMNS", "UNITS", "autocode_segments", "autocode_text", "build_matchers",
+           "compile_cues"]
 
 UNITS = ("match", "sentence", "turn")
 AUTOCODE_COLUMNS = ("start", "end", "code_id", "factor", "valence", "confidence", "text", "cues",
@@ -157,14 +160,7 @@ def build_matchers(codebook: Codebook) -> Matchers:
         if code.negative:
             m.negative.add(code.code_id, [make(p) for p in code.negative])
         for i, pattern in enumerate(code.patterns):
-            token_pattern = [_token_pattern(t) for t in pattern]
-            try:
-                check.add(f"{code.code_id}#{i}", [token_pattern])
-            except (ValueError, KeyError, TypeError, re.error) as exc:
-                raise PatternError(
-                    f"pattern {i + 1} of code {code.code_id!r} is not a valid spaCy Matcher "
-                    f"pattern: {str(exc).splitlines()[0][:200]}",
-                    path=codebook.path, line=code.line, code_id=code.code_id) from None
+            token_pattern = _checked_pattern(check, codebook, code, i)
             sequences = _expand(pattern)
             if sequences is not None:
                 m.expanded.add(code.code_id, [Doc(nlp.vocab, words=w) for w in sequences])
@@ -177,6 +173,40 @@ def build_matchers(codebook: Codebook) -> Matchers:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[id(codebook)] = (codebook, m)
     return m
+
+
+def compile_cues(codebook: Codebook) -> None:
+    """Check every token pattern of the codebook with spaCy's validating ``Matcher``.
+
+    Reading a codebook checks its structure only; this is the check spaCy itself makes when
+    the matchers are built (:func:`build_matchers`), run on an empty vocabulary so that no
+    pipeline is built. ``uppks-qual check`` runs it.
+
+    Raises
+    ------
+    PatternError
+        For the first pattern spaCy rejects, naming the code and the codebook line.
+    """
+    from spacy.matcher import Matcher
+    from spacy.vocab import Vocab
+
+    check = Matcher(Vocab(), validate=True)
+    for code in codebook:
+        for i in range(len(code.patterns)):
+            _checked_pattern(check, codebook, code, i)
+
+
+def _checked_pattern(check: Matcher, codebook: Codebook, code: Code, i: int) -> list[dict]:
+    """Pattern ``i`` of ``code`` as a Matcher pattern, after ``check`` accepted it."""
+    token_pattern = [_token_pattern(t) for t in code.patterns[i]]
+    try:
+        check.add(f"{code.code_id}#{i}", [token_pattern])
+    except (ValueError, KeyError, TypeError, re.error) as exc:
+        raise PatternError(
+            f"pattern {i + 1} of code {code.code_id!r} is not a valid spaCy Matcher "
+            f"pattern: {str(exc).splitlines()[0][:200]}",
+            path=codebook.path, line=code.line, code_id=code.code_id) from None
+    return token_pattern
 
 
 _FLAGS: dict[int, tuple[int, int, int, int]] = {}
@@ -253,39 +283,6 @@ def _token_pattern(token: Mapping[str, Any]) -> dict[str, Any]:
                      for k, vs in value.items()}
         out["NORM"] = value
     return out
-
-
-# --------------------------------------------------------------------------- regions
-@dataclass(frozen=True, slots=True)
-class Region:
-    """A stretch of text coded on its own: a turn or a paragraph (offsets into the text)."""
-
-    start: int
-    end: int
-    speaker: str | None = None
-    coded: bool = True
-
-
-def split_regions(text: str, *, skip_speakers: Collection[str] = ("P",)) -> list[Region]:
-    """Turns (lines starting ``LABEL:``) or blank-line paragraphs; turns of ``skip_speakers``
-    are kept with ``coded=False`` (they only provide context, e.g. whom "dia" refers to)."""
-    regions: list[Region] = []
-    labels = list(SPEAKER_LABEL.finditer(text))
-    if labels:
-        bounds = [(m.group(1), m.end(), labels[i + 1].start() if i + 1 < len(labels) else len(text))
-                  for i, m in enumerate(labels)]
-        if labels[0].start() > 0:
-            bounds.insert(0, (None, 0, labels[0].start()))  # type: ignore[arg-type]
-        for speaker, s, e in bounds:
-            regions.extend(_paragraphs(text, s, e, speaker, speaker not in skip_speakers))
-    else:
-        regions = _paragraphs(text, 0, len(text), None)
-    return regions
-
-
-def _paragraphs(text: str, start: int, end: int, speaker: str | None,
-                coded: bool = True) -> list[Region]:
-    return [Region(s, e, speaker, coded) for s, e in paragraph_spans(text, start, end)]
 
 
 # --------------------------------------------------------------------------- matching
@@ -403,19 +400,19 @@ def sentence_bounds(doc: Doc, m: Matchers) -> np.ndarray:
     return np.unique(np.concatenate([[0], starts, [n]]))
 
 
-def _token_regions(chars: np.ndarray, regions: Sequence[Region]) -> np.ndarray:
-    """Index of the region each token lies in (-1 for tokens outside every region)."""
-    starts = np.array([r.start for r in regions])
-    ends = np.array([r.end for r in regions])
+def _token_units(chars: np.ndarray, units: Sequence[Segment]) -> np.ndarray:
+    """Index of the unit each token lies in (-1 for tokens outside every unit)."""
+    starts = np.array([u.start for u in units])
+    ends = np.array([u.end for u in units])
     k = np.searchsorted(starts, chars[:, 0], side="right") - 1
     inside = (k >= 0) & (chars[:, 0] < ends[np.maximum(k, 0)])
     return np.where(inside, k, -1)
 
 
-def _document_bounds(doc: Doc, m: Matchers, region_of: np.ndarray) -> np.ndarray:
-    """Sentence boundaries of a whole document coded by regions: the sentencizer's, plus a
-    boundary wherever a region starts or ends (a sentence never spans two turns)."""
-    change = np.flatnonzero(np.diff(region_of)) + 1
+def _document_bounds(doc: Doc, m: Matchers, unit_of: np.ndarray) -> np.ndarray:
+    """Sentence boundaries of a whole document coded by units: the sentencizer's, plus a
+    boundary wherever a unit starts or ends (a sentence never spans two turns)."""
+    change = np.flatnonzero(np.diff(unit_of)) + 1
     return np.unique(np.concatenate([sentence_bounds(doc, m), change]))
 
 
@@ -452,23 +449,21 @@ def _sentence_of(bounds: np.ndarray, token: int) -> tuple[int, int]:
     return int(bounds[k]), int(bounds[k + 1])
 
 
-def sentence_spans(chars: np.ndarray, bounds: np.ndarray, text: str, region_of: np.ndarray,
-                   tokens: Collection[int]) -> dict[int, tuple[int, int]]:
-    """Character span of the sentence of each token in ``tokens``, trimmed and with dangling
-    opening brackets moved forward exactly as the corpus loader does (so sentence codings
-    coincide with the corpus's sentence segments)."""
-    from .corpus import _sentence_spans
-
+def _sentence_chars(chars: np.ndarray, bounds: np.ndarray, text: str, unit_of: np.ndarray,
+                    tokens: Collection[int]) -> dict[int, tuple[int, int]]:
+    """Character span of the sentence of each token in ``tokens``, cut by
+    :func:`uppks_qual.textio.sentence_spans` exactly as the corpus loader cuts sentences (so
+    sentence codings coincide with the corpus's sentence segments)."""
     wanted: dict[int, list[int]] = defaultdict(list)
     for t in tokens:
-        wanted[int(region_of[t])].append(t)
+        wanted[int(unit_of[t])].append(t)
     out: dict[int, tuple[int, int]] = {}
-    for region, toks in wanted.items():
-        idx = np.flatnonzero(region_of == region)
+    for unit, toks in wanted.items():
+        idx = np.flatnonzero(unit_of == unit)
         first, last = int(idx[0]), int(idx[-1]) + 1
         inner = bounds[(bounds >= first) & (bounds <= last)]
         raw = [(int(chars[a, 0]), int(chars[b - 1, 1])) for a, b in itertools.pairwise(inner)]
-        spans = _sentence_spans(text, 0, raw) or raw
+        spans = sentence_spans(text, 0, raw) or raw
         starts = [a for a, _ in spans]
         for t in toks:
             k = bisect.bisect_right(starts, int(chars[t, 0])) - 1
@@ -477,8 +472,8 @@ def sentence_spans(chars: np.ndarray, bounds: np.ndarray, text: str, region_of: 
 
 
 def _unit_rows(hits: list[_Hit], unit: str, m: Matchers, text: str, chars: np.ndarray,
-               bounds: np.ndarray, region_of: np.ndarray,
-               regions: Sequence[Region]) -> Iterator[dict[str, Any]]:
+               bounds: np.ndarray, unit_of: np.ndarray,
+               units: Sequence[Segment]) -> Iterator[dict[str, Any]]:
     if unit == "match":
         by_span: dict[tuple[int, int, str], list[_Hit]] = defaultdict(list)
         for h in hits:  # one row per span and code, however many cue kinds found it
@@ -487,14 +482,14 @@ def _unit_rows(hits: list[_Hit], unit: str, m: Matchers, text: str, chars: np.nd
             yield _row(s, e, code_id, m, span_hits, text, unit)
         return
     if unit == "sentence":
-        spans = sentence_spans(chars, bounds, text, region_of, {h.start for h in hits})
+        spans = _sentence_chars(chars, bounds, text, unit_of, {h.start for h in hits})
     groups: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
     for h in hits:
         if unit == "sentence":
             groups[spans[h.start]].append(h)
         else:
-            region = regions[int(region_of[h.start])]
-            groups[(region.start, region.end)].append(h)
+            turn = units[int(unit_of[h.start])]
+            groups[(turn.start, turn.end)].append(h)
     for (s, e), unit_hits in groups.items():
         yield from _code_rows(s, e, unit_hits, m, text, unit)
 
@@ -523,31 +518,37 @@ def _row(s: int, e: int, code_id: str, m: Matchers, hits: list[_Hit], text: str,
             "text": text[s:e], "cues": "; ".join(sorted(c for c, _ in cues)), "unit": unit}
 
 
-def autocode_regions(text: str, regions: Sequence[Region], codebook: Codebook, *,
-                     unit: str = "sentence") -> list[dict[str, Any]]:
-    """Code the given regions of ``text``; rows as dicts (see :func:`autocode_text`).
+_UNIT = {"unit": [Options(*UNITS)]}
 
-    The whole text is tokenised once and matched once; regions only decide which tokens are
-    coded (``coded=False`` regions give context only) and where sentences must break.
+
+@validate_params(_UNIT)
+def autocode_segments(text: str, segments: Sequence[Segment], codebook: Codebook, *,
+                      unit: str = "sentence",
+                      skip_speakers: Collection[str] = ("P",)) -> list[dict[str, Any]]:
+    """Code the turns/paragraphs ``segments`` of ``text``; rows as dicts (see
+    :func:`autocode_text`).
+
+    The whole text is tokenised once and matched once; the segments only decide which tokens
+    are coded (turns of ``skip_speakers`` give context only, e.g. whom "dia" refers to) and
+    where sentences must break. Sentence segments among ``segments`` are ignored.
     """
-    _check_unit(unit)
-    regions = sorted(regions, key=lambda r: r.start)
-    if not regions:
+    units = sorted((s for s in segments if s.kind != "sentence"), key=lambda s: s.start)
+    if not units:
         return []
     m = build_matchers(codebook)
     doc = get_nlp().tokenizer(text)
     if not len(doc):
         return []
     chars = _token_chars(doc)
-    region_of = _token_regions(chars, regions)
-    coded = np.array([r.coded for r in regions] + [False])  # index -1: outside every region
-    bounds = _document_bounds(doc, m, region_of)
-    raw = [r for r in _matches(doc, m) if region_of[r[1]] >= 0
-           and region_of[r[1]] == region_of[r[2] - 1]]
+    unit_of = _token_units(chars, units)
+    coded = np.array([u.speaker not in skip_speakers for u in units] + [False])  # -1: outside
+    bounds = _document_bounds(doc, m, unit_of)
+    raw = [r for r in _matches(doc, m) if unit_of[r[1]] >= 0
+           and unit_of[r[1]] == unit_of[r[2] - 1]]
     persons = sorted((s, code) for code, s, _e, kind in raw if kind == "person")
     pronouns = np.flatnonzero(doc.to_array([m.pronoun_flag]).reshape(-1).astype(bool)
-                              & coded[region_of])
-    raw = [r for r in raw if coded[region_of[r[1]]]]
+                              & coded[unit_of])
+    raw = [r for r in raw if coded[unit_of[r[1]]]]
     raw += _anaphora(persons, pronouns, bounds, {"antecedent": None})
     if not raw:
         return []
@@ -557,7 +558,7 @@ def autocode_regions(text: str, regions: Sequence[Region], codebook: Codebook, *
         lo, hi = _sentence_of(bounds, s)
         v = _valence(code_id, s, e, lo, hi, m, polar, negator, breaks)
         hits.append(_Hit(code_id, s, e, kind, text[chars[s, 0] : chars[e - 1, 1]], v))
-    return list(_unit_rows(hits, unit, m, text, chars, bounds, region_of, regions))
+    return list(_unit_rows(hits, unit, m, text, chars, bounds, unit_of, units))
 
 
 def _token_chars(doc: Doc) -> np.ndarray:
@@ -571,12 +572,7 @@ def _token_chars(doc: Doc) -> np.ndarray:
     return arr
 
 
-def _check_unit(unit: str) -> None:
-    if unit not in UNITS:
-        raise ValueError(
-            f"The 'unit' parameter of autocode must be one of {set(UNITS)}. Got {unit!r} instead.")
-
-
+@validate_params(_UNIT)
 def autocode_text(text: str, codebook: Codebook, *, unit: str = "sentence",
                   skip_speakers: Collection[str] = ("P",)) -> pd.DataFrame:
     """Automatically code a text against a codebook (pure function).
@@ -584,7 +580,9 @@ def autocode_text(text: str, codebook: Codebook, *, unit: str = "sentence",
     Parameters
     ----------
     text : str
-        The text (a transcript with ``LABEL:`` turns, or notes in paragraphs).
+        The text: a transcript with ``LABEL:`` turns, or notes in paragraphs. It is cut into
+        units by :func:`uppks_qual.corpus.split_units` (turns when a line starts with a
+        speaker label, else paragraphs).
     codebook : Codebook
     unit : {"sentence", "match", "turn"}
         What one coding covers: the sentence containing the cue (default), the cue itself,
@@ -592,8 +590,8 @@ def autocode_text(text: str, codebook: Codebook, *, unit: str = "sentence",
     skip_speakers : collection of str
         Turn labels not to code (default: the interviewer ``P``). Lines starting with a label
         such as ``I:`` are taken as speaker turns, as in transcripts; to code notes whose lines
-        may start with ``Word:``, pass ``skip_speakers=()`` (or use ``project.autocode()``,
-        which takes turns and paragraphs from the corpus loader).
+        may start with ``Word:``, use ``project.autocode()``, which takes turns and paragraphs
+        from the corpus loader, or :func:`autocode_segments` with paragraph segments.
 
     Returns
     -------
@@ -607,13 +605,13 @@ def autocode_text(text: str, codebook: Codebook, *, unit: str = "sentence",
     >>> cb = load_codebook("codebook.yaml")                          # doctest: +SKIP
     >>> autocode_text("I: Angsuran kami macet sejak putaran tiga.", cb)  # doctest: +SKIP
     """
-    rows = autocode_regions(text, split_regions(text, skip_speakers=skip_speakers), codebook,
-                            unit=unit)
-    return autocode_frame(rows)
+    units = split_units(text, interview=SPEAKER_LABEL.search(text) is not None)
+    return autocode_frame(autocode_segments(text, units, codebook, unit=unit,
+                                            skip_speakers=skip_speakers))
 
 
 def autocode_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Rows from :func:`autocode_regions` as a DataFrame with fixed columns and dtypes."""
+    """Rows from :func:`autocode_segments` as a DataFrame with fixed columns and dtypes."""
     frame = pd.DataFrame(list(rows), columns=list(AUTOCODE_COLUMNS))
     frame["start"] = frame["start"].astype("int64")
     frame["end"] = frame["end"].astype("int64")

@@ -14,13 +14,15 @@ in every chart. Labels come from the codebook in English (``lang="en"``) or Indo
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .analysis import code_frequencies, cooccurrence, valence_balance
+from .analysis import BY_COLUMNS, LEVELS, UNITS, code_frequencies, cooccurrence, valence_balance
+from .errors import ParameterError, warn
+from .params import InstanceOf, Interval, Options, validate_params
 from .records import Codebook
 from .schema import validate_codings
 
@@ -49,6 +51,9 @@ _OTHER_GROUP_COLOURS: tuple[str, ...] = (
     "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#666666",
 )
 _UNKNOWN_COLOUR = "#777777"
+
+_LANG = {"lang": [Options(*LANGS)]}
+"""Every chart's ``lang=`` constraint (see :mod:`uppks_qual.params`)."""
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -95,14 +100,6 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
 
     _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
     return new_ax
-
-
-def _check_choice(func: str, name: str, value: object, allowed: Sequence[object]) -> None:
-    if not any(value == option for option in allowed):
-        options = ", ".join(repr(option) for option in allowed)
-        raise ValueError(
-            f"The {name!r} parameter of {func} must be one of {{{options}}}. Got {value!r} instead."
-        )
 
 
 def _label(key: Hashable, codebook: Codebook | None, lang: str) -> str:
@@ -173,6 +170,8 @@ def _heatmap(ax: Axes, matrix: pd.DataFrame, *, xlabels: list[str], ylabels: lis
 # --------------------------------------------------------------------------------------
 
 
+@validate_params({**_LANG, "by": [Options(*BY_COLUMNS)], "normalise": [Options(True, False)],
+                  "documents": [InstanceOf(pd.DataFrame, what="a DataFrame"), None]})
 def plot_factor_frequencies(
     df: pd.DataFrame,
     *,
@@ -223,11 +222,12 @@ def plot_factor_frequencies(
     >>> plt.close(ax.figure)
     """
     validate_codings(df)
-    func = "plot_factor_frequencies"
-    _check_choice(func, "lang", lang, LANGS)
     if normalise and documents is None:
-        raise ValueError(f"{func}: normalise=True needs documents (a frame with doc_id, n_words "
-                         f"and {by!r}) to count words")
+        func = "plot_factor_frequencies"
+        raise ParameterError(f"The 'documents' parameter of {func} must be a DataFrame with "
+                             f"'doc_id', 'n_words' and {by!r} when normalise=True (to count "
+                             "words). Got None instead.",
+                             parameter="documents", function=func, value=None)
     freq = code_frequencies(df, by=by, documents=documents if normalise else None)
     column = "per_1000_words" if normalise else "codings"
     factors, groups = list(freq["factor"].cat.categories), list(freq[by].cat.categories)
@@ -248,6 +248,7 @@ def plot_factor_frequencies(
     return ax
 
 
+@validate_params({**_LANG, "by": [Options(*BY_COLUMNS)]})
 def plot_valence(
     df: pd.DataFrame,
     *,
@@ -292,7 +293,6 @@ def plot_valence(
     >>> plt.close(ax.figure)
     """
     validate_codings(df)
-    _check_choice("plot_valence", "lang", lang, LANGS)
     from matplotlib.ticker import FuncFormatter
 
     with warnings.catch_warnings():  # an undefined balance does not matter for the counts
@@ -321,6 +321,7 @@ def plot_valence(
     return ax
 
 
+@validate_params({**_LANG, "level": [Options(*LEVELS)]})
 def plot_code_document_heatmap(
     df: pd.DataFrame,
     *,
@@ -362,16 +363,13 @@ def plot_code_document_heatmap(
     >>> plt.close(ax.figure)
     """
     validate_codings(df)
-    _check_choice("plot_code_document_heatmap", "level", level, ("factor", "code"))
-    _check_choice("plot_code_document_heatmap", "lang", lang, LANGS)
     name = "factor" if level == "factor" else "code"
     freq = code_frequencies(df, by="doc_id", level=level)
     matrix = freq.pivot_table(index=name, columns="doc_id", values="codings",
                               observed=False, aggfunc="sum", fill_value=0)
     ax = _axes(ax)
     if matrix.size == 0:
-        warnings.warn("plot_code_document_heatmap: no codings to plot", UserWarning,
-                      stacklevel=2)
+        warn("plot_code_document_heatmap: no codings to plot")
         return ax
     _heatmap(ax, matrix, xlabels=[str(d) for d in matrix.columns],
              ylabels=[_label(k, codebook, lang) for k in matrix.index], fmt="g",
@@ -381,6 +379,8 @@ def plot_code_document_heatmap(
     return ax
 
 
+@validate_params({**_LANG, "unit": [Options(*UNITS)], "value": [Options("jaccard", "count")],
+                  "level": [Options(*LEVELS)]})
 def plot_cooccurrence(
     df: pd.DataFrame,
     *,
@@ -428,8 +428,6 @@ def plot_cooccurrence(
     """
     validate_codings(df)
     func = "plot_cooccurrence"
-    _check_choice(func, "value", value, ("jaccard", "count"))
-    _check_choice(func, "lang", lang, LANGS)
     table = cooccurrence(df, unit=unit, level=level)
     keys = list(table["a"].cat.categories)
     matrix = table.pivot_table(index="a", columns="b", values=value, observed=True,
@@ -438,7 +436,7 @@ def plot_cooccurrence(
         matrix = matrix.mask(np.eye(len(keys), dtype=bool))
     ax = _axes(ax, figsize=(6.5, 5.5))
     if matrix.size == 0:
-        warnings.warn(f"{func}: no codings to plot", UserWarning, stacklevel=2)
+        warn(f"{func}: no codings to plot")
         return ax
     labels = [_label(k, codebook, lang) for k in keys]
     _heatmap(ax, matrix, xlabels=labels, ylabels=labels,
@@ -447,6 +445,7 @@ def plot_cooccurrence(
     return ax
 
 
+@validate_params({**_LANG, "n_chars": [Interval(int, 1, None), None]})
 def plot_coding_stripe(
     df: pd.DataFrame,
     doc_id: str,
@@ -484,7 +483,7 @@ def plot_coding_stripe(
 
     Raises
     ------
-    ValueError
+    ParameterError
         If the document has no codings and ``n_chars`` is not given.
 
     Examples
@@ -501,17 +500,15 @@ def plot_coding_stripe(
     >>> plt.close(ax.figure)
     """
     validate_codings(df)
-    func = "plot_coding_stripe"
-    _check_choice(func, "lang", lang, LANGS)
     from matplotlib.patches import Rectangle
 
     doc = df[df["doc_id"] == doc_id]
     if doc.empty and n_chars is None:
-        raise ValueError(f"{func}: document {doc_id!r} has no codings; pass n_chars to draw an "
-                         "empty stripe")
-    if n_chars is not None and (isinstance(n_chars, bool) or int(n_chars) <= 0):
-        raise ValueError(f"The 'n_chars' parameter of {func} must be a positive int. "
-                         f"Got {n_chars!r} instead.")
+        func = "plot_coding_stripe"
+        raise ParameterError(f"The 'n_chars' parameter of {func} must be an int in the range "
+                             f"[1, inf) when document {doc_id!r} has no codings (nothing else "
+                             "gives the stripe's length). Got None instead.",
+                             parameter="n_chars", function=func, value=None)
     factors = list(df["factor"].cat.categories)
     lanes = {f: i for i, f in enumerate(factors)}
     ax = _axes(ax, figsize=(10.0, 0.45 * len(factors) + 1.2))
@@ -531,6 +528,8 @@ def plot_coding_stripe(
     return ax
 
 
+@validate_params({**_LANG, "table": [InstanceOf(pd.DataFrame, what="a DataFrame")],
+                  "threshold": [Interval(float, -1, 1)]})
 def plot_agreement(
     table: pd.DataFrame,
     *,
@@ -568,12 +567,13 @@ def plot_agreement(
     [0.8, 0.5]
     >>> plt.close(ax.figure)
     """
-    func = "plot_agreement"
-    _check_choice(func, "lang", lang, LANGS)
     column = next((c for c in ("code", "factor") if c in table.columns), None)
     if column is None or "kappa" not in table.columns:
-        raise ValueError(f"{func}: the table needs a 'code' or 'factor' column and a 'kappa' "
-                         f"column; it has {', '.join(map(repr, table.columns))}")
+        func = "plot_agreement"
+        raise ParameterError(f"The 'table' parameter of {func} must be a DataFrame with a "
+                             "'code' or 'factor' column and a 'kappa' column. Got a DataFrame "
+                             f"with the columns {', '.join(map(repr, table.columns))} instead.",
+                             parameter="table", function=func)
     keys = table[column].astype(object).tolist()
     kappa = table["kappa"].astype("float64").to_numpy()
     ax = _axes(ax)

@@ -7,6 +7,7 @@ message and exits with status 1, never a traceback.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -14,7 +15,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from .errors import QualError
-from .learn import training_files
 
 app = typer.Typer(
     help="uppks-qual: code Indonesian interviews and notes against a codebook and compare groups.",
@@ -26,6 +26,59 @@ app = typer.Typer(
 DEFAULT_CORPUS = Path("data/interviews")
 DEFAULT_CODEBOOK = Path("codebook.yaml")
 F = TypeVar("F", bound=Callable[..., Any])
+
+class Unit(StrEnum):
+    """What one automatic coding covers."""
+
+    match = "match"
+    sentence = "sentence"
+    turn = "turn"
+
+
+class Method(StrEnum):
+    """The automatic coder."""
+
+    rules = "rules"
+    learned = "learned"
+
+
+class Origin(StrEnum):
+    """Manual or automatic codings."""
+
+    manual = "manual"
+    auto = "auto"
+
+
+class ChartKind(StrEnum):
+    """The charts ``uppks-qual chart`` draws."""
+
+    frequencies = "frequencies"
+    valence = "valence"
+    heatmap = "heatmap"
+    cooccurrence = "cooccurrence"
+    stripe = "stripe"
+
+
+class Lang(StrEnum):
+    """Language of labels."""
+
+    en = "en"
+    id = "id"
+
+
+class AgreementUnit(StrEnum):
+    """Unit of inter-coder agreement."""
+
+    segment = "segment"
+    character = "character"
+
+
+class Level(StrEnum):
+    """Factors or codes."""
+
+    factor = "factor"
+    code = "code"
+
 
 CorpusOpt = Annotated[Path, typer.Option("--corpus", help="Corpus folder or file.")]
 CodebookOpt = Annotated[Path, typer.Option("--codebook", help="Codebook YAML (or REFI .qdc).")]
@@ -47,9 +100,6 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except QualError as exc:
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from None
-        except ValueError as exc:  # a parameter outside its allowed values
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(1) from None
         except OSError as exc:  # a file the user named cannot be read or written
@@ -83,13 +133,20 @@ def check(
     path: Annotated[Path, typer.Argument(help="Corpus folder or file.")] = DEFAULT_CORPUS,
     codebook: CodebookOpt = DEFAULT_CODEBOOK,
 ) -> None:
-    """Validate a corpus and a codebook; print a summary, or every problem found."""
+    """Validate a corpus and a codebook (its cue patterns compiled too); print a summary, or
+    every problem found."""
+    from .autocode import compile_cues
     from .codebook import check_codebook
     from .corpus import check_corpus
 
     corpus, problems = check_corpus(path)
     cb, cb_problems = check_codebook(codebook)
     problems += cb_problems
+    if cb is not None:
+        try:
+            compile_cues(cb)
+        except QualError as exc:
+            problems.append(exc)
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
@@ -127,17 +184,16 @@ def reproduce(
     scope: Annotated[Path, typer.Option(help="Passages the manual coder read (CSV).")]
     = DEFAULT_SCOPE,
     coder: Annotated[str, typer.Option(help="Name of the manual coder in --gold.")] = "ana",
-    method: Annotated[str, typer.Option(help="Auto-coder: 'learned' (rules + a model trained on "
-                                             "--training) or 'rules'.")] = "learned",
+    method: Annotated[Method, typer.Option(help="Auto-coder: 'learned' (rules + a model trained "
+                                                "on --training) or 'rules'.")] = Method.learned,
     training: Annotated[Path, typer.Option(help="Folder of training passage codings "
                                                 "(train*.csv).")] = Path("data/coding"),
 ) -> None:
     """The main job: load, auto-code, add manual codings, and write the Asoka/Melati comparison
     (CSV tables, PNG/SVG charts, report.html) to --out."""
-    import pandas as pd
-
     from .codebook import load_codebook
     from .corpus import load_corpus
+    from .learn import training_files
     from .project import Project
     from .report import write_results
 
@@ -145,23 +201,24 @@ def reproduce(
     proj = Project.create(project, corpus=load_corpus(corpus), codebook=load_codebook(codebook),
                           overwrite=True)
     files = training_files(training)
-    if method == "learned" and not files:
+    how = method.value
+    if how == "learned" and not files:
         typer.echo(f"no training codings (train*.csv) in {training}: using the rules alone")
-        method = "rules"
-    counts = proj.autocode(progress=True, method=method,
-                           training=files if method == "learned" else None)
-    typer.echo(f"auto-coded ({method}) {counts['documents']} documents: "
+        how = "rules"
+    counts = proj.autocode(progress=True, method=how, training=files if how == "learned" else None)
+    typer.echo(f"auto-coded ({how}) {counts['documents']} documents: "
                f"{counts['codings']} codings")
-    coders: tuple[str, ...] = ()
-    scope_frame = None
+    proj.set_evidence_coders(["auto"])
     if gold.exists():
         added = proj.import_codings(gold, coder=coder)
-        coders = (coder,)
+        if scope.exists():  # the passages the coder read, coded or not
+            import pandas as pd
+
+            proj.mark_read(pd.read_csv(scope), coder=coder)
+        proj.set_evidence_coders([coder, "auto"])
         typer.echo(f"imported {added['codings']} manual codings of {coder} from {gold}")
-        if scope.exists():
-            scope_frame = pd.read_csv(scope)
     typer.echo(f"writing results to {out}/")
-    results = write_results(proj, out, coders=coders, scope=scope_frame, method=method)
+    results = write_results(proj, out, method=how)
     thesis = results.tables["thesis_comparison"]
     cols = ["factor", "verdict_a", "balance_a", "verdict_b", "balance_b", "agrees_with_study",
             "supports_study"]
@@ -180,9 +237,8 @@ def autocode(
     = None,
     codebook: CodebookOpt = DEFAULT_CODEBOOK,
     coder: Annotated[str, typer.Option(help="Name of the automatic coder.")] = "auto",
-    unit: Annotated[str, typer.Option(help="match, sentence or turn.")] = "sentence",
-    method: Annotated[str, typer.Option(help="'rules' or 'learned' (needs --training).")]
-    = "rules",
+    unit: Annotated[Unit, typer.Option(help="What one coding covers.")] = Unit.sentence,
+    method: Annotated[Method, typer.Option(help="'learned' needs --training.")] = Method.rules,
     training: Annotated[Path | None, typer.Option(help="Folder of train*.csv passage codings.")]
     = None,
     overwrite: Annotated[bool, typer.Option(help="With --corpus: replace an existing project.")]
@@ -191,22 +247,21 @@ def autocode(
     """Auto-code a project (created from --corpus if given); manual codings are never touched."""
     from .codebook import load_codebook
     from .corpus import load_corpus
+    from .errors import StoreError
+    from .learn import training_files
     from .project import Project
 
-    if unit not in ("match", "sentence", "turn"):
-        raise ValueError(f"--unit must be match, sentence or turn; got {unit!r}")
-    if method not in ("rules", "learned"):
-        raise ValueError(f"--method must be rules or learned; got {method!r}")
     if corpus is not None:
         if project.exists() and not overwrite:
-            raise ValueError(f"{project} already exists: pass --overwrite to replace it (its "
-                             "manual codings would be lost), or leave out --corpus to auto-code it")
+            raise StoreError("already exists: pass --overwrite to replace it (its manual "
+                             "codings would be lost), or leave out --corpus to auto-code it",
+                             path=project)
         proj = Project.create(project, corpus=load_corpus(corpus),
                               codebook=load_codebook(codebook), overwrite=overwrite)
     else:
         proj = _open(project)
     files = training_files(training) if training is not None else None
-    counts = proj.autocode(coder=coder, unit=unit, progress=True, method=method,
+    counts = proj.autocode(coder=coder, unit=unit.value, progress=True, method=method.value,
                            training=files or None)
     typer.echo(f"{counts['codings']} automatic codings in {counts['documents']} documents "
                f"({counts['skipped_manual']} identical to manual codings skipped)")
@@ -219,16 +274,19 @@ def compare(
     a: Annotated[str, typer.Option("-a", help="First value of --by.")] = "Asoka",
     b: Annotated[str, typer.Option("-b", help="Second value of --by.")] = "Melati",
     by: Annotated[str, typer.Option(help="Metadata column to compare on.")] = "group",
-    origin: Annotated[str | None, typer.Option(help="Only 'manual' or 'auto' codings.")] = None,
+    origin: Annotated[Origin | None, typer.Option(help="Only the evidence of manual or of "
+                                                       "automatic codings.")] = None,
 ) -> None:
-    """Compare two groups (or any two values of a metadata column) factor by factor."""
+    """Compare two groups (or any two values of a metadata column) factor by factor, on the
+    project's evidence (`project.evidence()`)."""
     import warnings
 
     from . import analysis
 
     proj = _open(project)
-    factors = [c.code_id for c in proj.codebook.factors()]
-    df = analysis.combine_codings(proj.codings(origin=origin), factors=factors)
+    df = proj.evidence()
+    if origin is not None:
+        df = df[df["origin"] == origin.value]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = analysis.compare_groups(df, a, b, by=by, documents=proj.documents())
@@ -244,29 +302,25 @@ def compare(
 @app.command()
 @friendly
 def chart(
-    kind: Annotated[str, typer.Argument(help="frequencies, valence, heatmap, cooccurrence or "
-                                             "stripe.")],
+    kind: Annotated[ChartKind, typer.Argument(help="The chart to draw.")],
     project: ProjectOpt = DEFAULT_PROJECT,
     out: Annotated[Path, typer.Option("--out", help="Image file (.png or .svg).")]
     = Path("results/chart.png"),
     doc: Annotated[str | None, typer.Option(help="Document id (for stripe).")] = None,
-    lang: Annotated[str, typer.Option(help="Labels in 'en' or 'id'.")] = "en",
+    lang: Annotated[Lang, typer.Option(help="Language of the labels.")] = Lang.en,
     normalise: Annotated[bool, typer.Option(help="Per 1,000 words (frequencies).")] = False,
 ) -> None:
-    """Draw one chart of the project's codings into an image file (the kappa chart is drawn by
-    `agreement --chart`)."""
-    import matplotlib
+    """Draw one chart of the project's evidence (`project.evidence()`) into an image file (the
+    kappa chart is drawn by `agreement --chart`)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from . import analysis, charts
+    from . import charts
+    from .errors import StoreError
 
     proj = _open(project)
     cb = proj.codebook
-    df = analysis.combine_codings(proj.codings(), factors=[c.code_id for c in cb.factors()])
-    if lang not in ("en", "id"):
-        raise ValueError(f"--lang must be 'en' or 'id'; got {lang!r}")
+    df = proj.evidence()
+    lang = lang.value  # type: ignore[assignment]
     draw = {
         "frequencies": lambda ax: charts.plot_factor_frequencies(
             df, normalise=normalise, documents=proj.documents(), codebook=cb, lang=lang, ax=ax),
@@ -277,12 +331,11 @@ def chart(
             df, doc or str(proj.documents()["doc_id"].iloc[0]), codebook=cb, lang=lang, ax=ax),
     }
     if df.empty:
-        raise ValueError(f"{project} has no codings of the six factors to draw; run "
-                         "`uppks-qual autocode` or import codings first")
-    if kind not in draw:
-        raise ValueError(f"kind must be one of {', '.join(draw)}; got {kind!r}")
-    fig, ax = plt.subplots(figsize=(10, 5))
-    draw[kind](ax)
+        raise StoreError("has no codings of the codebook's factors to draw; run `uppks-qual "
+                         "autocode` or import codings first", path=project)
+    fig = Figure(figsize=(10, 5))
+    ax = fig.subplots()
+    draw[kind.value](ax)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)
@@ -297,21 +350,16 @@ def export(
                                                      ".qdpx file.")] = Path("results/export"),
 ) -> None:
     """Export codings and tables: a folder of CSV files, an Excel workbook (.xlsx) for
-    SPSS/R/Excel users, or a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder."""
+    SPSS/R/Excel users (both count the project's evidence), or a REFI-QDA project (.qdpx) with
+    every coding for NVivo, ATLAS.ti, MAXQDA, QualCoder."""
     proj = _open(project)
     suffix = out.suffix.lower()
-    if suffix == ".xlsx":
-        proj.export_tables(out)
-    elif suffix == ".qdpx":
+    if suffix == ".qdpx":
         proj.export_qdpx(out)
     else:
-        from .interop.tables import export_csv
-
-        export_csv(proj, out)
-        proj.segments().to_csv(out / "segments.csv", index=False)
-        note = proj.get_meta("provenance")
-        if note:
-            (out / "ABOUT_THE_DATA.txt").write_text(note + "\n", encoding="utf-8")
+        proj.export_tables(out)
+        if suffix != ".xlsx":
+            proj.segments().to_csv(out / "segments.csv", index=False)
     typer.echo(f"exported to {out}")
 
 
@@ -323,8 +371,9 @@ def agreement(
     more: Annotated[list[str] | None, typer.Argument(help="The second coder, when written "
                                                      "after the first: --coders ana budi.")] = None,
     project: ProjectOpt = DEFAULT_PROJECT,
-    unit: Annotated[str, typer.Option(help="segment or character.")] = "segment",
-    level: Annotated[str, typer.Option(help="factor or code.")] = "factor",
+    unit: Annotated[AgreementUnit, typer.Option(help="Unit of agreement.")]
+    = AgreementUnit.segment,
+    level: Annotated[Level, typer.Option(help="Factors or codes.")] = Level.factor,
     scope: Annotated[Path | None, typer.Option(help="CSV of passages both coders read.")]
     = None,
     chart_out: Annotated[Path | None, typer.Option("--chart", help="Write a kappa chart.")]
@@ -333,24 +382,29 @@ def agreement(
     """Inter-coder agreement per code (percent agreement, Cohen's kappa, Krippendorff's alpha)."""
     import pandas as pd
 
+    from .errors import ParameterError
+
     proj = _open(project)
     coders = [*coders, *(more or [])]
     if len(coders) != 2:
-        raise ValueError("give exactly two coders: --coders ana budi")
+        raise ParameterError("give exactly two coders: --coders ana budi", parameter="coders",
+                             function="agreement", value=coders)
     passages = pd.read_csv(scope) if scope is not None else None
-    table = proj.agreement(coders=tuple(coders), unit=unit, level=level, scope=passages)
-    echo_table(table, title=f"Agreement {coders[0]} vs {coders[1]} ({unit}, {level})")
+    table = proj.agreement(coders=tuple(coders), unit=unit.value, level=level.value,
+                           scope=passages)
+    echo_table(table, title=f"Agreement {coders[0]} vs {coders[1]} ({unit.value}, "
+                            f"{level.value})")
     echo_provenance(proj)
     if chart_out is not None:
-        import matplotlib
+        from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
         from .charts import plot_agreement
 
-        ax = plot_agreement(table[table["code"] != "overall"].rename(columns={"code": "factor"})
-                            if "code" in table else table)
-        ax.figure.tight_layout()
-        ax.figure.savefig(chart_out, dpi=120)
+        fig = Figure(figsize=(8, 4.5))
+        plot_agreement(table[table["code"] != "overall"].rename(columns={"code": "factor"})
+                       if "code" in table else table, ax=fig.subplots())
+        fig.tight_layout()
+        fig.savefig(chart_out, dpi=120)
         typer.echo(f"wrote {chart_out}")
 
 

@@ -1,8 +1,10 @@
 """Loading and validating ``codebook.yaml`` (the format is documented in its header).
 
 Every problem is a :class:`~uppks_qual.errors.CodebookError` whose message names
-``file:line``; cue patterns are compiled at load time, so a bad pattern fails here, not in
-the middle of auto-coding.
+``file:line``. Reading a codebook checks its structure (ids, tree, labels, colours, cue lists
+and the keys of token patterns) and never imports spaCy; the cues are compiled into matchers
+where they are used (:func:`uppks_qual.autocode.compile_cues`, which ``uppks-qual check``
+runs so that a pattern spaCy rejects is still reported before any coding starts).
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ def load_codebook(path: str | Path) -> Codebook:
     ['leadership', 'information_clarity', ...]
     """
     path = Path(path)
-    if path.suffix.lower() == ".qdc":
-        from .interop.refi import read_qdc
+    if path.suffix.lower() == ".qdc":  # a format reader below this module, like corpus's .docx
+        from .interop.refi_read import read_qdc
 
         return read_qdc(path)
     if not path.exists():
@@ -92,9 +94,7 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
             raise problems[0]
         raise CodebookError(f"{len(problems)} problems:\n" + "\n".join(p.message for p in problems),
                             problems=problems)
-    codebook = Codebook(tuple(codes), name=str(data.get("name", Path(str(path)).stem)), path=str(path))
-    compile_cues(codebook)
-    return codebook
+    return Codebook(tuple(codes), name=str(data.get("name", Path(str(path)).stem)), path=str(path))
 
 
 def _actors(data: dict[str, Any], raw: dict[str, Any], yd: YamlDoc, path: str | Path,
@@ -259,10 +259,3 @@ def _patterns(cues: dict[str, Any], yd: YamlDoc, path: str | Path, code_id: str)
                                    path=path, line=line, code_id=code_id)
         out.append(tuple(pattern))
     return tuple(out)
-
-
-def compile_cues(codebook: Codebook) -> None:
-    """Compile every code's cues into spaCy matchers; a bad pattern raises PatternError."""
-    from .autocode import build_matchers
-
-    build_matchers(codebook)

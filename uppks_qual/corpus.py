@@ -15,7 +15,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,16 @@ import pandas as pd
 
 from .errors import CorpusError, FrontMatterError, QualError, SpeakerError, UnknownDocumentError
 from .records import SOURCE_TYPES, Document, Segment
-from .textio import SPEAKER_LABEL, decode, paragraph_spans, parse_yaml, read_text
+from .textio import (
+    SPEAKER_LABEL,
+    decode,
+    normalise,
+    paragraph_spans,
+    parse_yaml,
+    read_text,
+    sentence_spans,
+    trim,
+)
 
 __all__ = [
     "DOCUMENT_COLUMNS",
@@ -32,8 +41,11 @@ __all__ = [
     "SEGMENT_COLUMNS",
     "Corpus",
     "check_corpus",
+    "document_segments",
     "load_corpus",
     "parse_document",
+    "segment_document",
+    "split_units",
 ]
 
 INFORMANT_ROLES: tuple[str, ...] = (
@@ -184,67 +196,81 @@ def read_front_matter(
 
 
 # --------------------------------------------------------------------------- bodies
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    """A turn or paragraph before sentence splitting."""
+def split_units(text: str, *, interview: bool, doc_id: str = "",
+                speakers: Mapping[str, str] | None = None, path: str | Path | None = None,
+                first_line: int = 1) -> list[Segment]:
+    """Cut a document body into its units: speaker turns or paragraphs (the one splitter).
 
-    start: int
-    end: int
-    speaker: str | None = None
-    time: str | None = None
+    An interview is cut into turns: a line starting with a speaker label (``P:``, ``I:``,
+    ``Buya:``) starts a turn, which runs to the next label; the label itself is not part of the
+    turn. Notes are cut into paragraphs at blank lines; a leading time stamp (``09.15``,
+    ``[9:15]``) goes to ``time``.
 
+    ``speakers`` makes the split strict, as for a corpus file: a label not among its keys, or
+    text before the first turn other than bracketed notes (``[rekaman dimulai]``), is a
+    :class:`SpeakerError` naming ``path`` and the line (``first_line`` is the file line of
+    ``text``'s first line). Without it any label is accepted and text before the first turn
+    becomes a unit without speaker (how :func:`uppks_qual.autocode.autocode_text` reads a bare
+    transcript).
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def parse_turns(
-    body: str, speakers: dict[str, str], path: str | Path, first_line: int
-) -> list[_Unit]:
-    """Split an interview body into speaker turns (the label itself is not in the turn)."""
-    units: list[_Unit] = []
-    current: tuple[str, int] | None = None
-    pos = 0
-    for n, line in enumerate(body.split("\n")):
-        m = SPEAKER_LABEL.match(line)
-        if m:
-            label = m.group(1)
-            if label not in speakers:
-                raise SpeakerError(
-                    f"unknown speaker label {label!r}; declared labels are "
-                    f"{', '.join(speakers)}. Declare it under `speakers:` in the front matter "
-                    "or fix the label", path=path, line=first_line + n, label=label,
-                )
-            if current:
-                units.append(_Unit(*_trimmed(body, current[1], pos - 1), speaker=current[0]))
-            current = (label, pos + m.end())
-        elif current is None and line.strip() and not _NOTE_ONLY.match(line):
-            raise SpeakerError(
-                "text before the first speaker turn; start each turn with a label such as "
-                "'P:' or 'I:' (bracketed notes like '[rekaman dimulai]' are allowed)",
-                path=path, line=first_line + n,
-            )
-        pos += len(line) + 1
-    if current:
-        units.append(_Unit(*_trimmed(body, current[1], len(body)), speaker=current[0]))
-    units = [u for u in units if u.end > u.start]
-    if not units:
+    Examples
+    --------
+    >>> [u.text for u in split_units("P: Apa kabar?\nI: Baik.", interview=True)]
+    ['Apa kabar?', 'Baik.']
+    >>> [u.kind for u in split_units("Satu.\n\nDua.", interview=False)]
+    ['paragraph', 'paragraph']
+    """
+    spans: list[tuple[int, int, str | None, str | None]] = []
+    if not interview:
+        spans = [(s, e, None, _time(text, s, e)) for s, e in paragraph_spans(text)]
+        return _units(text, doc_id, "paragraph", spans)
+    labels = list(SPEAKER_LABEL.finditer(text))
+    if speakers is not None:
+        _check_turns(text, labels, speakers, path, first_line)
+    if labels and labels[0].start() > 0 and speakers is None:
+        spans += [(s, e, None, None) for s, e in paragraph_spans(text, 0, labels[0].start())]
+    for i, m in enumerate(labels):
+        stop = labels[i + 1].start() if i + 1 < len(labels) else len(text)
+        start, end = trim(text, m.end(), stop)
+        spans.append((start, end, m.group(1), None))
+    if not labels and speakers is None:
+        spans = [(s, e, None, None) for s, e in paragraph_spans(text)]
+    units = _units(text, doc_id, "turn", [sp for sp in spans if sp[1] > sp[0]])
+    if speakers is not None and not units:
         raise SpeakerError("interview has no speaker turns ('P: ...', 'I: ...')",
                            path=path, line=first_line)
     return units
 
 
-def parse_paragraphs(body: str) -> list[_Unit]:
-    """Split notes into paragraphs at blank lines; a leading time stamp goes to ``time``."""
-    units = []
-    for start, end in paragraph_spans(body):
-        stamp = _TIME.match(body[start:end])
-        units.append(_Unit(start, end, time=stamp.group(1).replace(":", ".") if stamp else None))
-    return units
+def _check_turns(text: str, labels: list[re.Match[str]], speakers: Mapping[str, str],
+                 path: str | Path | None, first_line: int) -> None:
+    """The strict rules of :func:`split_units` for a corpus file."""
+    for m in labels:
+        if m.group(1) not in speakers:
+            raise SpeakerError(
+                f"unknown speaker label {m.group(1)!r}; declared labels are "
+                f"{', '.join(speakers)}. Declare it under `speakers:` in the front matter "
+                "or fix the label", path=path, line=first_line + text.count("\n", 0, m.start()),
+                label=m.group(1))
+    lead = text[: labels[0].start()] if labels else text
+    for n, line in enumerate(lead.split("\n")):
+        if line.strip() and not _NOTE_ONLY.match(line):
+            raise SpeakerError(
+                "text before the first speaker turn; start each turn with a label such as "
+                "'P:' or 'I:' (bracketed notes like '[rekaman dimulai]' are allowed)",
+                path=path, line=first_line + n)
+
+
+def _time(text: str, start: int, end: int) -> str | None:
+    stamp = _TIME.match(text[start:end])
+    return stamp.group(1).replace(":", ".") if stamp else None
+
+
+def _units(text: str, doc_id: str, kind: str,
+           spans: Sequence[tuple[int, int, str | None, str | None]]) -> list[Segment]:
+    prefix = "t" if kind == "turn" else "p"
+    return [Segment(doc_id, f"{doc_id}:{prefix}{i + 1}", kind, s, e, text[s:e], speaker, None,
+                    time) for i, (s, e, speaker, time) in enumerate(spans)]
 
 
 # --------------------------------------------------------------------------- documents
@@ -253,7 +279,7 @@ class ParsedDocument:
     """A document and its turns/paragraphs, before sentence splitting."""
 
     document: Document
-    units: tuple[_Unit, ...]
+    units: tuple[Segment, ...]
     id_line: int = 2
 
 
@@ -265,10 +291,10 @@ def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -
         raise CorpusError("empty document: there is no text after the front matter",
                           path=path, line=first_line, doc_id=str(meta["id"]))
     speakers = {**DEFAULT_SPEAKERS, **{str(k): str(v) for k, v in (meta.get("speakers") or {}).items()}}
-    if meta["source_type"] == "interview":
-        units = parse_turns(text, speakers, path, first_line)
-    else:
-        units = parse_paragraphs(text)
+    interview = meta["source_type"] == "interview"
+    units = split_units(text, interview=interview, doc_id=str(meta["id"]),
+                        speakers=speakers if interview else None, path=path,
+                        first_line=first_line)
     extra = {k: v for k, v in meta.items() if k not in REQUIRED_FIELDS and not k.startswith("_")}
     extra.update(extra.pop("meta", None) or {})
     if meta["source_type"] == "interview":
@@ -293,8 +319,6 @@ def parse_document(text: str, path: str | Path = "<string>", *,
     >>> [pd_.document.text[u.start:u.end] for u in pd_.units]
     ['Apa kabar?', 'Baik.']
     """
-    from .textio import normalise
-
     text = normalise(text.removeprefix("\ufeff"))
     front, body, body_line = split_front_matter(text, path)
     meta = read_front_matter(front, path, manifest or Manifest())
@@ -312,8 +336,6 @@ def _read_docx(path: Path, manifest: Manifest) -> ParsedDocument:
     except Exception as exc:  # python-docx raises many types for broken files
         raise CorpusError(f"cannot open as a Word document: {exc}", path=path) from None
     texts = [p.text for p in paragraphs]
-    from .textio import normalise
-
     front, _body, body_line = split_front_matter(normalise("\n".join(texts)), path)
     meta = read_front_matter(front, path, manifest)
     labels: dict[str, str] = {}
@@ -387,8 +409,6 @@ def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifes
         if rows[col].nunique() > 1 and col not in ("speaker",):
             raise CorpusError(f"document {doc_id!r} has more than one {col!r} value; metadata "
                               "must be the same on every row of a document", path=path, line=line)
-    from .textio import normalise
-
     interview = first["source_type"] == "interview"
     labels: dict[str, str] = {}
     parts = []
@@ -515,44 +535,28 @@ def segment_document(parsed: ParsedDocument) -> list[Segment]:
     """Turn/paragraph segments and the sentences inside them (spaCy sentencizer)."""
     from .nlp import get_nlp
 
-    doc, text = parsed.document, parsed.document.text
-    kind = "turn" if doc.source_type == "interview" else "paragraph"
-    prefix = "t" if kind == "turn" else "p"
+    text = parsed.document.text
     nlp = get_nlp()
     out: list[Segment] = []
-    unit_texts = (text[u.start : u.end] for u in parsed.units)
     with nlp.select_pipes(enable=["sentencizer"]):
-        for i, (unit, sdoc) in enumerate(zip(parsed.units, nlp.pipe(unit_texts), strict=True)):
-            uid = f"{doc.doc_id}:{prefix}{i + 1}"
-            out.append(Segment(doc.doc_id, uid, kind, unit.start, unit.end,
-                               text[unit.start : unit.end], unit.speaker, None, unit.time))
-            spans = _sentence_spans(text, unit.start, [(x.start_char, x.end_char) for x in sdoc.sents])
-            for j, (s, e) in enumerate(spans):
-                out.append(Segment(doc.doc_id, f"{uid}.s{j + 1}", "sentence", s, e,
-                                   text[s:e], unit.speaker, uid, unit.time))
+        sdocs = nlp.pipe(u.text for u in parsed.units)
+        for unit, sdoc in zip(parsed.units, sdocs, strict=True):
+            out.append(unit)
+            spans = sentence_spans(text, unit.start, [(x.start_char, x.end_char) for x in sdoc.sents])
+            out.extend(Segment(unit.doc_id, f"{unit.segment_id}.s{j + 1}", "sentence", s, e,
+                               text[s:e], unit.speaker, unit.segment_id, unit.time)
+                       for j, (s, e) in enumerate(spans))
     return out
 
 
-_OPENERS = "([{\"'“‘"
-
-
-def _sentence_spans(text: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Trimmed, non-empty sentence spans; an opening bracket/quote left dangling at the end of
-    a sentence (``"... 2004. ["``) is moved to the start of the next one."""
-    out: list[tuple[int, int]] = []
-    carry: int | None = None
-    for a, b in spans:
-        s, e = _trimmed(text, offset + a, offset + b)
-        if carry is not None:
-            s, carry = carry, None
-        while e > s and text[e - 1] in _OPENERS and e - 1 > s and text[e - 2].isspace():
-            carry = e - 1
-            e = _trimmed(text, s, e - 1)[1]
-        if e > s:
-            out.append((s, e))
-    if carry is not None and out:
-        out[-1] = (out[-1][0], _trimmed(text, out[-1][0], offset + spans[-1][1])[1])
-    return out
+def document_segments(doc: Document) -> list[Segment]:
+    """The segments of a :class:`Document` built in memory (not read from a corpus file):
+    its text is split as :func:`split_units` does, with the speakers of ``doc.meta``."""
+    interview = doc.source_type == "interview"
+    speakers = {**DEFAULT_SPEAKERS, **dict(doc.meta.get("speakers") or {})}
+    units = split_units(doc.text, interview=interview, doc_id=doc.doc_id,
+                        speakers=speakers if interview else None, path=doc.path or doc.doc_id)
+    return segment_document(ParsedDocument(doc, tuple(units)))
 
 
 def segments_frame(segments: Iterable[Segment], corpus: Corpus | None = None) -> pd.DataFrame:

@@ -9,6 +9,9 @@ code 'trust' for code 'leader_support.ninik_mamak'; define 'trust' or fix the pa
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,10 @@ __all__ = [
     "UnknownCodeError",
     "UnknownDocumentError",
     "location",
+    "warn",
 ]
+
+_PACKAGE = os.path.dirname(__file__) + os.sep  # as code objects' co_filename spell it
 
 
 def location(path: str | Path | None, line: int | None = None, offset: int | None = None) -> str:
@@ -149,3 +155,16 @@ class AgreementError(QualError, ValueError):
 class RefiWarning(UserWarning):
     """Part of a REFI-QDA file was skipped (audio/video/PDF sources, sets, graphs, unknown
     elements); the rest was imported."""
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the first caller outside uppks-qual (the user's own line).
+
+    The one way the package warns: public functions sit behind ``@validate_params`` and
+    helpers, so a fixed ``stacklevel`` would point inside the package (Python 3.11 has no
+    ``skip_file_prefixes``).
+    """
+    level, frame = 2, sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, category, stacklevel=level)

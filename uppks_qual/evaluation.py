@@ -14,17 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["evaluate_autocoder", "passage_factors", "read_passage_codings"]
-
-
-def read_passage_codings(path: str) -> pd.DataFrame:
-    """Read a passage-coding CSV (``passage_id, doc_id, start, end, code_id, valence, coder``);
-    rows with an empty ``code_id`` mark passages the coder left uncoded."""
-    frame = pd.read_csv(path, dtype={"code_id": "object", "valence": "object"},
-                        keep_default_na=False)
-    frame["start"] = frame["start"].astype("int64")
-    frame["end"] = frame["end"].astype("int64")
-    return frame
+__all__ = ["evaluate_autocoder", "passage_factors"]
 
 
 def passage_factors(passages: pd.DataFrame, *,
@@ -72,7 +62,8 @@ def evaluate_autocoder(passages: pd.DataFrame, auto: pd.DataFrame, *,
     Parameters
     ----------
     passages : DataFrame
-        Gold passage codings (see :func:`read_passage_codings`).
+        Gold passage codings (:func:`uppks_qual.interop.csvio.read_codings_csv`, or
+        ``project.read_codings(path)``).
     auto : DataFrame
         Automatic codings with ``doc_id, start, end, factor, valence`` (e.g.
         ``project.codings(origin="auto")``).

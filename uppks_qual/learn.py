@@ -17,7 +17,7 @@ chosen by 5-fold cross-validation grouped by document on the project's *training
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,15 +27,15 @@ import pandas as pd
 
 from .errors import ImportProblem
 from .evaluation import passage_factors
+from .records import Codebook
 
-__all__ = ["LearnedCoder", "sentence_table", "train_coder", "training_files"]
+__all__ = ["LearnedCoder", "learned_codings", "sentence_table", "train_coder", "training_files"]
 
 #: Weights of the feature blocks (chosen by cross-validation on the training passages).
 WEIGHTS = {"sentence": 1.0, "previous": 0.5, "next": 0.3, "question": 0.5, "rules": 1.0,
            "rules_previous": 0.5}
 C = 8.0
 THRESHOLD = 0.5
-VALENCES = ("positive", "negative", "neutral")
 
 
 def training_files(folder: str | Path) -> list[Path]:
@@ -187,7 +187,8 @@ def train_coder(table: pd.DataFrame, passages: pd.DataFrame, *, factors: Sequenc
             rows.append(i)
             pids.append(r.passage_id)
     if not rows:
-        raise ValueError("no training passage matches a sentence of the project")
+        raise ImportProblem("no training passage matches a sentence of the project; the "
+                            "training codings must code sentences of these documents")
     gold = passage_factors(passages, factor_of=factor_of)
     coder = LearnedCoder(factors=tuple(factors), n_passages=len(rows))
     for column, bigrams in (("lem", True), ("prev", False), ("next", False), ("question", False)):
@@ -218,3 +219,48 @@ class _Constant:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return np.tile([1 - self.p, self.p], (X.shape[0], 1))
+
+
+def learned_codings(segments: pd.DataFrame, rule_rows: Sequence[Mapping[str, Any]],
+                    passages: pd.DataFrame, codebook: Codebook, *,
+                    skip_speakers: Collection[str] = ("P",)) -> list[dict[str, Any]]:
+    """Train a :class:`LearnedCoder` on ``passages`` and code every sentence with it.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        The project's segments (``project.segments()``).
+    rule_rows : sequence of mapping
+        The rule coder's sentence codings of the same documents (``doc_id, start, end,
+        code_id, factor, valence``).
+    passages : DataFrame
+        Manual passage codings (``passage_id, doc_id, start, end, code_id, valence``; an empty
+        ``code_id`` marks a passage read and left uncoded).
+    codebook : Codebook
+        Its factors are learned; a predicted factor takes the sub-code the rules found in the
+        sentence, else the factor itself.
+    skip_speakers : collection of str
+        Turns of these speakers are not coded.
+
+    Returns
+    -------
+    list of dict
+        Rows ``doc_id, start, end, code_id, factor, valence, confidence, text, cues``.
+    """
+    factors = [c.code_id for c in codebook.factors()]
+    rules = pd.DataFrame(list(rule_rows), columns=["doc_id", "start", "end", "code_id",
+                                                   "factor", "valence"])
+    table = sentence_table(segments, rules, factors)
+    model = train_coder(table, passages, factors=factors,
+                        factor_of={c.code_id: c.factor for c in codebook})
+    coded = [i for i, sp in enumerate(table["speaker"]) if sp not in skip_speakers]
+    sub = {(r.doc_id, r.start, r.factor): r.code_id for r in rules.itertuples()}
+    out = []
+    for p in model.predict(table, coded).itertuples():
+        sent = table.iloc[p.row]
+        code_id = sub.get((sent["doc_id"], sent["start"], p.factor), p.factor)
+        out.append({"doc_id": sent["doc_id"], "start": int(sent["start"]),
+                    "end": int(sent["end"]), "code_id": code_id, "factor": p.factor,
+                    "valence": p.valence, "confidence": round(p.probability, 4),
+                    "text": sent["text"], "cues": f"learned (p={p.probability:.2f})"})
+    return out

@@ -18,12 +18,15 @@ Constraints
     An ``int`` or a real number within bounds (booleans are not numbers here).
 :class:`InstanceOf`
     An instance of one of some types (``InstanceOf(str, Path)``).
+:class:`NonEmptyText`
+    A string that is not empty or only white space.
 ``None``
     The value ``None``.
 """
 
 from __future__ import annotations
 
+import abc
 import functools
 import inspect
 import math
@@ -33,21 +36,23 @@ from typing import Any, ParamSpec, TypeVar
 
 from .errors import ParameterError
 
-__all__ = ["Constraint", "InstanceOf", "Interval", "Options", "check_param", "options",
-           "validate_params"]
+__all__ = ["Constraint", "InstanceOf", "Interval", "NonEmptyText", "Options", "check_param",
+           "options", "validate_params"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Constraint:
+class Constraint(abc.ABC):
     """A set of accepted values, with a description for the error message."""
 
-    def is_satisfied_by(self, value: Any) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def is_satisfied_by(self, value: Any) -> bool:
+        """Whether ``value`` is accepted."""
 
-    def __str__(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def __str__(self) -> str:
+        """What is accepted, as the message says it ("one of {'a', 'b'}")."""
 
 
 class Options(Constraint):
@@ -113,10 +118,11 @@ class Interval(Constraint):
             return False
         if isinstance(value, float) and math.isnan(value):
             return False
+        number = float(value)
         low_ok = self.left is None or (
-            value >= self.left if self.closed in ("both", "left") else value > self.left)
+            number >= self.left if self.closed in ("both", "left") else number > self.left)
         high_ok = self.right is None or (
-            value <= self.right if self.closed in ("both", "right") else value < self.right)
+            number <= self.right if self.closed in ("both", "right") else number < self.right)
         return bool(low_ok and high_ok)
 
     def __str__(self) -> str:
@@ -143,6 +149,16 @@ class InstanceOf(Constraint):
             return self.what
         names = " or ".join(repr(t.__name__) for t in self.types)
         return f"an instance of {names}"
+
+
+class NonEmptyText(Constraint):
+    """A string with at least one character that is not white space."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, str) and bool(value.strip())
+
+    def __str__(self) -> str:
+        return "a non-empty string"
 
 
 class _NoneConstraint(Constraint):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import SpanError, UnknownCodeError
+from .params import NonEmptyText, Options, check_param
 from .textio import SPEAKER_LABEL
 
 __all__ = [
@@ -55,12 +56,9 @@ class Document:
     path: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.doc_id:
-            raise ValueError("Document.doc_id must be a non-empty string")
-        if self.source_type not in SOURCE_TYPES:
-            raise ValueError(
-                f"Document.source_type must be one of {SOURCE_TYPES}; got {self.source_type!r}"
-            )
+        check_param(self.doc_id, [NonEmptyText()], name="doc_id", func="Document")
+        check_param(self.source_type, [Options(*SOURCE_TYPES)], name="source_type",
+                    func="Document")
 
     @property
     def title(self) -> str:
@@ -122,12 +120,12 @@ class Segment:
     time: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in SEGMENT_KINDS:
-            raise ValueError(f"Segment.kind must be one of {SEGMENT_KINDS}; got {self.kind!r}")
+        check_param(self.kind, [Options(*SEGMENT_KINDS)], name="kind", func="Segment")
         if not 0 <= self.start < self.end:
-            raise ValueError(f"Segment [{self.start}, {self.end}) must be non-empty and start >= 0")
+            raise SpanError(f"Segment [{self.start}, {self.end}) must be non-empty and start >= 0",
+                            offset=self.start, doc_id=self.doc_id)
         if len(self.text) != self.end - self.start:
-            raise ValueError("Segment.text must have length end - start")
+            raise SpanError("Segment.text must have length end - start", doc_id=self.doc_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +160,7 @@ class Code:
 
     def label(self, lang: str = "en") -> str:
         """The label in ``"en"`` or ``"id"`` (Indonesian)."""
-        if lang not in ("en", "id"):
-            raise ValueError(f"The 'lang' parameter must be one of {{'en', 'id'}}. Got {lang!r}.")
+        check_param(lang, [Options("en", "id")], name="lang", func="Code.label")
         return self.label_en if lang == "en" else self.label_id
 
     @property
@@ -237,12 +234,6 @@ class Codebook:
         """The code's colour (children without one inherit their parent's)."""
         return self[code_id].colour
 
-    def export_qdc(self, path: Any) -> Any:
-        """Write this codebook as a REFI-QDA codebook (``.qdc``, ``urn:QDA-XML:codebook:1.0``)."""
-        from .interop.refi import export_qdc
-
-        return export_qdc(self, path)
-
     def labels(self, lang: str = "en") -> dict[str, str]:
         """Mapping code id -> label in ``lang``."""
         return {c.code_id: c.label(lang) for c in self.codes}
@@ -273,10 +264,5 @@ class Coding:
             raise SpanError(
                 f"span [{self.start}, {self.end}) must be non-empty with 0 <= start < end",
                 offset=self.start, doc_id=self.doc_id)
-        if self.origin not in ORIGINS:
-            raise ValueError(f"Coding.origin must be one of {ORIGINS}; got {self.origin!r}")
-        if self.valence is not None and self.valence not in VALENCES:
-            raise SpanError(
-                f"valence must be one of {set(VALENCES)} or None; got {self.valence!r}",
-                doc_id=self.doc_id,
-            )
+        check_param(self.origin, [Options(*ORIGINS)], name="origin", func="Coding")
+        check_param(self.valence, [Options(*VALENCES), None], name="valence", func="Coding")

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
+import functools
 import io
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
+import numpy as np
 import pandas as pd
 
 from . import analysis
 
 if TYPE_CHECKING:
+    import jinja2
+
     from .project import Project
 
-__all__ = ["Results", "evidence_frame", "write_results"]
+__all__ = ["Results", "write_results"]
 
 DEFAULT_NOTE = ("Check where the data comes from before reading these results as findings: "
                 "they are what uppks-qual produced from the corpus named below.")
@@ -35,19 +38,6 @@ class Results:
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
-
-
-def evidence_frame(project: Project, *, coders: Sequence[str] | None = None,
-                   scope: pd.DataFrame | None = None, auto_coder: str = "auto") -> pd.DataFrame:
-    """Codings of the six factors used for the comparison: the automatic coder's, overridden
-    by the named human ``coders`` where they read the text (see
-    :func:`uppks_qual.analysis.combine_codings`). ``coders=()`` gives automatic codings only."""
-    factors = [c.code_id for c in project.codebook.factors()]
-    df = project.codings()
-    keep = (df["coder"] == auto_coder) & (df["origin"] == "auto")
-    if coders:
-        keep |= df["coder"].isin(list(coders)) & (df["origin"] == "manual")
-    return analysis.combine_codings(df[keep], scope=scope if coders else None, factors=factors)
 
 
 def _tables(project: Project, evidence: pd.DataFrame, auto_only: pd.DataFrame,
@@ -102,10 +92,13 @@ def _charts(project: Project, evidence: pd.DataFrame, lang: str) -> dict[str, An
     return figures
 
 
-def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = (),
-                  scope: pd.DataFrame | None = None, a: str = "Asoka", b: str = "Melati",
+def write_results(project: Project, out: str | Path, *, a: str = "Asoka", b: str = "Melati",
                   lang: str = "en", method: str = "rules") -> Results:
     """Write CSV tables, PNG and SVG charts and ``report.html`` into ``out``.
+
+    Every table and chart counts the project's evidence (:meth:`Project.evidence`: its
+    evidence coders, a human's judgement replacing the automatic coder's where the human read
+    the text); the ``..._auto_only`` table counts the automatic evidence coders alone.
 
     Parameters
     ----------
@@ -113,10 +106,6 @@ def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = 
         An auto-coded project (``project.autocode()`` has run).
     out : path
         Output folder (created).
-    coders : sequence of str
-        Human coders whose codings override the automatic ones where they read the text.
-    scope : DataFrame, optional
-        Passages the human coders read (``doc_id, start, end``), coded or not.
     a, b : str
         The two groups compared.
     lang : {"en", "id"}
@@ -126,8 +115,11 @@ def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = 
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    evidence = evidence_frame(project, coders=coders, scope=scope)
-    auto_only = evidence_frame(project, coders=())
+    evidence = project.evidence()
+    kinds = dict(zip(project.coders()["coder"], project.coders()["kind"], strict=True))
+    coders = [c for c in project.evidence_coders if kinds.get(c) == "human"]
+    auto_only = project.evidence(coders=[c for c in project.evidence_coders
+                                         if kinds.get(c) == "auto"])
     result = Results(tables=_tables(project, evidence, auto_only, a, b))
     for name, table in result.tables.items():
         path = out / f"{name}.csv"
@@ -151,75 +143,236 @@ def write_results(project: Project, out: str | Path, *, coders: Sequence[str] = 
 
 
 # ------------------------------------------------------------------ HTML
-CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}table{border-collapse:collapse;font-size:.85em;margin:1em 0}
-td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}th{background:#f3f3f3}
-.note{border-left:6px solid #d95f02;background:#fff4ec;padding:.8em 1em;margin:1em 0}
-img{max-width:100%}.quote{font-style:italic;color:#444}caption{text-align:left;
-font-weight:600}"""
+# The page is a Jinja2 template (templates/report.html.j2) rendered with autoescaping, in the
+# manner of pandas' Styler: the Python side only turns the results into plain dicts and lists
+# of strings (``_context``), the template lays them out and escapes every value.
+
+TEMPLATE = "report.html.j2"
+
+#: Columns of the group comparison shown in the page (the CSV keeps them all).
+COMPARE_COLUMNS = ("factor", "count_a", "count_b", "rate_a", "rate_b", "odds_ratio", "ci_low",
+                   "ci_high", "p_value", "p_adjusted", "summary")
+
+#: pandas' ``to_html`` wrote these characters of a cell as escapes; the page keeps doing so.
+_CELL_ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _table(frame: pd.DataFrame, caption: str, *, index: bool = False) -> str:
-    body = frame.to_html(index=index, escape=True, float_format=lambda x: f"{x:.3g}",
-                         border=0, na_rep="")
-    end = body.index(">") + 1  # after the opening <table ...> tag
-    return f"{body[:end]}<caption>{html.escape(caption)}</caption>{body[end:]}"
+class Row(TypedDict):
+    """One body row of a :class:`Table`: index cells (``<th>``), then data cells (``<td>``)."""
+
+    head: list[str]
+    cells: list[str]
 
 
-def _thesis_html(thesis: pd.DataFrame, a: str, b: str) -> str:
-    rows = []
-    for r in thesis.to_dict("records"):
-        quotes = []
-        for side in ("a", "b"):
-            qs = [q for q in r.get(f"quotes_{side}", ()) or () if q]
-            quotes.append("<br>".join(f'<span class="quote">{html.escape(str(q))}</span>'
-                                      for q in qs))
-        rows.append(
-            f"<tr><td><b>{html.escape(str(r['factor']))}</b></td>"
-            f"<td>{html.escape(str(r['verdict_a']))} ({r['positive_a']}+/{r['negative_a']}-)"
-            f"<br>{quotes[0]}</td><td>{html.escape(str(r['verdict_b']))} "
-            f"({r['positive_b']}+/{r['negative_b']}-)<br>{quotes[1]}</td>"
-            f"<td>{html.escape(str(r['agrees_with_study']))}</td>"
-            f"<td>{html.escape(str(r['supports_study']))}</td></tr>")
-    head = (f"<tr><th>factor</th><th>{html.escape(a)}</th><th>{html.escape(b)}</th>"
-            f"<th>direction agrees with the study (better in {html.escape(a)})</th>"
-            f"<th>supports the study (better in {html.escape(a)} and not lacking there)</th></tr>")
-    return f"<table>{head}{''.join(rows)}</table>"
+class Table(TypedDict):
+    """A DataFrame as the template sees it: caption, header rows and body rows of strings."""
+
+    caption: str
+    header: list[list[str]]
+    rows: list[Row]
+
+
+class ThesisSide(TypedDict):
+    """One group's cell of the thesis table: verdict, valence counts and example quotes."""
+
+    verdict: str
+    positive: str
+    negative: str
+    quotes: list[str]
+
+
+class ThesisRow(TypedDict):
+    """One factor of the thesis table."""
+
+    factor: str
+    sides: list[ThesisSide]
+    agrees: str
+    supports: str
+
+
+def _cell(value: Any) -> str:
+    """Format one table cell as the page shows it.
+
+    Parameters
+    ----------
+    value : object
+        A cell or index value of a DataFrame.
+
+    Returns
+    -------
+    str
+        ``""`` for NaN, None, NA and NaT; floats with 3 significant digits (``{x:.3g}``);
+        anything else as ``str``, with tabs and line breaks written as ``\\t``, ``\\n``,
+        ``\\r`` (as pandas' ``to_html`` did). Not HTML-escaped: the template does that.
+    """
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value).translate(_CELL_ESCAPES)
+
+
+def _header(frame: pd.DataFrame, *, index: bool) -> list[list[str]]:
+    """Header rows of :func:`_table_data`, laid out as pandas' ``to_html`` lays them out.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    index : bool
+        Whether the index is written (as leading ``<th>`` cells of each row).
+
+    Returns
+    -------
+    list of list of str
+        With the index: a first row ``[columns.name, *columns]`` and, when the index has a
+        name, a second row ``[index.name, "", ...]``. Without it: ``[columns]``.
+    """
+    columns = [_cell(c) for c in frame.columns]
+    if not index:
+        return [columns]
+    levels = frame.index.nlevels
+    top = [""] * (levels - 1) + [_cell(frame.columns.name)]
+    header = [top + columns]
+    if any(name is not None for name in frame.index.names):
+        header.append([_cell(name) for name in frame.index.names] + [""] * len(columns))
+    return header
+
+
+def _table_data(frame: pd.DataFrame, caption: str, *, index: bool = False) -> Table:
+    """Turn a DataFrame into the plain structure the template writes as a ``<table>``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    caption : str
+        Its caption (the template puts it first inside ``<table>``).
+    index : bool, default False
+        Write the index as leading ``<th>`` cells.
+
+    Returns
+    -------
+    Table
+        ``{"caption": str, "header": [[str]], "rows": [{"head": [str], "cells": [str]}]}``,
+        every cell formatted by :func:`_cell`.
+    """
+    keys = frame.index.to_list() if index else [()] * len(frame)
+    rows: list[Row] = [
+        {"head": [_cell(k) for k in (key if isinstance(key, tuple) else (key,))],
+         "cells": [_cell(v) for v in values]}
+        for key, values in zip(keys, frame.itertuples(index=False, name=None), strict=True)]
+    return {"caption": caption, "header": _header(frame, index=index), "rows": rows}
+
+
+def _thesis_side(record: dict[str, Any], side: str) -> ThesisSide:
+    """One group's cell (``side`` is ``"a"`` or ``"b"``) of a thesis-comparison record."""
+    quotes = record.get(f"quotes_{side}", ()) or ()
+    return {"verdict": str(record[f"verdict_{side}"]),
+            "positive": str(record[f"positive_{side}"]),
+            "negative": str(record[f"negative_{side}"]),
+            "quotes": [str(q) for q in quotes if q]}
+
+
+def _thesis_rows(thesis: pd.DataFrame) -> list[ThesisRow]:
+    """The rows of :func:`uppks_qual.analysis.thesis_comparison` as the template writes them.
+
+    Parameters
+    ----------
+    thesis : DataFrame
+        Output of :func:`uppks_qual.analysis.thesis_comparison`.
+
+    Returns
+    -------
+    list of ThesisRow
+        One per factor: its id, the two groups' verdicts, counts and quotes, and whether it
+        agrees with and supports the study (as ``str``).
+    """
+    return [{"factor": str(r["factor"]), "sides": [_thesis_side(r, "a"), _thesis_side(r, "b")],
+             "agrees": str(r["agrees_with_study"]), "supports": str(r["supports_study"])}
+            for r in thesis.to_dict("records")]
+
+
+def _count_true(column: pd.Series) -> int:
+    """How many values of ``column`` are true (missing counts as false)."""
+    return int(column.fillna(False).astype(bool).sum())
+
+
+def _page_tables(tables: dict[str, pd.DataFrame]) -> dict[str, Table]:
+    """The tables of the page, as :func:`_table_data` structures, keyed by their CSV name."""
+    comparison = tables["comparison"]
+    documents = tables["documents"].drop(columns=["sha256", "path"], errors="ignore")
+    return {
+        "comparison": _table_data(comparison[[c for c in COMPARE_COLUMNS if c in comparison]],
+                                  "compare_groups"),
+        "framework_matrix": _table_data(tables["framework_matrix"], "framework_table",
+                                        index=True),
+        "frequencies": _table_data(tables["frequencies"], "code_frequencies"),
+        "valence_balance": _table_data(tables["valence_balance"], "valence_balance"),
+        "documents": _table_data(documents, "documents"),
+    }
+
+
+def _context(project: Project, tables: dict[str, pd.DataFrame], images: dict[str, str], *,
+             coders: Sequence[str], a: str, b: str, method: str) -> dict[str, Any]:
+    """Everything the template shows, as plain strings, numbers, dicts and lists.
+
+    Parameters
+    ----------
+    project : Project
+        The project (its file name and provenance note are shown).
+    tables : dict of str to DataFrame
+        The tables of :func:`write_results`.
+    images : dict of str to str
+        Chart name to base64-encoded PNG.
+    coders : sequence of str
+        Human coders whose codings are part of the evidence.
+    a, b : str
+        The two groups compared.
+    method : str
+        How the automatic codings were made.
+
+    Returns
+    -------
+    dict
+        The template's variables; none of them is marked safe.
+    """
+    thesis, auto_thesis = tables["thesis_comparison"], tables["thesis_comparison_auto_only"]
+    evidence = ("automatic codings, overridden by the manual codings of "
+                f"{', '.join(coders)} where they read the text") if coders else "automatic codings"
+    return {
+        "a": a, "b": b, "method": method, "evidence": evidence,
+        "provenance": project.get_meta("provenance") or DEFAULT_NOTE,
+        "project_name": project.path.name,
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "agree": _count_true(thesis["agrees_with_study"]), "n_factors": len(thesis),
+        "agree_auto": _count_true(auto_thesis["agrees_with_study"]),
+        "n_factors_auto": len(auto_thesis),
+        "support": _count_true(thesis["supports_study"]),
+        "thesis": _thesis_rows(thesis),
+        "tables": _page_tables(tables),
+        "images": [{"name": n, "title": n.replace("_", " "), "data": data}
+                   for n, data in images.items()],
+    }
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The Jinja2 environment of the report templates (built once, on first use).
+
+    Templates are loaded from the installed package (``uppks_qual/templates``), never from the
+    working directory; autoescaping is on for every template and an undefined variable is an
+    error.
+    """
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("uppks_qual", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
 def _html(project: Project, tables: dict[str, pd.DataFrame], images: dict[str, str], *,
           coders: Sequence[str], a: str, b: str, method: str) -> str:
-    provenance = project.get_meta("provenance") or DEFAULT_NOTE
-    thesis, auto_thesis = tables["thesis_comparison"], tables["thesis_comparison_auto_only"]
-    agree = int(thesis["agrees_with_study"].fillna(False).astype(bool).sum())
-    agree_auto = int(auto_thesis["agrees_with_study"].fillna(False).astype(bool).sum())
-    support = int(thesis["supports_study"].fillna(False).astype(bool).sum())
-    evidence = ("automatic codings, overridden by the manual codings of "
-                f"{', '.join(coders)} where they read the text") if coders else "automatic codings"
-    img = "".join(f'<h3>{html.escape(n.replace("_", " "))}</h3>'
-                  f'<img alt="{html.escape(n)}" src="data:image/png;base64,{data}">'
-                  for n, data in images.items())
-    compare_cols = ["factor", "count_a", "count_b", "rate_a", "rate_b", "odds_ratio", "ci_low",
-                    "ci_high", "p_value", "p_adjusted", "summary"]
-    comparison = tables["comparison"][[c for c in compare_cols if c in tables["comparison"]]]
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>uppks-qual: {html.escape(a)} vs {html.escape(b)}</title><style>{CSS}</style></head><body>
-<h1>{html.escape(a)} vs {html.escape(b)}: coded comparison of six factors</h1>
-<div class="note"><b>About the data.</b> {html.escape(provenance)}</div>
-<p>Project <code>{html.escape(project.path.name)}</code>, generated
-{_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")} by uppks-qual. Evidence:
-{html.escape(evidence)} (automatic coder: {html.escape(method)}). The study's finding is that
-every factor worked better in {html.escape(a)} than in {html.escape(b)}; on this corpus the
-toolkit's comparison agrees in direction for <b>{agree} of {len(thesis)}</b> factors
-({agree_auto} of {len(auto_thesis)} with automatic codings alone), and for {support} of them the
-factor is also not lacking in {html.escape(a)}. Verdict rules and thresholds: see
-<code>uppks_qual.analysis.thesis_comparison</code>.</p>
-<h2>The study's comparison, reproduced</h2>{_thesis_html(thesis, a, b)}
-<h2>Group comparison (rates per 1,000 words)</h2>{_table(comparison, "compare_groups")}
-<h2>Charts</h2>{img}
-<h2>Framework matrix</h2>{_table(tables["framework_matrix"], "framework_table", index=True)}
-<h2>Factor frequencies</h2>{_table(tables["frequencies"], "code_frequencies")}
-<h2>Valence balance</h2>{_table(tables["valence_balance"], "valence_balance")}
-<h2>Documents</h2>{_table(tables["documents"].drop(columns=["sha256", "path"], errors="ignore"),
-                          "documents")}
-</body></html>"""
+    """Render ``report.html`` (see :func:`_context` for the parameters)."""
+    context = _context(project, tables, images, coders=coders, a=a, b=b, method=method)
+    return _environment().get_template(TEMPLATE).render(context)

@@ -8,10 +8,11 @@ dtypes; every analysis, chart and agreement function takes such a frame. Build o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
+from .errors import ParameterError
 from .records import ORIGINS, SOURCE_TYPES, VALENCES
 
 __all__ = ["CODING_COLUMNS", "CODING_DTYPES", "codings_frame", "validate_codings"]
@@ -94,23 +95,53 @@ def codings_frame(
 def validate_codings(df: pd.DataFrame, *, where: str = "codings") -> pd.DataFrame:
     """Check ``df`` has the codings columns with the right dtypes; return it unchanged.
 
+    Parameters
+    ----------
+    df : DataFrame
+        The frame to check.
+    where : str, default "codings"
+        What to call the frame at the start of a message (e.g. the calling function).
+
+    Returns
+    -------
+    DataFrame
+        ``df`` itself.
+
     Raises
     ------
-    ValueError
-        Naming the missing column or the wrong dtype, and how to build a valid frame.
+    ParameterError
+        Naming the frame problem (not a DataFrame, a missing column, a wrong dtype, an unknown
+        valence) and how to build a valid frame; ``problem`` is one of "type", "missing",
+        "dtype", "valence".
+
+    Examples
+    --------
+    >>> validate_codings(codings_frame([])).shape
+    (0, 17)
+    >>> validate_codings(pd.DataFrame({"doc_id": ["d1"]}))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    uppks_qual.errors.ParameterError: codings: missing column(s) coding_id, group, ...
     """
+    if not isinstance(df, pd.DataFrame):
+        _refuse(where, f"expected a codings DataFrame; got {type(df).__name__}", "type")
     missing = [c for c in CODING_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"{where}: missing column(s) {', '.join(missing)}; pass project.codings() or a frame "
-            "built with uppks_qual.schema.codings_frame()")
+        _refuse(where, f"missing column(s) {', '.join(missing)}", "missing", columns=missing)
     for col, dtype in CODING_DTYPES.items():
         actual = str(df[col].dtype)
         ok = actual == dtype or (dtype == "object" and actual in ("object", "string", "str"))
         if not ok:
-            raise ValueError(f"{where}: column {col!r} has dtype {actual}, expected {dtype}; "
-                             "build the frame with uppks_qual.schema.codings_frame()")
+            _refuse(where, f"column {col!r} has dtype {actual}, expected {dtype}", "dtype",
+                    columns=[col])
     bad = set(df["valence"].dropna()) - set(VALENCES)
     if bad:
-        raise ValueError(f"{where}: valence values {sorted(bad)} not in {list(VALENCES)}")
+        raise ParameterError(f"{where}: valence values {sorted(bad)} not in {list(VALENCES)}",
+                             where=where, problem="valence", values=sorted(bad))
     return df
+
+
+def _refuse(where: str, what: str, problem: str, **data: Any) -> NoReturn:
+    raise ParameterError(f"{where}: {what}; pass project.codings() or a frame built with "
+                         "uppks_qual.schema.codings_frame()",
+                         where=where, problem=problem, **data)

@@ -1,32 +1,40 @@
 """The project store: one SQLite file (WAL, foreign keys on) through SQLAlchemy 2 Core.
 
-Tables: ``meta`` (schema version), ``documents``, ``segments``, ``codes``, ``coders``,
-``codings`` and ``memos``. A coding stores its offsets **and** its text; the text is always
-``documents.text[start:end]`` and :func:`check_integrity` verifies it. Every write happens in
-one transaction: a failing operation leaves the file exactly as it was.
+:class:`Store` is the repository of a project and the only place in uppks-qual that holds
+SQL: documents and their segments, the codebook, coders, codings, the passages coders read,
+memos and settings. :class:`~uppks_qual.project.Project` validates what a user asks for and
+delegates here; analysis code never imports this module.
 
-Only :mod:`uppks_qual.project` uses this module; analysis code never imports it.
+Tables: ``meta`` (settings and schema version), ``documents``, ``segments``, ``codes``,
+``coders``, ``codings``, ``readings`` (passages a coder read, coded or not) and ``memos``. A
+coding stores its offsets **and** its text; the text is always ``documents.text[start:end]``
+and :meth:`Store.check_integrity` verifies it. Every write is one transaction: a failing
+operation leaves the file exactly as it was.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import SchemaVersionError, StoreError
-from .records import Code, Codebook, Document, Segment
+from .records import Code, Codebook, Coding, Document, Segment
 
-__all__ = ["SCHEMA_VERSION", "check_integrity", "connect", "initialise", "metadata"]
+__all__ = ["SCHEMA_VERSION", "Store", "metadata"]
 
-SCHEMA_VERSION = 1
+#: 2 added the ``readings`` table (files of version 1 are upgraded when opened).
+SCHEMA_VERSION = 2
 APP = "uppks-qual"
 
 metadata = sa.MetaData()
@@ -107,6 +115,16 @@ codings = sa.Table(
     sa.CheckConstraint("valence IS NULL OR valence IN ('positive', 'negative', 'neutral')",
                        name="coding_valence"),
 )
+readings = sa.Table(
+    "readings", metadata,
+    sa.Column("doc_id", sa.String, sa.ForeignKey("documents.doc_id"), nullable=False),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("coder", sa.String, sa.ForeignKey("coders.coder"), nullable=False, index=True),
+    sa.Column("created", sa.String, nullable=False),
+    sa.PrimaryKeyConstraint("doc_id", "start", "end", "coder", name="one_reading"),
+    sa.CheckConstraint('"start" >= 0 AND "end" > "start"', name="reading_span"),
+)
 memos = sa.Table(
     "memos", metadata,
     sa.Column("memo_id", sa.Integer, primary_key=True, autoincrement=True),
@@ -133,30 +151,20 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def connect(path: str | Path) -> Engine:
-    """An engine on the SQLite file (foreign keys on, WAL journal)."""
-    engine = sa.create_engine(f"sqlite:///{Path(path)}", future=True)
+def _engine(path: Path) -> Engine:
+    engine = sa.create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _on_connect)
     return engine
 
 
-def initialise(conn: Connection) -> None:
-    """Create the tables and record the schema version."""
-    metadata.create_all(conn)
-    conn.execute(meta_table.insert(), [
-        {"key": "app", "value": APP},
-        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-        {"key": "created", "value": now()},
-    ])
+def _files(path: Path) -> list[Path]:
+    return [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
 
 
-def check_version(path: str | Path) -> None:
-    """Raise :class:`SchemaVersionError` unless the file is a project this library can read.
-
-    The file is opened read-only, so checking someone else's SQLite file never changes it.
-    """
-    import sqlite3
-
+def check_version(path: str | Path) -> int:
+    """The schema version of a project file; :class:`SchemaVersionError` unless this library
+    can read it. The file is opened read-only, so checking someone else's SQLite file never
+    changes it."""
     try:
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
         try:
@@ -180,13 +188,12 @@ def check_version(path: str | Path) -> None:
             f"project schema version {version} is newer than this uppks-qual supports "
             f"({SCHEMA_VERSION}); upgrade uppks-qual (pip install -U uppks-qual)",
             path=path, version=version)
+    return version
 
 
 # --------------------------------------------------------------------------- rows
 def document_row(doc: Document, position: int) -> dict[str, Any]:
     """Row of ``documents`` for a :class:`Document`."""
-    import hashlib
-
     return {
         "doc_id": doc.doc_id, "position": position, "text": doc.text, "group": doc.group,
         "village": doc.village, "source_type": doc.source_type,
@@ -197,9 +204,17 @@ def document_row(doc: Document, position: int) -> dict[str, Any]:
     }
 
 
-def segment_rows(segs: Sequence[Segment], offset: int = 0) -> list[dict[str, Any]]:
+def document_from_row(row: Any) -> Document:
+    """Rebuild a :class:`Document` from its ``documents`` row."""
+    return Document(doc_id=row["doc_id"], text=row["text"], group=row["group"],
+                    village=row["village"], source_type=row["source_type"],
+                    informant_role=row["informant_role"], informant=row["informant"],
+                    date=row["date"], meta=json.loads(row["meta"]), path=row["path"])
+
+
+def segment_rows(segs: Sequence[Segment]) -> list[dict[str, Any]]:
     """Rows of ``segments`` (text is not stored: it is derived from the document)."""
-    return [{"segment_id": s.segment_id, "doc_id": s.doc_id, "position": offset + i,
+    return [{"segment_id": s.segment_id, "doc_id": s.doc_id, "position": i,
              "kind": s.kind, "parent": s.parent, "speaker": s.speaker, "time": s.time,
              "start": s.start, "end": s.end} for i, s in enumerate(segs)]
 
@@ -225,48 +240,406 @@ def code_from_row(row: Any) -> Code:
     return Code(**spec)
 
 
-def load_codebook(conn: Connection, path: str | None = None) -> Codebook:
-    """The project's codebook, in stored order."""
-    rows = conn.execute(sa.select(codes).order_by(codes.c.position)).mappings().all()
-    name = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "codebook_name")
-                        ).scalar_one_or_none()
-    return Codebook(tuple(code_from_row(r) for r in rows), name=name or "codebook", path=path)
+def _in(column: Any, value: str | Sequence[str] | None) -> Any:
+    """``column IN (value)`` for a string or a list, or None when there is no filter."""
+    if value is None:
+        return None
+    return column.in_([value] if isinstance(value, str) else list(value))
 
 
-def ensure_coder(conn: Connection, coder: str, kind: str) -> None:
-    """Register ``coder`` (``human`` or ``auto``) if new; a kind clash is an error."""
-    have = conn.execute(sa.select(coders.c.kind).where(coders.c.coder == coder)).scalar_one_or_none()
-    if have is None:
-        conn.execute(coders.insert().values(coder=coder, kind=kind, added=now()))
-    elif have != kind:
-        raise StoreError(f"coder {coder!r} is a {have} coder; use another name for {kind} coding",
-                         coder=coder)
+#: Columns of :meth:`Store.codings_frame`, in order.
+CODING_ROW_COLUMNS = ("coding_id", "doc_id", "group", "village", "source_type",
+                      "informant_role", "informant", "start", "end", "code_id", "valence",
+                      "coder", "origin", "confidence", "text")
 
 
-def check_integrity(conn: Connection) -> list[str]:
-    """Problems found: codings whose stored text is not ``document.text[start:end]``."""
-    q = sa.select(codings.c.coding_id, codings.c.start, codings.c.end, codings.c.text,
-                  documents.c.text.label("doc_text")).join(documents)
-    problems = []
-    for row in conn.execute(q):
-        if row.doc_text[row.start:row.end] != row.text:
-            problems.append(f"coding {row.coding_id}: stored text does not match offsets "
-                            f"[{row.start}, {row.end})")
-    return problems
+class Store:
+    """The repository of one project file: every read and write of uppks-qual's SQL.
+
+    Build one with :meth:`create` or :meth:`open`; :class:`~uppks_qual.project.Project` is the
+    facade users call. Methods that write run in one transaction each.
+    """
+
+    def __init__(self, path: str | Path, engine: Engine) -> None:
+        self.path = Path(path)
+        self.engine = engine
+
+    # ------------------------------------------------------------------ life cycle
+    @classmethod
+    def create(cls, path: str | Path, *, overwrite: bool = False) -> Store:
+        """A new, empty project file (an error if it exists, unless ``overwrite``)."""
+        path = Path(path)
+        if path.exists():
+            if not overwrite:
+                raise StoreError("project file already exists; open it with Project.open() or "
+                                 "pass overwrite=True", path=path)
+            for file in _files(path):
+                file.unlink(missing_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the project's folder: {exc.strerror}",
+                             path=path) from None
+        store = cls(path, _engine(path))
+        try:
+            with store.engine.begin() as conn:
+                metadata.create_all(conn)
+                conn.execute(meta_table.insert(), [
+                    {"key": "app", "value": APP},
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "created", "value": now()},
+                ])
+        except sa.exc.OperationalError as exc:
+            store.destroy()
+            raise StoreError(f"cannot write the project file: {exc.orig}", path=path) from None
+        return store
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """An existing project file (upgraded in place when its schema is older)."""
+        path = Path(path)
+        if not path.exists():
+            raise StoreError("no such project file; create one with Project.create()", path=path)
+        version = check_version(path)
+        store = cls(path, _engine(path))
+        if version < SCHEMA_VERSION:
+            with store.engine.begin() as conn:
+                metadata.create_all(conn)  # creates only the tables the file lacks
+                store._put_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        return store
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def destroy(self) -> None:
+        """Close and delete the project file (used when creating a project fails)."""
+        self.engine.dispose()
+        for file in _files(self.path):
+            file.unlink(missing_ok=True)
+
+    def dump(self) -> str:
+        """A text dump of the whole database (for comparing states in tests)."""
+        raw = self.engine.raw_connection()
+        try:
+            return "\n".join(raw.driver_connection.iterdump())  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
+    def counts(self) -> dict[str, int]:
+        """Numbers of documents and codings."""
+        with self.engine.connect() as conn:
+            return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                              or 0) for name, t in (("documents", documents), ("codings", codings))}
+
+    # ------------------------------------------------------------------ settings
+    def get_meta(self, key: str) -> str | None:
+        """A project setting, or None."""
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(meta_table.c.value).where(
+                meta_table.c.key == key)).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a project setting."""
+        with self.engine.begin() as conn:
+            self._put_meta(conn, key, value)
+
+    @staticmethod
+    def _put_meta(conn: Connection, key: str, value: str) -> None:
+        conn.execute(sa.delete(meta_table).where(meta_table.c.key == key))
+        conn.execute(meta_table.insert().values(key=key, value=value))
+
+    # ------------------------------------------------------------------ documents
+    def add_documents(self, items: Sequence[tuple[Document, Sequence[Segment]]]) -> int:
+        """Add documents with their segments; an id already in the project is an error."""
+        with self.engine.begin() as conn:
+            have = set(conn.execute(sa.select(documents.c.doc_id)).scalars())
+            seen: set[str] = set()
+            clash = []
+            for doc, _ in items:
+                if doc.doc_id in have or doc.doc_id in seen:
+                    clash.append(doc.doc_id)
+                seen.add(doc.doc_id)
+            if clash:
+                raise StoreError(f"document(s) already in the project: {', '.join(clash)}; "
+                                 "ids must be unique", doc_ids=clash)
+            for i, (doc, segs) in enumerate(items):
+                conn.execute(documents.insert().values(document_row(doc, len(have) + i)))
+                if segs:
+                    conn.execute(segments.insert(), segment_rows(segs))
+        return len(items)
+
+    def document(self, doc_id: str) -> Document | None:
+        """One document, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(documents).where(
+                documents.c.doc_id == doc_id)).mappings().one_or_none()
+        return None if row is None else document_from_row(row)
+
+    def texts(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """``{doc_id: text}`` of the given documents (all when None) that exist."""
+        q = sa.select(documents.c.doc_id, documents.c.text).order_by(documents.c.position)
+        if doc_ids is not None:
+            q = q.where(documents.c.doc_id.in_(sorted(set(doc_ids))))
+        with self.engine.connect() as conn:
+            return {r.doc_id: r.text for r in conn.execute(q)}
+
+    def documents_frame(self) -> pd.DataFrame:
+        """One row per document: metadata, words, characters, content hash."""
+        cols = [c for c in documents.c if c.name not in ("text", "meta", "added", "position")]
+        q = sa.select(*cols, sa.func.length(documents.c.text).label("n_chars")).order_by(
+            documents.c.position)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).mappings().all(),
+                                columns=[*(c.name for c in cols), "n_chars"])
+
+    def groups(self) -> list[str]:
+        """The distinct groups of the documents, sorted."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(sa.select(documents.c.group).distinct()).scalars())
+
+    def segments_frame(self, *, kind: str | None = None,
+                       doc_id: str | None = None) -> pd.DataFrame:
+        """Segments with their text and the document's metadata, in reading order."""
+        d, s = documents, segments
+        q = sa.select(s.c.doc_id, s.c.segment_id, s.c.kind, s.c.parent, s.c.speaker, s.c.time,
+                      s.c.start, s.c.end, d.c.group, d.c.village, d.c.source_type,
+                      d.c.informant_role, d.c.informant).join(d)
+        for clause in (_in(s.c.kind, kind), _in(s.c.doc_id, doc_id)):
+            if clause is not None:
+                q = q.where(clause)
+        q = q.order_by(d.c.position, s.c.position)
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(q).mappings().all(),
+                                 columns=[c.name for c in q.selected_columns])
+        texts = self.texts(set(frame["doc_id"]))
+        frame.insert(8, "text", [texts[i][a:b] for i, a, b in zip(
+            frame["doc_id"], frame["start"], frame["end"], strict=True)])
+        return frame
+
+    def units(self, doc_id: str) -> list[Segment]:
+        """The turns or paragraphs of one document, as records."""
+        frame = self.segments_frame(doc_id=doc_id)
+        frame = frame[frame["kind"] != "sentence"]
+        return [Segment(r.doc_id, r.segment_id, r.kind, int(r.start), int(r.end), r.text,
+                        r.speaker, r.parent, r.time) for r in frame.itertuples()]
+
+    # ------------------------------------------------------------------ codebook
+    def codebook(self, *, path: str | None = None) -> Codebook:
+        """The project's codebook, in stored order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(codes).order_by(codes.c.position)).mappings().all()
+        return Codebook(tuple(code_from_row(r) for r in rows),
+                        name=self.get_meta("codebook_name") or "codebook", path=path)
+
+    def replace_codebook(self, codebook: Codebook) -> dict[str, list[str]]:
+        """Replace the stored codebook (see :meth:`Project.update_codebook`)."""
+        new = {c.code_id for c in codebook}
+        with self.engine.begin() as conn:
+            old = {r.code_id: r for r in conn.execute(sa.select(codes))}
+            gone = [c for c in old if c not in new]
+            c = codings.c
+            used = conn.execute(sa.select(c.code_id, sa.func.count()).where(
+                c.code_id.in_(gone), c.origin == "manual").group_by(c.code_id)).all()
+            if used:
+                listing = ", ".join(f"{code} ({n} manual codings)" for code, n in used)
+                raise StoreError(f"the new codebook removes code(s) that still have manual "
+                                 f"codings: {listing}; recode or uncode them first, or keep the "
+                                 "code", path=codebook.path, codes=[u[0] for u in used])
+            if gone:  # automatic codings of removed codes go with them (re-run autocode)
+                conn.execute(codings.delete().where(c.code_id.in_(gone), c.origin == "auto"))
+                conn.execute(codes.delete().where(codes.c.code_id.in_(gone)))
+            report = self._write_codes(conn, codebook, old)
+            self._put_meta(conn, "codebook_name", codebook.name)
+        return {**report, "removed": gone}
+
+    @staticmethod
+    def _write_codes(conn: Connection, codebook: Codebook,
+                     old: Mapping[str, Any]) -> dict[str, list[str]]:
+        report: dict[str, list[str]] = {"added": [], "updated": []}
+        for position, code in enumerate(codebook):
+            row = code_row(code, position)
+            if code.code_id in old:
+                if any(getattr(old[code.code_id], k) != v for k, v in row.items()):
+                    report["updated"].append(code.code_id)
+                conn.execute(codes.update().where(codes.c.code_id == code.code_id).values(row))
+            else:
+                report["added"].append(code.code_id)
+                conn.execute(codes.insert().values(row))
+        return report
+
+    # ------------------------------------------------------------------ coders
+    def coders(self) -> pd.DataFrame:
+        """Coders by name: ``coder, kind`` (human or auto)."""
+        q = sa.select(coders.c.coder, coders.c.kind).order_by(coders.c.coder)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).all(), columns=["coder", "kind"])
+
+    @staticmethod
+    def _ensure_coder(conn: Connection, coder: str, kind: str) -> None:
+        have = conn.execute(sa.select(coders.c.kind).where(coders.c.coder == coder)
+                            ).scalar_one_or_none()
+        if have is None:
+            conn.execute(coders.insert().values(coder=coder, kind=kind, added=now()))
+        elif have != kind:
+            raise StoreError(f"coder {coder!r} is a {have} coder; use another name for {kind} "
+                             "coding", coder=coder)
+
+    # ------------------------------------------------------------------ codings
+    def add_codings(self, items: Sequence[Coding], *,
+                    read: Iterable[tuple[str, int, int, str]] = ()) -> list[int]:
+        """Insert codings (already validated) and passages read, in one transaction.
+
+        A coding identical to a stored one (same document, span, code and coder) is not
+        inserted again; its existing id is returned. ``read`` holds ``(doc_id, start, end,
+        coder)`` passages a coder read (coded or not).
+        """
+        with self.engine.begin() as conn:
+            texts = self._texts(conn, {c.doc_id for c in items})
+            ids = [self._insert(conn, c, texts[c.doc_id]) for c in items]
+            self._add_readings(conn, read)
+        return ids
+
+    @staticmethod
+    def _texts(conn: Connection, doc_ids: set[str]) -> dict[str, str]:
+        q = sa.select(documents.c.doc_id, documents.c.text).where(
+            documents.c.doc_id.in_(sorted(doc_ids)))
+        return {r.doc_id: r.text for r in conn.execute(q)}
+
+    def _insert(self, conn: Connection, c: Coding, doc_text: str) -> int:
+        key = (codings.c.doc_id == c.doc_id, codings.c.start == c.start,
+               codings.c.end == c.end, codings.c.code_id == c.code_id,
+               codings.c.coder == c.coder)
+        found = conn.execute(sa.select(codings.c.coding_id).where(*key)).scalar_one_or_none()
+        if found is not None:
+            return int(found)
+        self._ensure_coder(conn, c.coder, "human" if c.origin == "manual" else "auto")
+        stamp = now()
+        result = conn.execute(codings.insert().values(
+            doc_id=c.doc_id, start=c.start, end=c.end, code_id=c.code_id, coder=c.coder,
+            origin=c.origin, valence=c.valence, confidence=c.confidence, memo=c.memo,
+            text=doc_text[c.start:c.end], created=stamp, updated=stamp))
+        return _new_id(result)
+
+    def _add_readings(self, conn: Connection,
+                      read: Iterable[tuple[str, int, int, str]]) -> None:
+        rows = {(str(d), int(s), int(e), str(coder)) for d, s, e, coder in read}
+        if not rows:
+            return
+        have = {(r.doc_id, r.start, r.end, r.coder) for r in conn.execute(sa.select(
+            readings.c.doc_id, readings.c.start, readings.c.end, readings.c.coder))}
+        stamp = now()
+        fresh = sorted(rows - have)
+        for coder in sorted({r[3] for r in fresh}):
+            self._ensure_coder(conn, coder, "human")
+        new = [{"doc_id": d, "start": s, "end": e, "coder": coder, "created": stamp}
+               for d, s, e, coder in fresh]
+        if new:
+            conn.execute(readings.insert(), new)
+
+    def replace_auto(self, coder: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Replace ``coder``'s automatic codings by ``rows`` in one transaction; a row identical
+        to a manual coding (document, span and code) is skipped."""
+        c = codings
+        with self.engine.begin() as conn:
+            self._ensure_coder(conn, coder, "auto")
+            conn.execute(c.delete().where(c.c.coder == coder, c.c.origin == "auto"))
+            manual = {tuple(r) for r in conn.execute(sa.select(
+                c.c.doc_id, c.c.start, c.c.end, c.c.code_id).where(c.c.origin == "manual"))}
+            stamp = now()
+            keep = [r for r in rows
+                    if (r["doc_id"], r["start"], r["end"], r["code_id"]) not in manual]
+            if keep:
+                conn.execute(c.insert(), [{
+                    "doc_id": r["doc_id"], "start": r["start"], "end": r["end"],
+                    "code_id": r["code_id"], "coder": coder, "origin": "auto",
+                    "valence": r["valence"], "confidence": r["confidence"], "memo": r["cues"],
+                    "text": r["text"], "created": stamp, "updated": stamp} for r in keep])
+        return {"documents": len({r["doc_id"] for r in rows}), "codings": len(keep),
+                "skipped_manual": len(rows) - len(keep)}
+
+    def codings_frame(self, *, coder: str | Sequence[str] | None = None,
+                      origin: str | Sequence[str] | None = None,
+                      group: str | Sequence[str] | None = None,
+                      code: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Codings with their document's metadata (:data:`CODING_ROW_COLUMNS`), filtered, in
+        reading order."""
+        c, d = codings, documents
+        q = sa.select(c.c.coding_id, c.c.doc_id, d.c.group, d.c.village, d.c.source_type,
+                      d.c.informant_role, d.c.informant, c.c.start, c.c.end, c.c.code_id,
+                      c.c.valence, c.c.coder, c.c.origin, c.c.confidence, c.c.text).join(d)
+        for clause in (_in(c.c.coder, coder), _in(c.c.origin, origin), _in(d.c.group, group),
+                       _in(c.c.code_id, code)):
+            if clause is not None:
+                q = q.where(clause)
+        q = q.order_by(d.c.position, c.c.start, c.c.end, c.c.code_id, c.c.coder)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).mappings().all(), columns=list(CODING_ROW_COLUMNS))
+
+    def coding_keys(self) -> dict[tuple[str, int, int, str, str], tuple[str | None, str | None]]:
+        """``{(doc_id, start, end, code_id, coder): (valence, memo)}`` of every coding."""
+        c = codings.c
+        with self.engine.connect() as conn:
+            return {(r.doc_id, r.start, r.end, r.code_id, r.coder): (r.valence, r.memo)
+                    for r in conn.execute(sa.select(c.doc_id, c.start, c.end, c.code_id,
+                                                    c.coder, c.valence, c.memo))}
+
+    def has_coding(self, coding_id: int) -> bool:
+        """Whether a coding with this id exists."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(codings.c.coding_id).where(
+                codings.c.coding_id == coding_id)).first() is not None
+
+    def remove_coding(self, coding_id: int) -> None:
+        """Delete one coding and its memos (an error if there is no such coding)."""
+        with self.engine.begin() as conn:
+            n = conn.execute(codings.delete().where(codings.c.coding_id == coding_id)).rowcount
+            if n == 0:
+                raise StoreError(f"no coding with id {coding_id}; see project.codings()",
+                                 coding_id=coding_id)
+            conn.execute(memos.delete().where(memos.c.target_type == "coding",
+                                              memos.c.target_id == str(coding_id)))
+
+    def readings_frame(self, coders: Sequence[str] | None = None) -> pd.DataFrame:
+        """Passages coders read (``doc_id, start, end, coder``), in reading order."""
+        r, d = readings, documents
+        q = sa.select(r.c.doc_id, r.c.start, r.c.end, r.c.coder).join(d)
+        if coders is not None:
+            q = q.where(r.c.coder.in_(list(coders)))
+        q = q.order_by(d.c.position, r.c.start, r.c.end, r.c.coder)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).all(), columns=["doc_id", "start", "end", "coder"])
+
+    # ------------------------------------------------------------------ memos
+    def add_memo(self, on: str, target: str, text: str, author: str | None) -> int:
+        """Store a memo on a ``code``, ``document``, ``coding`` or the ``project``."""
+        with self.engine.begin() as conn:
+            if on == "coding" and conn.execute(sa.select(codings.c.coding_id).where(
+                    codings.c.coding_id == int(target))).first() is None:
+                raise StoreError(f"no coding with id {target}", coding_id=target)
+            result = conn.execute(memos.insert().values(
+                target_type=on, target_id=str(target), author=author, text=text, created=now()))
+        return _new_id(result)
+
+    def memos_frame(self) -> pd.DataFrame:
+        """All memos (target type and id, author, text, time)."""
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(sa.select(memos)).mappings().all(),
+                                columns=[c.name for c in memos.c])
+
+    # ------------------------------------------------------------------ checks
+    def check_integrity(self) -> list[str]:
+        """Problems found: codings whose stored text is not ``document.text[start:end]``."""
+        q = sa.select(codings.c.coding_id, codings.c.start, codings.c.end, codings.c.text,
+                      documents.c.text.label("doc_text")).join(documents)
+        with self.engine.connect() as conn:
+            return [f"coding {row.coding_id}: stored text does not match offsets "
+                    f"[{row.start}, {row.end})" for row in conn.execute(q)
+                    if row.doc_text[row.start:row.end] != row.text]
 
 
-def dump(engine: Engine) -> str:
-    """A text dump of the whole database (for comparing states in tests)."""
-    raw = engine.raw_connection()
-    try:
-        return "\n".join(raw.driver_connection.iterdump())  # type: ignore[union-attr]
-    finally:
-        raw.close()
-
-
-def insert_many(conn: Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Insert rows (no-op for none); return how many."""
-    rows = list(rows)
-    if rows:
-        conn.execute(table.insert(), rows)
-    return len(rows)
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

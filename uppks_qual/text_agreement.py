@@ -11,7 +11,9 @@ Two units, as desktop QDA tools offer them:
   overall, the characters are pooled over documents, i.e. documents are **weighted by their
   length** (in characters within the units). Characters outside ``units`` are not counted.
 
-The statistics themselves come from :mod:`uppks_qual.agreement`.
+The statistics themselves come from :mod:`uppks_qual.agreement`. A bad ``level=`` raises
+:class:`~uppks_qual.errors.ParameterError`; coders or passages that cannot be compared raise
+:class:`~uppks_qual.errors.AgreementError`.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ import pandas as pd
 
 from .agreement import character_agreement, cohen_kappa, krippendorff_alpha, percent_agreement
 from .errors import AgreementError
+from .params import Options, validate_params
 from .schema import validate_codings
 
 __all__ = ["character_agreement_table", "find_disagreements", "segment_agreement"]
 
 
+_LEVEL = {"level": [Options("factor", "code")]}
+"""The ``level=`` constraint of every function here (see :mod:`uppks_qual.params`)."""
+
+
 def _key(df: pd.DataFrame, level: str) -> pd.Series:
-    if level not in ("factor", "code"):
-        raise AgreementError(f"The 'level' parameter must be one of {{'factor', 'code'}}. "
-                             f"Got {level!r} instead.")
     return (df["factor"] if level == "factor" else df["code_id"]).astype(str)
 
 
@@ -46,6 +50,7 @@ def _check_coders(df: pd.DataFrame, coders: Sequence[str]) -> tuple[str, str]:
     return coders[0], coders[1]
 
 
+@validate_params(_LEVEL)
 def presence(df: pd.DataFrame, units: pd.DataFrame, coders: Sequence[str], *,
              level: str = "factor") -> pd.DataFrame:
     """Long frame: one row per (unit, code) with the two coders' presence (0/1) and valence.
@@ -91,6 +96,7 @@ def _stats(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "kappa": kappa}
 
 
+@validate_params(_LEVEL)
 def segment_agreement(df: pd.DataFrame, units: pd.DataFrame, coders: Sequence[str], *,
                       level: str = "factor") -> pd.DataFrame:
     """Per-code agreement on passages plus an ``overall`` row (with Krippendorff's alpha).
@@ -135,6 +141,7 @@ def _mask(spans: pd.DataFrame, n: int) -> np.ndarray:
     return mask
 
 
+@validate_params(_LEVEL)
 def character_agreement_table(df: pd.DataFrame, documents: pd.DataFrame,
                               coders: Sequence[str], *, level: str = "factor",
                               units: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -184,6 +191,7 @@ def character_agreement_table(df: pd.DataFrame, documents: pd.DataFrame,
     return table
 
 
+@validate_params(_LEVEL)
 def find_disagreements(df: pd.DataFrame, units: pd.DataFrame, coders: Sequence[str], *,
                        level: str = "factor", code: str | None = None,
                        texts: pd.Series | None = None) -> pd.DataFrame:

@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from .errors import EncodingProblem, QualError
+from .errors import EncodingProblem, QualError, SpanError
 
-__all__ = ["SPEAKER_LABEL", "YamlDoc", "decode", "normalise", "paragraph_spans", "parse_yaml",
-           "read_text"]
+__all__ = ["SPEAKER_LABEL", "YamlDoc", "decode", "find_quote", "normalise", "paragraph_spans",
+           "parse_yaml", "read_text", "sentence_spans", "trim"]
 
 #: A speaker label at the start of a line (``P:``, ``I:``, ``Buya:``): 1-12 letters or digits
 #: starting with a capital, then a colon; group 1 is the label.
@@ -59,6 +59,85 @@ def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[t
             e -= 1
         out.append((s, e))
     return out
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without the white space at either end.
+
+    Examples
+    --------
+    >>> trim("  Rapat.  ", 0, 10)
+    (2, 8)
+    """
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+_OPENERS = "([{\"'“‘"
+
+
+def sentence_spans(text: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Trimmed, non-empty sentence spans (``spans`` are relative to ``offset``; the result is
+    absolute); an opening bracket or quote left dangling at the end of a sentence
+    (``"... 2004. ["``) is moved to the start of the next one.
+
+    The corpus loader and the auto-coder both cut sentences with this function, so a sentence
+    coding always coincides with a sentence segment of the corpus.
+
+    Examples
+    --------
+    >>> text = "Rapat tiap bulan. [Ketua datang.]"
+    >>> [text[a:b] for a, b in sentence_spans(text, 0, [(0, 19), (19, 33)])]
+    ['Rapat tiap bulan.', '[Ketua datang.]']
+    """
+    out: list[tuple[int, int]] = []
+    carry: int | None = None
+    for a, b in spans:
+        s, e = trim(text, offset + a, offset + b)
+        if carry is not None:
+            s, carry = carry, None
+        while e > s and text[e - 1] in _OPENERS and e - 1 > s and text[e - 2].isspace():
+            carry = e - 1
+            e = trim(text, s, e - 1)[1]
+        if e > s:
+            out.append((s, e))
+    if carry is not None and out:
+        out[-1] = (out[-1][0], trim(text, out[-1][0], offset + spans[-1][1])[1])
+    return out
+
+
+def find_quote(text: str, quote: str, *, doc_id: str, occurrence: int | None = None) -> int:
+    """Start offset of ``quote`` in ``text``; a :class:`SpanError` if absent or ambiguous.
+
+    Occurrences may overlap ("aa" occurs twice in "aaa"); ``occurrence`` is 1-based.
+
+    Examples
+    --------
+    >>> find_quote("Rapat tiap bulan", "tiap", doc_id="d")
+    6
+    """
+    if not quote:
+        raise SpanError("empty quote; give the exact words to code", doc_id=doc_id)
+    starts, i = [], text.find(quote)
+    while i >= 0:
+        starts.append(i)
+        i = text.find(quote, i + 1)
+    if not starts:
+        raise SpanError(f"quote {quote[:60]!r} not found in document {doc_id!r}; copy the exact "
+                        "words (offsets are into the LF/NFC-normalised text)", doc_id=doc_id)
+    if occurrence is None:
+        if len(starts) > 1:
+            raise SpanError(f"quote {quote[:60]!r} occurs {len(starts)} times in {doc_id!r} (at "
+                            f"offsets {starts[:10]}); pass occurrence=1..{len(starts)}",
+                            doc_id=doc_id, offsets=starts)
+        return starts[0]
+    if not 1 <= occurrence <= len(starts):
+        raise SpanError(f"occurrence={occurrence} but quote occurs {len(starts)} time(s) in "
+                        f"{doc_id!r}", doc_id=doc_id)
+    return starts[occurrence - 1]
 
 
 def decode(data: bytes, path: str | Path) -> str:

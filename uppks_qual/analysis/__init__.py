@@ -14,8 +14,12 @@ Conventions
 - ``by=`` / ``cols=`` name a metadata column of the codings frame: one of :data:`BY_COLUMNS`.
 - Frequency-like outputs contain every combination of ``by`` value and factor category, with
   zeros where nothing was coded; both key columns are categoricals in a stable order.
+- ``balance`` means one thing everywhere: ``(positive - negative) / (positive + negative)``
+  (:func:`balance`); neutral codings are counted but do not weigh on it.
 - Undefined values (a ratio over zero) are ``nan`` and announced with a :class:`RuntimeWarning`;
-  bad parameters raise :class:`ValueError` with a scikit-learn style message.
+  bad parameters (and frames without the columns a function needs) raise
+  :class:`~uppks_qual.errors.ParameterError` (a :class:`ValueError`) with a scikit-learn style
+  message, checked by :mod:`uppks_qual.params`.
 
 References
 ----------
@@ -31,14 +35,14 @@ References
 
 from __future__ import annotations
 
-from ._common import BY_COLUMNS, LEVELS, UNITS, VERDICTS
+from ._common import BY_COLUMNS, LEVELS, UNITS, VERDICTS, balance
 from ._common import DOCUMENT_COLUMNS as DOCUMENT_COLUMNS
 from ._common import QUOTE_LENGTH as QUOTE_LENGTH
 from ._common import TABLE_VALUES as TABLE_VALUES
-from .combine import combine_codings
 from .compare import _bh_adjust as _bh_adjust
 from .compare import compare_groups
 from .cooccur import cooccurrence
+from .evidence import default_coders, evidence
 from .framework import framework_matrix, framework_table
 from .frequencies import code_frequencies, coverage, valence_balance
 from .thesis import thesis_comparison
@@ -48,11 +52,13 @@ __all__ = [
     "LEVELS",
     "UNITS",
     "VERDICTS",
+    "balance",
     "code_frequencies",
-    "combine_codings",
     "compare_groups",
     "cooccurrence",
     "coverage",
+    "default_coders",
+    "evidence",
     "framework_matrix",
     "framework_table",
     "thesis_comparison",
@@ -63,7 +69,8 @@ __all__ = [
 # before the split: report them as ``uppks_qual.analysis.<name>`` (help(), pickling,
 # Sphinx cross-references, and ``doctest.testmod(uppks_qual.analysis)`` finding their
 # examples all go by ``__module__``).
-for _function in (code_frequencies, combine_codings, compare_groups, cooccurrence, coverage,
-                  framework_matrix, framework_table, thesis_comparison, valence_balance):
+for _function in (balance, code_frequencies, compare_groups, cooccurrence, coverage,
+                  default_coders, evidence, framework_matrix, framework_table, thesis_comparison,
+                  valence_balance):
     _function.__module__ = __name__
 del _function

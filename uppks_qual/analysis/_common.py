@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
-import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from ..errors import ParameterError
+from ..errors import warn as _warn
+from ..params import InstanceOf, Options, check_param
 from ..records import VALENCES
 
 LEVELS: tuple[str, ...] = ("factor", "code")
@@ -38,47 +39,23 @@ QUOTE_LENGTH: tuple[int, int] = (40, 300)
 
 
 # --------------------------------------------------------------------------------------
-# Parameter checks
+# Parameter checks (the constraints themselves are :mod:`uppks_qual.params`)
 # --------------------------------------------------------------------------------------
 
 
-def _check_choice(func: str, name: str, value: object, allowed: Sequence[object]) -> None:
-    if not any(value == option for option in allowed):
-        options = ", ".join(repr(option) for option in allowed)
-        raise ValueError(
-            f"The {name!r} parameter of {func} must be one of {{{options}}}. Got {value!r} instead."
-        )
-
-
-def _check_int(func: str, name: str, value: object, low: int = 0) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(
-            f"The {name!r} parameter of {func} must be an int in the range [{low}, inf). "
-            f"Got {value!r} instead."
-        )
-
-
-def _check_real(func: str, name: str, value: object, low: float, high: float) -> None:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not low <= float(value) <= high:  # type: ignore[arg-type]
-        raise ValueError(
-            f"The {name!r} parameter of {func} must be a float in the range [{low}, {high}]. "
-            f"Got {value!r} instead."
-        )
-
-
 def _check_frame(func: str, name: str, frame: object, columns: Iterable[str]) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(
-            f"The {name!r} parameter of {func} must be a DataFrame. Got {type(frame).__name__}."
-        )
-    missing = [c for c in columns if c not in frame.columns]
+    """``frame`` if it is a DataFrame with ``columns``, else a :class:`ParameterError`."""
+    check_param(frame, InstanceOf(pd.DataFrame, what="a DataFrame"), name=name, func=func)
+    checked = cast(pd.DataFrame, frame)
+    needed = list(columns)
+    missing = [c for c in needed if c not in checked.columns]
     if missing:
-        raise ValueError(
-            f"{func}: the {name} frame has no column(s) {', '.join(map(repr, missing))}; "
-            f"it needs {', '.join(map(repr, columns))}"
-        )
-    return frame
+        raise ParameterError(
+            f"The {name!r} parameter of {func} must be a DataFrame with the column(s) "
+            f"{', '.join(map(repr, needed))}. Got a DataFrame without "
+            f"{', '.join(map(repr, missing))} instead.",
+            parameter=name, function=func, missing=missing)
+    return checked
 
 
 def _by_values(df: pd.DataFrame, by: str, extra: pd.Series | None = None) -> list[Any]:
@@ -93,17 +70,14 @@ def _by_values(df: pd.DataFrame, by: str, extra: pd.Series | None = None) -> lis
     return values
 
 
-def _check_members(func: str, df: pd.DataFrame, by: str, values: Sequence[object]) -> None:
+def _check_pair(func: str, df: pd.DataFrame, by: str, a: object, b: object) -> None:
+    """``a`` and ``b`` must be two different values of the ``by`` column of ``df``."""
     known = _by_values(df, by)
-    for name, value in zip(("a", "b"), values, strict=True):
-        if value not in known:
-            raise ValueError(
-                f"The {name!r} parameter of {func} must be a value of the {by!r} column, one of "
-                f"{{{', '.join(map(repr, known))}}}. Got {value!r} instead."
-            )
-    if values[0] == values[1]:
-        raise ValueError(f"{func}: 'a' and 'b' must be two different values; both are "
-                         f"{values[0]!r}")
+    check_param(a, Options(*known, what=f"a value of the {by!r} column, one of"),
+                name="a", func=func)
+    others = [v for v in known if v != a]
+    check_param(b, Options(*others, what=f"a value of the {by!r} column other than "
+                                         f"a={a!r}, one of"), name="b", func=func)
 
 
 # --------------------------------------------------------------------------------------
@@ -168,9 +142,40 @@ def _ratio(numerator: pd.Series, denominator: pd.Series, what: str) -> pd.Series
     """``numerator / denominator`` with nan (and one RuntimeWarning) where it is undefined."""
     undefined = denominator.eq(0) | denominator.isna()
     if undefined.any():
-        warnings.warn(f"{what} is undefined for {int(undefined.sum())} row(s) "
-                      "(zero denominator); returning nan", RuntimeWarning, stacklevel=3)
+        _warn(f"{what} is undefined for {int(undefined.sum())} row(s) (zero denominator); "
+              "returning nan", RuntimeWarning)
     return numerator.astype("float64") / denominator.where(~undefined).astype("float64")
+
+
+def balance(positive: pd.Series, negative: pd.Series) -> pd.Series:
+    """The valence balance of positive and negative codings, the one ``balance`` of the package.
+
+    ``balance = (positive - negative) / (positive + negative)``
+
+    It runs from -1 (every valenced coding negative) through 0 (as many negative as positive)
+    to 1 (every valenced coding positive). Neutral codings do not enter it: they say nothing
+    about whether a factor worked. :func:`valence_balance`, :func:`framework_matrix` and
+    :func:`thesis_comparison` all report this measure in their ``balance`` columns.
+
+    Parameters
+    ----------
+    positive, negative : Series
+        Counts of positive and of negative codings (aligned Series, e.g. two columns of one
+        table).
+
+    Returns
+    -------
+    Series of float
+        The balance per row; nan, announced with one :class:`RuntimeWarning`, where
+        ``positive + negative == 0`` (no valenced codings: the balance is undefined).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> balance(pd.Series([3, 1, 0, 2]), pd.Series([1, 1, 2, 0])).tolist()
+    [0.5, 0.0, -1.0, 1.0]
+    """
+    return _ratio(positive - negative, positive + negative, "balance")
 
 
 def _blocks(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -200,10 +205,8 @@ def _tally(work: pd.DataFrame) -> pd.DataFrame:
 def _doc_attribute(func: str, by: str, documents: pd.DataFrame | None,
                    df: pd.DataFrame) -> pd.Series:
     """Map doc_id -> value of ``by`` from ``documents`` (or, failing that, the codings)."""
-    if by not in DOCUMENT_COLUMNS:
-        raise ValueError(
-            f"{func}: rates per word or per segment need by= to be a document attribute, one of "
-            f"{{{', '.join(map(repr, DOCUMENT_COLUMNS))}}}. Got {by!r} instead.")
+    check_param(by, Options(*DOCUMENT_COLUMNS, what="a document attribute (for rates per word "
+                                               "or per segment), one of"), name="by", func=func)
     source = documents if documents is not None and by in documents.columns else df
     pairs = source[["doc_id", by]].astype(object).drop_duplicates("doc_id")
     return pairs.set_index("doc_id")[by]

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,19 +13,19 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from ..errors import ParameterError
+from ..params import InstanceOf, Interval, Options, validate_params
 from ..schema import validate_codings
 from ._common import (
     BY_COLUMNS,
     LEVELS,
-    _check_choice,
-    _check_int,
-    _check_members,
-    _check_real,
+    _check_pair,
     _full,
     _key_name,
     _keys,
     _prepare,
     _tally,
+    _warn,
     _words,
 )
 
@@ -51,17 +50,13 @@ def _odds_ratio_ci(table: Sequence[Sequence[float]], *,
 
 
 def _bh_adjust(p_values: ArrayLike) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (the step-up FDR procedure), in input order."""
+    """Benjamini-Hochberg adjusted p-values (the step-up FDR procedure), in input order.
+
+    :func:`scipy.stats.false_discovery_control` with ``method="bh"``; an empty input gives an
+    empty array.
+    """
     p = np.asarray(p_values, dtype="float64")
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1].clip(max=1.0)
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
+    return np.asarray(stats.false_discovery_control(p, method="bh"), dtype="float64")
 
 
 def _fmt(x: float) -> str:
@@ -100,9 +95,12 @@ def _group_totals(func: str, df: pd.DataFrame, work: pd.DataFrame, by: str,
         totals = _words(func, documents, by, df)
         what = "words in documents"
     out = [int(totals.get(g, 0)) for g in groups]
-    for group, total in zip(groups, out, strict=True):
+    for name, group, total in zip(("a", "b"), groups, out, strict=True):
         if total == 0:
-            raise ValueError(f"{func}: {by} {group!r} has no {what}; nothing to compare")
+            raise ParameterError(
+                f"The {name!r} parameter of {func} must be a value of {by!r} with {what} to "
+                f"compare. Got {group!r}, which has no {what}, instead.",
+                parameter=name, function=func, value=group)
     return out
 
 
@@ -110,10 +108,9 @@ def _warn_small(frame: pd.DataFrame, a: str, b: str, min_count: int) -> None:
     small = [f"{row.iloc[0]} in {g}: {c}" for _, row in frame.iterrows()
              for g, c in ((a, row["count_a"]), (b, row["count_b"])) if c < min_count]
     if small:
-        warnings.warn(
-            f"{len(small)} count(s) below min_count={min_count} ({'; '.join(small)}): numbers "
-            "this small mean little; read the odds ratios and p-values as descriptive at most",
-            UserWarning, stacklevel=3)
+        _warn(f"{len(small)} count(s) below min_count={min_count} ({'; '.join(small)}): numbers "
+              "this small mean little; read the odds ratios and p-values as descriptive at most",
+              UserWarning)
 
 
 def _compare_rows(keys: Sequence[Any], counts: pd.DataFrame, a: str, b: str,
@@ -135,6 +132,13 @@ def _compare_rows(keys: Sequence[Any], counts: pd.DataFrame, a: str, b: str,
     return rows
 
 
+@validate_params({
+    "by": [Options(*BY_COLUMNS)],
+    "level": [Options(*LEVELS)],
+    "documents": [InstanceOf(pd.DataFrame, what="a DataFrame"), None],
+    "min_count": [Interval(int, 0, None)],
+    "alpha": [Interval(float, 0, 1, closed="neither")],
+})
 def compare_groups(
     df: pd.DataFrame,
     a: str = "Asoka",
@@ -163,8 +167,8 @@ def compare_groups(
     ((total_a - count_a) * count_b)``; its confidence interval (level ``1 - alpha``) is Woolf's
     logit interval ``exp(log OR ± z * sqrt(1/n11 + 1/n12 + 1/n21 + 1/n22))``. When any cell is
     zero, 0.5 is added to every cell first (Haldane-Anscombe). p-values are adjusted over the
-    factors tested with the Benjamini-Hochberg procedure; ``significant`` is
-    ``p_adjusted < alpha``.
+    factors tested with the Benjamini-Hochberg procedure
+    (:func:`scipy.stats.false_discovery_control`); ``significant`` is ``p_adjusted < alpha``.
 
     Parameters
     ----------
@@ -194,7 +198,7 @@ def compare_groups(
 
     Raises
     ------
-    ValueError
+    ParameterError
         If ``a`` or ``b`` is not a value of ``by``, they are equal, a group has no codings
         (or words), or a parameter is out of range.
 
@@ -219,11 +223,7 @@ def compare_groups(
     """
     validate_codings(df)
     func = "compare_groups"
-    _check_choice(func, "by", by, BY_COLUMNS)
-    _check_choice(func, "level", level, LEVELS)
-    _check_int(func, "min_count", min_count)
-    _check_real(func, "alpha", alpha, 1e-12, 1 - 1e-12)
-    _check_members(func, df, by, (a, b))
+    _check_pair(func, df, by, a, b)
     work = _prepare(df, by, level)
     totals = _group_totals(func, df, work, by, (a, b), documents)
     keys = _keys(df, level)

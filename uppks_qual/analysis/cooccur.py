@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..params import Options, validate_params
 from ..schema import validate_codings
-from ._common import LEVELS, UNITS, _blocks, _check_choice, _keys, _prepare
+from ._common import LEVELS, UNITS, _blocks, _keys, _prepare
 
 # --------------------------------------------------------------------------------------
 # Co-occurrence
 # --------------------------------------------------------------------------------------
 
 
+@validate_params({"unit": [Options(*UNITS)], "level": [Options(*LEVELS)]})
 def cooccurrence(df: pd.DataFrame, *, unit: str = "segment", level: str = "factor") -> pd.DataFrame:
     """Which factors (or codes) are coded together, with counts and Jaccard similarity.
 
@@ -51,8 +53,6 @@ def cooccurrence(df: pd.DataFrame, *, unit: str = "segment", level: str = "facto
     [[1.0, 0.5]]
     """
     validate_codings(df)
-    _check_choice("cooccurrence", "unit", unit, UNITS)
-    _check_choice("cooccurrence", "level", level, LEVELS)
     work = _prepare(df, "doc_id", level)
     units = work["doc_id"] if unit == "document" else _blocks(work, ["doc_id"])
     present = pd.DataFrame({"_unit": units.to_numpy(), "a": work["_key"].to_numpy()})

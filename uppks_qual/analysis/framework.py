@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..params import Interval, Options, validate_params
 from ..records import VALENCES
 from ..schema import validate_codings
 from ._common import (
@@ -12,16 +13,17 @@ from ._common import (
     QUOTE_LENGTH,
     TABLE_VALUES,
     _by_values,
-    _check_choice,
-    _check_int,
     _finish,
     _full,
     _key_name,
     _keys,
     _prepare,
-    _ratio,
     _valence_counts,
+    balance,
 )
+
+_MATRIX_PARAMS = {"rows": [Options(*LEVELS)], "cols": [Options(*BY_COLUMNS)],
+                  "quotes": [Interval(int, 0, None)]}
 
 # --------------------------------------------------------------------------------------
 # Quotes
@@ -80,6 +82,7 @@ def _majority(positive: int, negative: int, neutral: int) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
+@validate_params(_MATRIX_PARAMS)
 def framework_matrix(
     df: pd.DataFrame,
     *,
@@ -90,7 +93,8 @@ def framework_matrix(
     """The framework-matrix view (Ritchie & Spencer) in long form: one row per cell.
 
     Cells are (factor or code) x (value of a metadata column). For each cell: the number of
-    codings, their valence counts, a valence balance and the most representative quotes.
+    codings, their valence counts, the valence balance (:func:`balance`) and the most
+    representative quotes.
 
     Representative quotes are ranked by, in order: manual codings before auto codings; higher
     ``confidence`` first (a manual coding without a confidence counts as 1.0, an auto coding
@@ -113,9 +117,10 @@ def framework_matrix(
     -------
     DataFrame
         Columns ``factor`` (or ``code``), ``cols``, ``n``, ``positive``, ``negative``,
-        ``neutral``, ``balance = (positive - negative) / n`` (nan, with a RuntimeWarning, for
-        an empty cell), ``majority`` (the majority valence or None) and ``quotes`` (a tuple
-        of formatted quotes). :func:`framework_table` gives the wide view.
+        ``neutral``, ``balance = (positive - negative) / (positive + negative)`` (neutral
+        codings do not enter it; nan, with a RuntimeWarning, for a cell without positive or
+        negative codings), ``majority`` (the majority valence or None) and ``quotes`` (a
+        tuple of formatted quotes). :func:`framework_table` gives the wide view.
 
     Examples
     --------
@@ -132,15 +137,11 @@ def framework_matrix(
     "Ketua rajin mengingatkan kami setiap bulan di rapat." (asoka-int-chair, chair)
     """
     validate_codings(df)
-    func = "framework_matrix"
-    _check_choice(func, "rows", rows, LEVELS)
-    _check_choice(func, "cols", cols, BY_COLUMNS)
-    _check_int(func, "quotes", quotes)
     col_values, keys = _by_values(df, cols), _keys(df, rows)
     work = _prepare(df, cols, rows)
     table = _full(_valence_counts(work), col_values, keys)
     table["n"] = table[list(VALENCES)].sum(axis=1)
-    table["balance"] = _ratio(table["positive"] - table["negative"], table["n"], "balance")
+    table["balance"] = balance(table["positive"], table["negative"])
     table["majority"] = [_majority(p, n, u) for p, n, u in
                          zip(table["positive"], table["negative"], table["neutral"], strict=True)]
     cells = dict(iter(work.groupby(["_by", "_key"], sort=False)))
@@ -157,6 +158,7 @@ def _cell_summary(row: pd.Series) -> str:
     return "\n".join([head, *row["quotes"]])
 
 
+@validate_params({**_MATRIX_PARAMS, "values": [Options(*TABLE_VALUES)]})
 def framework_table(
     df: pd.DataFrame,
     *,
@@ -195,7 +197,6 @@ def framework_table(
     [1.0, -1.0]
     """
     validate_codings(df)
-    _check_choice("framework_table", "values", values, TABLE_VALUES)
     long = framework_matrix(df, rows=rows, cols=cols, quotes=quotes if values == "summary" else 0)
     key = _key_name(rows)
     if values == "summary":

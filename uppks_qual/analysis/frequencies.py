@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
+from ..params import InstanceOf, Options, validate_params
 from ..records import VALENCES
 from ..schema import validate_codings
 from ._common import (
@@ -12,7 +14,6 @@ from ._common import (
     LEVELS,
     _blocks,
     _by_values,
-    _check_choice,
     _check_frame,
     _doc_attribute,
     _finish,
@@ -24,6 +25,7 @@ from ._common import (
     _tally,
     _valence_counts,
     _words,
+    balance,
 )
 
 # --------------------------------------------------------------------------------------
@@ -54,6 +56,11 @@ def _coded_sentences(work: pd.DataFrame, sentences: pd.DataFrame) -> pd.Series:
     return hit.drop_duplicates(["_sid", "_key"]).groupby(["_by", "_key"]).size()
 
 
+_FRAME_OR_NONE = [InstanceOf(pd.DataFrame, what="a DataFrame"), None]
+
+
+@validate_params({"by": [Options(*BY_COLUMNS)], "level": [Options(*LEVELS)],
+                  "documents": _FRAME_OR_NONE, "segments": _FRAME_OR_NONE})
 def code_frequencies(
     df: pd.DataFrame,
     *,
@@ -93,7 +100,7 @@ def code_frequencies(
 
     Raises
     ------
-    ValueError
+    ParameterError
         For an unknown ``level`` or ``by``, or a ``documents``/``segments`` frame without the
         columns it needs.
 
@@ -111,8 +118,6 @@ def code_frequencies(
     """
     validate_codings(df)
     func = "code_frequencies"
-    _check_choice(func, "by", by, BY_COLUMNS)
-    _check_choice(func, "level", level, LEVELS)
     extra = documents[by] if documents is not None and by in documents.columns else None
     by_values, keys = _by_values(df, by, extra), _keys(df, level)
     work = _prepare(df, by, level)
@@ -133,6 +138,7 @@ def code_frequencies(
     return _finish(table, by, by_values, _key_name(level), keys)
 
 
+@validate_params({"level": [Options("code", "factor")]})
 def coverage(df: pd.DataFrame, documents: pd.DataFrame, *, level: str = "code") -> pd.DataFrame:
     """Share of each document's characters coded with each code (or factor).
 
@@ -159,7 +165,7 @@ def coverage(df: pd.DataFrame, documents: pd.DataFrame, *, level: str = "code") 
 
     Raises
     ------
-    ValueError
+    ParameterError
         For an unknown ``level``, missing columns, or codings of a document not in
         ``documents``.
 
@@ -177,13 +183,14 @@ def coverage(df: pd.DataFrame, documents: pd.DataFrame, *, level: str = "code") 
     """
     validate_codings(df)
     func = "coverage"
-    _check_choice(func, "level", level, ("code", "factor"))
     _check_frame(func, "documents", documents, ("doc_id", "n_chars"))
     docs = documents.drop_duplicates("doc_id")
     unknown = sorted(set(df["doc_id"]) - set(docs["doc_id"]))
     if unknown:
-        raise ValueError(f"{func}: codings refer to document(s) not in documents: "
-                         f"{', '.join(map(repr, unknown))}")
+        raise ParameterError(
+            f"The 'documents' parameter of {func} must have a row for every document of the "
+            f"codings. Got a frame without {', '.join(map(repr, unknown))} instead.",
+            parameter="documents", function=func, missing=unknown)
     work = _prepare(df, "doc_id", level)
     spans = work.assign(_block=_blocks(work, ["_by", "_key"]))
     spans = spans.groupby("_block").agg(_by=("_by", "first"), _key=("_key", "first"),
@@ -205,6 +212,7 @@ def coverage(df: pd.DataFrame, documents: pd.DataFrame, *, level: str = "code") 
 # --------------------------------------------------------------------------------------
 
 
+@validate_params({"by": [Options(*BY_COLUMNS)], "level": [Options(*LEVELS)]})
 def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor") -> pd.DataFrame:
     """Positive, negative and neutral codings and their balance per factor and group.
 
@@ -220,9 +228,9 @@ def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor
     -------
     DataFrame
         One row per (``by`` value, factor), zeros included: ``positive``, ``negative``,
-        ``neutral``, ``n`` and ``balance = (positive - negative) / (positive + negative)``,
-        which runs from -1 (all negative) to 1 (all positive) and is nan, with a
-        RuntimeWarning, where there are no positive or negative codings.
+        ``neutral``, ``n`` and ``balance = (positive - negative) / (positive + negative)``
+        (see :func:`balance`), which runs from -1 (all negative) to 1 (all positive) and is
+        nan, with a RuntimeWarning, where there are no positive or negative codings.
 
     Examples
     --------
@@ -236,11 +244,8 @@ def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor
     ([3, 1, 1], 0.5)
     """
     validate_codings(df)
-    _check_choice("valence_balance", "by", by, BY_COLUMNS)
-    _check_choice("valence_balance", "level", level, LEVELS)
     by_values, keys = _by_values(df, by), _keys(df, level)
     table = _full(_valence_counts(_prepare(df, by, level)), by_values, keys)
     table["n"] = table[list(VALENCES)].sum(axis=1)
-    valenced = table["positive"] + table["negative"]
-    table["balance"] = _ratio(table["positive"] - table["negative"], valenced, "balance")
+    table["balance"] = balance(table["positive"], table["negative"])
     return _finish(table, by, by_values, _key_name(level), keys)

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
+from ..params import Interval, validate_params
 from ..records import VALENCES
 from ..schema import validate_codings
-from ._common import _check_int, _check_members, _check_real, _full, _prepare, _valence_counts
+from ._common import _check_pair, _full, _prepare, _valence_counts, balance
 from .framework import _pick_quotes
 
 # --------------------------------------------------------------------------------------
@@ -23,8 +25,7 @@ def _verdicts(counts: pd.DataFrame, *, working: float, lacking: float,
     """Add ``evidence``, ``balance`` and ``verdict`` to a positive/negative/neutral table."""
     out = counts.copy()
     out["evidence"] = out["positive"] + out["negative"]
-    weight = out["positive"] + out["negative"] + 0.5 * out["neutral"]
-    out["balance"] = (out["positive"] - out["negative"]) / weight.where(weight > 0)
+    out["balance"] = balance(out["positive"], out["negative"])
     insufficient = (out["evidence"] < min_evidence) | out["balance"].isna()
     conditions = [insufficient, out["balance"] >= working, out["balance"] <= lacking]
     choices = ["insufficient evidence", "working", "lacking"]
@@ -40,6 +41,12 @@ def _agrees(row: pd.Series, *, strict: bool) -> Any:
     return better and row["verdict_a"] != "lacking" if strict else better
 
 
+@validate_params({
+    "working": [Interval(float, -1, 1)],
+    "lacking": [Interval(float, -1, 1)],
+    "min_evidence": [Interval(int, 0, None)],
+    "quotes": [Interval(int, 0, None)],
+})
 def thesis_comparison(
     df: pd.DataFrame,
     *,
@@ -69,10 +76,12 @@ def thesis_comparison(
     neutral codings:
 
     - ``evidence = pos + neg`` (only valenced codings say whether a factor worked);
-    - ``balance = (pos - neg) / (pos + neg + 0.5 * neu)``, from -1 to 1; neutral codings
-      count half, pulling the balance towards 0 (nan when there are no codings);
-    - ``verdict`` is ``"insufficient evidence"`` if ``evidence < min_evidence`` (or there
-      are no codings at all); otherwise
+    - ``balance = (pos - neg) / (pos + neg)`` (:func:`balance`, the same measure as in
+      :func:`valence_balance` and :func:`framework_matrix`), from -1 to 1; neutral codings
+      do not weigh on it (they are still counted in ``neutral_a``/``neutral_b``); nan, with
+      a RuntimeWarning, when there are no positive or negative codings;
+    - ``verdict`` is ``"insufficient evidence"`` if ``evidence < min_evidence`` (or the
+      balance is nan); otherwise
       ``"working"`` if ``balance >= working``, ``"lacking"`` if ``balance <= lacking``, and
       ``"mixed"`` in between;
     - ``agrees_with_study`` (the *direction*) is ``<NA>`` when either group's verdict is
@@ -122,14 +131,11 @@ def thesis_comparison(
     """
     validate_codings(df)
     func = "thesis_comparison"
-    _check_real(func, "working", working, -1.0, 1.0)
-    _check_real(func, "lacking", lacking, -1.0, 1.0)
-    if not lacking < working:
-        raise ValueError(f"The 'lacking' parameter of {func} must be lower than 'working' "
-                         f"({working!r}). Got {lacking!r} instead.")
-    _check_int(func, "min_evidence", min_evidence)
-    _check_int(func, "quotes", quotes)
-    _check_members(func, df, "group", (a, b))
+    if not lacking < working:  # a constraint between two parameters
+        raise ParameterError(f"The 'lacking' parameter of {func} must be lower than 'working' "
+                             f"({working!r}). Got {lacking!r} instead.",
+                             parameter="lacking", function=func, value=lacking)
+    _check_pair(func, df, "group", a, b)
     if factors is None:
         present = set(df["factor"].dropna())
         factors = [f for f in df["factor"].cat.categories if f in present]

@@ -1,25 +1,78 @@
-"""Manual codings from CSV (a second coder's file, a gold standard, another tool's export)."""
+"""Manual codings from CSV: a second coder's file, a gold standard, training passages, another
+tool's export. :func:`read_codings_csv` is the one reader; it validates every row.
+
+Columns: ``doc_id``, ``code_id`` and either ``start, end`` (half-open offsets into the
+normalised text) or ``quote`` (exact words; ``occurrence`` optional); optional
+``passage_id``, ``valence``, ``memo`` or ``note``, ``coder`` and ``text`` (checked against the
+offsets). A row with an empty ``code_id`` records a passage the coder read and left uncoded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
-from ..errors import ImportProblem, QualError
-from ..records import VALENCES, Coding, check_span
+from ..errors import ImportProblem, QualError, SpanError, UnknownDocumentError
+from ..params import Options, check_param
+from ..records import VALENCES, Codebook, Coding, check_span
+from ..textio import find_quote
 
-if TYPE_CHECKING:
-    from ..project import Project
+__all__ = ["CODINGS_CSV_COLUMNS", "codings_from_rows", "read_codings_csv"]
 
-__all__ = ["read_codings_csv"]
+#: Columns of the frame :func:`read_codings_csv` returns.
+CODINGS_CSV_COLUMNS = ("line", "passage_id", "doc_id", "start", "end", "code_id", "valence",
+                       "coder", "memo")
 
 
-def read_codings_csv(path: str | Path, project: Project, *,
-                     coder: str | None = None) -> tuple[list[Coding], int]:
-    """Validate every row of a codings CSV against ``project``; return codings and the number
-    of uncoded passages. All problems are raised together (see ``Project.import_codings``)."""
+def read_codings_csv(path: str | Path, *, texts: Mapping[str, str],
+                     codebook: Codebook | None = None,
+                     coder: str | None = None) -> pd.DataFrame:
+    """Read and validate a codings CSV (see the module docstring); all or nothing.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (UTF-8, a byte-order mark is accepted).
+    texts : mapping
+        ``{doc_id: text}`` of the documents the rows may refer to (quotes are found and spans
+        checked in them).
+    codebook : Codebook, optional
+        When given, every ``code_id`` must be one of its codes.
+    coder : str, optional
+        The coder of every row (overrides a ``coder`` column).
+
+    Returns
+    -------
+    DataFrame
+        :data:`CODINGS_CSV_COLUMNS`, one row per file row; ``code_id`` is ``""`` for a passage
+        read and left uncoded; ``valence`` is None where the file gives none; ``passage_id`` is
+        the file's, else ``doc_id:start:end``; ``line`` is the file line.
+
+    Raises
+    ------
+    ImportProblem
+        For an unreadable file or missing columns, or listing **every** bad row as
+        ``file:line: problem``.
+    """
+    frame = _read(path)
+    rows, problems = [], []
+    for i, row in enumerate(frame.to_dict("records")):
+        try:
+            rows.append(_row(row, i + 2, texts, codebook, coder))
+        except QualError as exc:
+            problems.append(f"{path}:{i + 2}: {exc.message}")
+    if problems:
+        shown = "\n".join(problems[:50]) + ("\n..." if len(problems) > 50 else "")
+        raise ImportProblem(f"{len(problems)} bad row(s); nothing was imported:\n{shown}",
+                            path=path, problems=problems)
+    out = pd.DataFrame(rows, columns=list(CODINGS_CSV_COLUMNS))
+    return out.astype({"line": "int64", "start": "int64", "end": "int64"})
+
+
+def _read(path: str | Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -29,57 +82,57 @@ def read_codings_csv(path: str | Path, project: Project, *,
                                               or "quote" in frame.columns):
         raise ImportProblem("CSV needs columns doc_id, code_id and either start, end or quote; "
                             f"found {', '.join(frame.columns)}", path=path, line=1)
-    problems: list[str] = []
-    items: list[Coding] = []
-    uncoded = 0
-    texts: dict[str, str] = {}
-    for i, row in enumerate(frame.to_dict("records")):
-        line = i + 2
-        if not row["code_id"].strip():
-            uncoded += 1
-            continue
-        try:
-            items.append(_coding(row, project, texts, coder))
-        except (QualError, ValueError) as exc:
-            problems.append(f"{path}:{line}: {getattr(exc, 'message', exc)}")
-    if problems:
-        shown = "\n".join(problems[:50]) + ("\n..." if len(problems) > 50 else "")
-        raise ImportProblem(f"{len(problems)} bad row(s); nothing was imported:\n{shown}",
-                            problems=problems)
-    return items, uncoded
+    return frame
 
 
-def _coding(row: dict[str, str], project: Project, texts: dict[str, str],
-            coder: str | None) -> Coding:
-    from ..project import find_quote
-
+def _row(row: dict[str, str], line: int, texts: Mapping[str, str], codebook: Codebook | None,
+         coder: str | None) -> dict[str, Any]:
     doc_id = row["doc_id"].strip()
     if doc_id not in texts:
-        texts[doc_id] = project.document(doc_id).text
+        raise UnknownDocumentError(f"unknown document {doc_id!r}; see project.documents()",
+                                   doc_id=doc_id)
     text = texts[doc_id]
     code_id = row["code_id"].strip()
-    project.codebook[code_id]
-    if row.get("start", "").strip():
-        try:
-            start, end = int(row["start"]), int(row["end"])
-        except ValueError:
-            raise ValueError(f"start/end must be integers, got {row['start']!r}, "
-                             f"{row['end']!r}") from None
-    elif row.get("quote"):
-        occurrence = int(row["occurrence"]) if row.get("occurrence", "").strip() else None
-        start = find_quote(text, row["quote"], doc_id=doc_id, occurrence=occurrence)
-        end = start + len(row["quote"])
-    else:
-        raise ValueError("the row needs start and end offsets or a quote")
-    check_span(doc_id, start, end, len(text))
+    if code_id and codebook is not None:
+        codebook[code_id]
+    start, end = _span(row, text, doc_id)
     if row.get("text") and row["text"] != text[start:end]:
-        raise ValueError(f"text does not match document {doc_id!r} at [{start}, {end}): "
-                         f"expected {text[start:end][:40]!r}")
+        raise SpanError(f"text does not match document {doc_id!r} at [{start}, {end}): "
+                        f"expected {text[start:end][:40]!r}", doc_id=doc_id)
     valence = row.get("valence", "").strip() or None
-    if valence is not None and valence not in VALENCES:
-        raise ValueError(f"valence must be one of {', '.join(VALENCES)}; got {valence!r}")
+    check_param(valence, [Options(*VALENCES), None], name="valence", func="the codings CSV")
     who = coder or row.get("coder", "").strip()
     if not who:
-        raise ValueError("no coder: give a `coder` column or coder=...")
+        raise ImportProblem("no coder: give a `coder` column or coder=...", doc_id=doc_id)
     memo = (row.get("memo") or row.get("note") or "").strip() or None
-    return Coding(doc_id, start, end, code_id, who, "manual", valence, None, memo)
+    passage = row.get("passage_id", "").strip() or f"{doc_id}:{start}:{end}"
+    return {"line": line, "passage_id": passage, "doc_id": doc_id, "start": start, "end": end,
+            "code_id": code_id, "valence": valence, "coder": who, "memo": memo}
+
+
+def _span(row: dict[str, str], text: str, doc_id: str) -> tuple[int, int]:
+    if row.get("start", "").strip():
+        try:
+            start, end = int(row["start"]), int(row.get("end", ""))
+        except ValueError:
+            raise SpanError(f"start/end must be integers, got {row['start']!r}, "
+                            f"{row.get('end')!r}", doc_id=doc_id) from None
+    elif row.get("quote"):
+        occurrence = row.get("occurrence", "").strip()
+        if occurrence and not occurrence.isdigit():
+            raise SpanError(f"occurrence must be a whole number, got {occurrence!r}",
+                            doc_id=doc_id)
+        start = find_quote(text, row["quote"], doc_id=doc_id,
+                           occurrence=int(occurrence) if occurrence else None)
+        end = start + len(row["quote"])
+    else:
+        raise SpanError("the row needs start and end offsets or a quote", doc_id=doc_id)
+    check_span(doc_id, start, end, len(text))
+    return start, end
+
+
+def codings_from_rows(rows: pd.DataFrame) -> list[Coding]:
+    """Manual :class:`Coding` records of the coded rows of :func:`read_codings_csv`."""
+    coded = rows[rows["code_id"] != ""]
+    return [Coding(r.doc_id, int(r.start), int(r.end), r.code_id, r.coder, "manual", r.valence,
+                   None, r.memo) for r in coded.itertuples()]

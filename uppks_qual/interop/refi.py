@@ -39,7 +39,6 @@ What an export holds
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
 import itertools
@@ -48,35 +47,30 @@ import math
 import os
 import re
 import uuid
-import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from lxml import etree
 
-from ..errors import InterchangeError, QualError, StoreError
+from .._version import __version__
+from ..errors import InterchangeError, RefiWarning, warn
 from ..records import Code, Codebook, Document
 from .refi_read import (
     CODING_NOTE,
     DOCUMENT_FIELDS,
     EXTRAS_NAME,
     JSON_VARIABLE,
-    ImportedProject,
-    RefiWarning,
-    build_codebook,
     local,
     parse_xml,
     read_project,
+    read_qdc,
 )
-
-if TYPE_CHECKING:
-    from ..project import Project
 
 __all__ = [
     "CODEBOOK_NS",
@@ -84,11 +78,12 @@ __all__ = [
     "GUID_NAMESPACE",
     "PROJECT_NS",
     "PROJECT_XSD",
+    "ProjectData",
     "RefiWarning",
     "export_qdc",
     "export_qdpx",
     "guid_for",
-    "import_qdpx",
+    "read_project",
     "read_qdc",
     "validate_refi",
 ]
@@ -120,8 +115,6 @@ def guid_for(kind: str, key: str) -> str:
 
 
 def _origin() -> str:
-    from .. import __version__
-
     return f"uppks-qual {__version__}"
 
 
@@ -177,6 +170,24 @@ def _code_tree(xml: _Xml, parent: Any, codebook: Codebook,
 
 
 # --------------------------------------------------------------------------- project export
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProjectData:
+    """What an export writes: a project's records and frames, gathered by
+    :meth:`uppks_qual.Project.export_qdpx` (this module never reads a project itself).
+
+    ``codings`` is a codings frame (:data:`uppks_qual.schema.CODING_COLUMNS`); ``memos`` has
+    ``memo_id, target_type, target_id, author, text, created``; ``settings`` are project
+    settings that travel in ``uppks-qual.json`` (e.g. ``provenance``).
+    """
+
+    name: str
+    codebook: Codebook
+    documents: Sequence[Document]
+    codings: pd.DataFrame
+    memos: pd.DataFrame
+    settings: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
 @dataclasses.dataclass(slots=True)
 class _Export:
     """What an export reads from a project, gathered once."""
@@ -184,7 +195,7 @@ class _Export:
     name: str
     codebook: Codebook
     documents: list[Document]
-    codings: list[SimpleNamespace]  # rows of project.codings(), sorted by document and span
+    codings: list[SimpleNamespace]  # rows of the codings frame, sorted by document and span
     memos: pd.DataFrame
     users: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> GUID
     notes: list[tuple[str, str, str, str | None, str | None]] = dataclasses.field(
@@ -204,21 +215,19 @@ class _Export:
         return guid
 
 
-def export_qdpx(project: Project, path: str | Path, *, origin: str | None = None,
-                extras: bool = True) -> Path:
-    """Write the project as a REFI-QDA ``.qdpx`` archive (see the module docstring).
+def export_qdpx(data: ProjectData, path: str | Path, *, extras: bool = True) -> Path:
+    """Write a project as a REFI-QDA ``.qdpx`` archive (see the module docstring).
 
     Parameters
     ----------
-    project : Project
-        An open project.
+    data : ProjectData
+        The project's records and frames (``Project.export_qdpx`` gathers them, filtering
+        codings by origin when asked).
     path : str or Path
         The archive to write (replaced atomically if it exists).
-    origin : {None, "manual", "auto"}, default None
-        Export only manual (or only automatic) codings; None exports all.
     extras : bool, default True
         Also write ``uppks-qual.json`` (code ids, cue lists, document ids) so that
-        :func:`import_qdpx` restores the codebook exactly. Other tools ignore the file.
+        ``Project.import_qdpx`` restores the codebook exactly. Other tools ignore the file.
 
     Returns
     -------
@@ -227,18 +236,14 @@ def export_qdpx(project: Project, path: str | Path, *, origin: str | None = None
 
     Examples
     --------
-    >>> export_qdpx(project, "uppks.qdpx")                          # doctest: +SKIP
-    >>> export_qdpx(project, "manual.qdpx", origin="manual")        # doctest: +SKIP
+    >>> project.export_qdpx("uppks.qdpx")                          # doctest: +SKIP
     """
-    if origin not in (None, "manual", "auto"):
-        raise ValueError("The 'origin' parameter of export_qdpx must be one of {None, 'manual', "
-                         f"'auto'}}. Got {origin!r} instead.")
-    data = _gather(project, origin)
+    gathered = _gather(data)
     xml = _Xml(PROJECT_NS)
-    root = xml.root("Project", name=data.name, origin=_origin())
-    _collect_notes(data)
+    root = xml.root("Project", name=gathered.name, origin=_origin())
+    _collect_notes(gathered)
     members: list[tuple[str, bytes]] = []
-    _build_project(xml, root, data, members)
+    _build_project(xml, root, gathered, members)
     qde = _serialise(root)
     problems = _schema_problems(qde, PROJECT_XSD)
     if problems:  # pragma: no cover - a bug in this module, not in the user's data
@@ -246,20 +251,17 @@ def export_qdpx(project: Project, path: str | Path, *, origin: str | None = None
                                path=path, element="Project", guid=None)
     members.insert(0, ("project.qde", qde))
     if extras:
-        members.append((EXTRAS_NAME, _extras_json(data)))
+        members.append((EXTRAS_NAME, _extras_json(gathered)))
     return _write_zip(Path(path), members)
 
 
-def _gather(project: Project, origin: str | None) -> _Export:
-    docs = [project.document(d) for d in project.documents().get("doc_id", pd.Series([]))]
-    frame = project.codings(origin=origin)
-    frame = frame.astype({c: object for c in ("valence", "origin")})
+def _gather(data: ProjectData) -> _Export:
+    frame = data.codings.astype({c: object for c in ("valence", "origin")})
     rows = [SimpleNamespace(**{str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
-    order = {d.doc_id: i for i, d in enumerate(docs)}
+    order = {d.doc_id: i for i, d in enumerate(data.documents)}
     rows.sort(key=lambda r: (order[r.doc_id], r.start, r.end, r.code_id, r.coder))
-    settings = {k: v for k in ("provenance",) if (v := project.get_meta(k))}
-    return _Export(project.path.stem, project.codebook, docs, rows, project.memos(),
-                   settings=settings)
+    return _Export(data.name, data.codebook, list(data.documents), rows, data.memos,
+                   settings=dict(data.settings))
 
 
 def _coding_key(row: Any) -> str:
@@ -292,8 +294,8 @@ def _collect_notes(data: _Export) -> None:
         elif memo.target_type == "project":
             ref = ("project", "")
         else:
-            warnings.warn(f"memo {memo.memo_id} is on {memo.target_type} {target!r}, which is "
-                          "not in the project; not exported", RefiWarning, stacklevel=2)
+            warn(f"memo {memo.memo_id} is on {memo.target_type} {target!r}, which is not in "
+                 "the project; not exported", RefiWarning)
             continue
         name = target if memo.target_type == "project" else f"memo on {memo.target_type} {target}"
         guid = data.note(f"memo:{memo.memo_id}", name, str(memo.text), _str(memo.author),
@@ -499,128 +501,6 @@ def export_qdc(codebook: Codebook, path: str | Path, *, origin: str | None = Non
     root = xml.root("CodeBook", origin=origin or _origin())
     _code_tree(xml, xml.add(root, "Codes"), codebook)
     return _write_bytes(Path(path), _serialise(root))
-
-
-def read_qdc(path: str | Path) -> Codebook:
-    """Read a REFI-QDA codebook (``.qdc``; the CodeBook of a ``.qde`` works too).
-
-    Code ids are the slugified names joined to their parent's id with ``.``
-    (``"Leader support" > "Ninik mamak"`` -> ``leader_support.ninik_mamak``), made unique;
-    every code gets kind ``"factor"``; a code without a colour inherits its parent's.
-    ``Sets`` (code groups) are skipped with a :class:`RefiWarning`.
-
-    Examples
-    --------
-    >>> import uppks_qual as uq
-    >>> codebook = uq.load_codebook("atlas-codes.qdc")      # doctest: +SKIP
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InterchangeError("no such codebook file", path=path, element=None, guid=None)
-    root = parse_xml(path.read_bytes(), path, what=path.name)
-    if local(root) == "Project":
-        root = next((el for el in root if isinstance(el.tag, str) and local(el) == "CodeBook"),
-                    None)
-        if root is None:
-            raise InterchangeError("the project has no CodeBook", path=path,
-                                   element="Project", guid=None)
-    if local(root) != "CodeBook":
-        raise InterchangeError(f"the root element is <{local(root)}>, not <CodeBook>; is this "
-                               "a REFI-QDA codebook (.qdc)?", path=path, line=root.sourceline,
-                               element=local(root), guid=None)
-    for el in root:
-        if isinstance(el.tag, str) and local(el) == "Sets":
-            warnings.warn(f"{path}:{el.sourceline}: skipped <Sets> (code groups); uppks-qual "
-                          "codebooks have no sets", RefiWarning, stacklevel=2)
-    codebook, _, _ = build_codebook(root, path, name=path.stem)
-    return codebook
-
-
-# --------------------------------------------------------------------------- import
-def import_qdpx(source: str | Path, path: str | Path, *, overwrite: bool = False) -> Project:
-    """Create a project from a REFI-QDA ``.qdpx`` archive or ``.qde`` file.
-
-    Reads hierarchical codes (ids from ``uppks-qual.json`` when present, else slugified
-    names), users (coders), text sources (embedded ``PlainTextContent``; ``plainTextPath``
-    as ``internal://`` inside the archive, relative to ``basePath`` or the project file, or
-    absolute; ``.docx`` via ``richTextPath`` when there is no plain text), selections and
-    their codings (origin ``manual`` unless an uppks-qual coding note says otherwise), notes
-    (as memos on their code, document, coding or the project; a note nothing refers to
-    becomes a project memo; a selection's ``Description`` becomes a memo on each of its
-    codings) and case/source variables
-    (``group``, ``village``, ``source_type``, ``informant_role``, ``informant``, ``date``
-    when variables of those names exist, else ``"unknown"`` (``source_type``:
-    ``"document"``); all other variables go to ``meta``). Positions are mapped onto the
-    LF/NFC-normalised text.
-
-    Elements uppks-qual does not import (picture, PDF, audio and video sources, sets, links,
-    graphs, ...) are skipped with a :class:`RefiWarning`.
-
-    Parameters
-    ----------
-    source : str or Path
-        The ``.qdpx`` (zip) or ``.qde`` (XML) to read.
-    path : str or Path
-        The project file to create.
-    overwrite : bool, default False
-        Replace ``path`` if it exists.
-
-    Returns
-    -------
-    Project
-        The new project, open.
-
-    Raises
-    ------
-    InterchangeError
-        A malformed archive or XML, a missing source file, a selection outside its text, a
-        coding of an undefined code...: the message names the element, its GUID and line.
-        Nothing is written: the project is built in a temporary file next to ``path`` and
-        moved into place only when complete.
-
-    Examples
-    --------
-    >>> project = import_qdpx("nvivo-export.qdpx", "study.uqp")   # doctest: +SKIP
-    >>> project.codings().groupby("coder").size()                 # doctest: +SKIP
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise StoreError("project file already exists; pass overwrite=True to replace it",
-                         path=path)
-    imported = read_project(source)
-    return _write_project(imported, path, source)
-
-
-def _write_project(imported: ImportedProject, path: Path, source: str | Path) -> Project:
-    from ..project import Project
-
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.importing")
-    project = None
-    try:
-        project = Project.create(tmp, corpus=imported.documents, codebook=imported.codebook)
-        ids = project.code_many(imported.codings)
-        for key, value in imported.settings.items():  # e.g. where the data comes from
-            project.set_meta(key, value)
-        for memo in imported.memos:
-            target = str(ids[memo.coding]) if memo.coding is not None else memo.target
-            project.memo(target, memo.text, on=memo.on, author=memo.author)
-        project.close()
-        project = None
-        for suffix in ("-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        if Path(f"{tmp}-wal").exists():  # normally checkpointed on close; keep it if not
-            os.replace(f"{tmp}-wal", f"{path}-wal")
-        os.replace(tmp, path)
-    except QualError as exc:
-        raise InterchangeError(f"cannot build the project: {exc}", path=source, element=None,
-                               guid=None) from exc
-    finally:
-        if project is not None:
-            project.close()
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-    return Project.open(path)
 
 
 # --------------------------------------------------------------------------- validation

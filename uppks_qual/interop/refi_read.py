@@ -3,7 +3,7 @@
 This module only *reads*: :func:`read_project` turns an archive or XML file into an
 :class:`ImportedProject` (codebook, documents, codings, memos) and raises
 :class:`~uppks_qual.errors.InterchangeError` before anything is written. Writing the project
-file is :func:`uppks_qual.interop.refi.import_qdpx`'s job.
+file is :meth:`uppks_qual.Project.import_qdpx`'s job.
 
 Elements are matched by local name, so files without the QDA-XML namespace (or with an older
 one) are read too. The reader is lenient where other tools differ (``{GUID}`` braces, lower
@@ -18,7 +18,6 @@ import json
 import re
 import unicodedata
 import urllib.parse
-import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -28,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from ..errors import InterchangeError, RefiWarning
+from ..errors import warn as _warn
 from ..records import ORIGINS, SOURCE_TYPES, VALENCES, Code, Codebook, Coding, Document
 from .offsets import OffsetMap, normalise_with_offsets
 
@@ -42,6 +42,7 @@ __all__ = [
     "build_codebook",
     "parse_xml",
     "read_project",
+    "read_qdc",
 ]
 
 EXTRAS_NAME = "uppks-qual.json"
@@ -161,8 +162,8 @@ def colour(value: str | None, inherited: str) -> str:
 
 
 def warn(message: str) -> None:
-    """Emit a :class:`RefiWarning` at the caller of the public import function."""
-    warnings.warn(message, RefiWarning, stacklevel=2)
+    """Emit a :class:`RefiWarning` at the user's line (see :func:`uppks_qual.errors.warn`)."""
+    _warn(message, RefiWarning)
 
 
 # --------------------------------------------------------------------------- codebook
@@ -759,7 +760,43 @@ def _convert(kind: str, text: str, var: _Variable, path: Path) -> Any:
     return text.strip()  # DateValue, DateTimeValue: ISO strings
 
 
-# --------------------------------------------------------------------------- entry point
+# --------------------------------------------------------------------------- entry points
+def read_qdc(path: str | Path) -> Codebook:
+    """Read a REFI-QDA codebook (``.qdc``; the CodeBook of a ``.qde`` works too).
+
+    Code ids are the slugified names joined to their parent's id with ``.``
+    (``"Leader support" > "Ninik mamak"`` -> ``leader_support.ninik_mamak``), made unique;
+    every code gets kind ``"factor"``; a code without a colour inherits its parent's.
+    ``Sets`` (code groups) are skipped with a :class:`RefiWarning`.
+
+    Examples
+    --------
+    >>> import uppks_qual as uq
+    >>> codebook = uq.load_codebook("atlas-codes.qdc")      # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InterchangeError("no such codebook file", path=path, element=None, guid=None)
+    root = parse_xml(path.read_bytes(), path, what=path.name)
+    if local(root) == "Project":
+        root = next((el for el in root if isinstance(el.tag, str) and local(el) == "CodeBook"),
+                    None)
+        if root is None:
+            raise InterchangeError("the project has no CodeBook", path=path,
+                                   element="Project", guid=None)
+    if local(root) != "CodeBook":
+        raise InterchangeError(f"the root element is <{local(root)}>, not <CodeBook>; is this "
+                               "a REFI-QDA codebook (.qdc)?", path=path, line=root.sourceline,
+                               element=local(root), guid=None)
+    for el in root:
+        if isinstance(el.tag, str) and local(el) == "Sets":
+            warn(f"{path}:{el.sourceline}: skipped <Sets> (code groups); uppks-qual codebooks "
+                 "have no sets")
+    codebook, _, _ = build_codebook(root, path, name=path.stem)
+    return codebook
+
+
+
 def read_project(source: str | Path) -> ImportedProject:
     """Read a ``.qdpx`` archive or a ``.qde`` XML file into records (nothing is written).
 

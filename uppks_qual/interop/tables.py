@@ -27,6 +27,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis import framework_table
+from ..errors import ParameterError
 from ..schema import validate_codings
 
 __all__ = ["SHEETS", "build_tables", "export_csv", "export_tables"]
@@ -38,18 +40,20 @@ _DOC_COLUMNS = ("doc_id", "group", "village", "source_type", "informant_role", "
 _EXCEL_CELL_LIMIT = 32_767
 
 
-def build_tables(source: Any, *, quotes: int = 2, lang: str = "en") -> dict[str, pd.DataFrame]:
-    """The five tables of :data:`SHEETS` from a project or frames.
+def build_tables(source: pd.DataFrame | Mapping[str, Any], *,
+                 quotes: int = 2) -> dict[str, pd.DataFrame]:
+    """The five tables of :data:`SHEETS` from frames (pure).
 
     Parameters
     ----------
-    source : Project, DataFrame or mapping
-        A project; a codings frame; or ``{"codings": frame, "documents": frame}`` (documents
-        optional: without it the documents are those that have codings).
+    source : DataFrame or mapping
+        A codings frame; or ``{"codings": frame, "documents": frame, "codes": [code ids]}``
+        (documents optional: without it the documents are those that have codings; codes
+        optional: without it the codes that have codings). ``Project.export_tables`` passes
+        the project's evidence (:meth:`uppks_qual.Project.evidence`), its documents and its
+        codebook's ids.
     quotes : int, default 2
         Quotes per framework cell.
-    lang : {"en", "id"}, default "en"
-        Label language (projects only).
 
     Returns
     -------
@@ -64,7 +68,7 @@ def build_tables(source: Any, *, quotes: int = 2, lang: str = "en") -> dict[str,
     >>> build_tables(df)["presence"].to_dict()
     {'d1': {'leadership': 1}}
     """
-    codings, documents, codes = _inputs(source, lang)
+    codings, documents, codes = _inputs(source)
     groups = list(dict.fromkeys(documents["group"])) if "group" in documents else []
     presence = pd.crosstab(codings["code_id"], codings["doc_id"]).clip(upper=1)
     presence = presence.reindex(index=codes, columns=list(documents["doc_id"]), fill_value=0)
@@ -77,52 +81,46 @@ def build_tables(source: Any, *, quotes: int = 2, lang: str = "en") -> dict[str,
             "framework": _framework(codings, quotes), "documents": documents}
 
 
-def _inputs(source: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def _inputs(source: Any) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     if isinstance(source, pd.DataFrame):
         source = {"codings": source}
-    if isinstance(source, Mapping):
-        if "codings" not in source:
-            raise ValueError("The 'source' parameter of build_tables must be a Project, a "
-                             "codings frame or a mapping with a 'codings' frame. Got keys "
-                             f"{sorted(source)} instead.")
-        codings = validate_codings(source["codings"], where="build_tables")
-        documents = source.get("documents")
-        if documents is None:
-            documents = codings[list(_DOC_COLUMNS)].drop_duplicates("doc_id")
-            documents = documents.reset_index(drop=True)
-        codes = list(dict.fromkeys(codings["code_id"]))
-        return codings, documents, codes
-    if hasattr(source, "codings") and hasattr(source, "codebook"):
-        return source.codings(lang=lang), source.documents(), list(source.codebook.ids)
-    raise TypeError("The 'source' parameter of build_tables must be a Project, a codings "
-                    f"frame or a mapping of frames. Got {type(source).__name__} instead.")
+    if not isinstance(source, Mapping) or "codings" not in source:
+        shown = f"keys {sorted(source)}" if isinstance(source, Mapping) else type(source).__name__
+        raise ParameterError("The 'source' parameter of build_tables must be a codings frame or "
+                             f"a mapping with a 'codings' frame. Got {shown} instead.",
+                             parameter="source", function="build_tables", value=source)
+    codings = validate_codings(source["codings"], where="build_tables")
+    documents = source.get("documents")
+    if documents is None:
+        documents = codings[list(_DOC_COLUMNS)].drop_duplicates("doc_id").reset_index(drop=True)
+    codes = list(source.get("codes") or dict.fromkeys(codings["code_id"]))
+    return codings, documents, codes
 
 
 def _framework(codings: pd.DataFrame, quotes: int) -> pd.DataFrame:
     if codings.empty:
         return pd.DataFrame(index=pd.Index([], name="factor"))
-    from ..analysis import framework_table
-
     with warnings.catch_warnings():  # empty cells have an undefined balance: expected here
         warnings.simplefilter("ignore", RuntimeWarning)
         return framework_table(codings, rows="factor", cols="group", quotes=quotes)
 
 
 # --------------------------------------------------------------------------- writing
-def export_tables(source: Any, path: str | Path, *, quotes: int = 2, lang: str = "en") -> Path:
+def export_tables(source: pd.DataFrame | Mapping[str, Any], path: str | Path, *,
+                  quotes: int = 2, note: str | None = None) -> Path:
     """Write :func:`build_tables` as an Excel workbook with the sheets of :data:`SHEETS`.
 
     Texts longer than Excel's cell limit (32,767 characters) are cut with ``…`` and
-    characters Excel cannot store (control characters) are dropped. The file is replaced
-    atomically.
+    characters Excel cannot store (control characters) are dropped. ``note`` (where the data
+    comes from) goes to a first sheet ``about``. The file is replaced atomically.
 
     Examples
     --------
-    >>> export_tables(project, "uppks.xlsx")                 # doctest: +SKIP
+    >>> project.export_tables("uppks.xlsx")                  # doctest: +SKIP
     """
     from openpyxl.styles import Alignment, Font
 
-    tables = build_tables(source, quotes=quotes, lang=lang)
+    tables = build_tables(source, quotes=quotes)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp.xlsx")
     try:
@@ -143,7 +141,6 @@ def export_tables(source: Any, path: str | Path, *, quotes: int = 2, lang: str =
                     if wrap:
                         for c in column[1:]:
                             c.alignment = Alignment(wrap_text=True, vertical="top")
-            note = source.get_meta("provenance") if hasattr(source, "get_meta") else None
             if note:  # where the data comes from travels with the tables
                 about = writer.book.create_sheet("about", 0)
                 about["A1"] = "About the data"
@@ -174,8 +171,8 @@ def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def export_csv(source: Any, folder: str | Path, *, quotes: int = 2,
-               lang: str = "en") -> dict[str, Path]:
+def export_csv(source: pd.DataFrame | Mapping[str, Any], folder: str | Path, *,
+               quotes: int = 2, note: str | None = None) -> dict[str, Path]:
     """Write :func:`build_tables` as ``<folder>/<sheet>.csv`` (UTF-8) files.
 
     Returns
@@ -185,10 +182,10 @@ def export_csv(source: Any, folder: str | Path, *, quotes: int = 2,
 
     Examples
     --------
-    >>> export_csv(project, "tables")                        # doctest: +SKIP
+    >>> project.export_tables("tables")                      # doctest: +SKIP
     {'codings': PosixPath('tables/codings.csv'), ...}
     """
-    tables = build_tables(source, quotes=quotes, lang=lang)
+    tables = build_tables(source, quotes=quotes)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -197,4 +194,8 @@ def export_csv(source: Any, folder: str | Path, *, quotes: int = 2,
         indexed = name in ("presence", "frequencies", "framework")
         tables[name].to_csv(target, index=indexed, encoding="utf-8")
         written[name] = target
+    if note:  # where the data comes from travels with the tables
+        about = folder / "ABOUT_THE_DATA.txt"
+        about.write_text(note + "\n", encoding="utf-8")
+        written["about"] = about
     return written
