@@ -8,16 +8,19 @@ segment ``document.text[segment.start:segment.end] == segment.text``.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import SpanError, UnknownCodeError
+from .errors import ParameterError, SpanError, UnknownCodeError
 from .params import NonEmptyText, Options, check_param
 from .textio import SPEAKER_LABEL
 
 __all__ = [
+    "DOCUMENT_FIELDS",
     "ORIGINS",
+    "RESERVED_ATTRIBUTES",
     "SEGMENT_KINDS",
     "SOURCE_TYPES",
     "VALENCES",
@@ -26,6 +29,7 @@ __all__ = [
     "Coding",
     "Document",
     "Segment",
+    "check_attributes",
 ]
 
 SOURCE_TYPES: tuple[str, ...] = ("interview", "observation", "document")
@@ -36,12 +40,50 @@ ORIGINS: tuple[str, ...] = ("manual", "auto")
 Valence = Literal["positive", "negative", "neutral"]
 
 
+#: Document fields that are columns of every documents and codings frame.
+DOCUMENT_FIELDS: tuple[str, ...] = ("group", "village", "source_type", "informant_role",
+                                    "informant", "date")
+#: Names an attribute cannot take: the columns of the codings and documents frames.
+RESERVED_ATTRIBUTES: frozenset[str] = frozenset((
+    "coding_id", "doc_id", "start", "end", "code_id", "code_label", "factor", "valence",
+    "coder", "origin", "confidence", "text", "title", "path", "sha256", "n_words", "n_chars",
+    "position", "added", "meta", "attributes", *DOCUMENT_FIELDS))
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def check_attributes(values: Mapping[str, Any], *, where: str = "attributes") -> None:
+    """Raise :class:`~uppks_qual.errors.ParameterError` unless ``values`` maps attribute names
+    (letters, digits and ``_``, not starting with a digit, not a reserved column name) to
+    scalars (text, numbers, booleans, or None).
+
+    Examples
+    --------
+    >>> check_attributes({"district": "Sungai Limau", "wave": 2})
+    >>> check_attributes({"text": "x"})
+    Traceback (most recent call last):
+    ...
+    uppks_qual.errors.ParameterError: attributes: 'text' is a column of every codings frame; choose another attribute name
+    """
+    for name, value in values.items():
+        if not isinstance(name, str) or not _ATTRIBUTE_NAME.match(name):
+            raise ParameterError(f"{where}: attribute name {name!r} must be letters, digits "
+                                 "and '_' (not starting with a digit)", attribute=name)
+        if name in RESERVED_ATTRIBUTES:
+            raise ParameterError(f"{where}: {name!r} is a column of every codings frame; "
+                                 "choose another attribute name", attribute=name)
+        check_param(value, [str, numbers.Number, None], name=name, func=where)
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One source document: an interview transcript, observation note or document note.
 
     ``meta`` holds every front-matter field besides the named ones (title, interviewer,
     language, speakers, ...). ``path`` is the file it came from (``None`` if built in memory).
+    ``attributes`` are the document's own variables, like case classifications in NVivo or
+    MAXQDA (``district: Sungai Limau``, ``wave: 2``): they become columns of the documents and
+    codings frames, so any of them can be the ``by=`` of a comparison. ``group`` may be empty:
+    the document belongs to no group and takes part in no group comparison.
     """
 
     doc_id: str
@@ -54,11 +96,13 @@ class Document:
     date: str
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     path: str | None = field(default=None, compare=False)
+    attributes: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         check_param(self.doc_id, [NonEmptyText()], name="doc_id", func="Document")
         check_param(self.source_type, [Options(*SOURCE_TYPES)], name="source_type",
                     func="Document")
+        check_attributes(self.attributes, where=f"document {self.doc_id!r}")
 
     @property
     def title(self) -> str:

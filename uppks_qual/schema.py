@@ -50,7 +50,10 @@ def codings_frame(
     """Build a codings frame with the fixed columns, order and dtypes.
 
     Missing optional columns are filled (``coding_id`` numbered from 1, ``confidence`` NaN,
-    ``valence`` "neutral", ``origin`` "manual", text columns empty).
+    ``valence`` "neutral", ``origin`` "manual", text columns empty). Other columns (document
+    attributes such as ``district`` or ``wave``) are kept, after the fixed ones. An empty
+    ``group`` (a document that belongs to no group) becomes missing, so it takes part in no
+    group comparison.
 
     Examples
     --------
@@ -76,7 +79,9 @@ def codings_frame(
     if frame["factor"].isna().any():
         frame["factor"] = frame["factor"].fillna(frame["code_id"].str.split(".").str[0])
     frame["valence"] = frame["valence"].fillna("neutral")
-    frame = frame[list(CODING_COLUMNS)]
+    frame["group"] = frame["group"].replace("", None)
+    extra = [c for c in frame.columns if c not in CODING_DTYPES]
+    frame = frame[[*CODING_COLUMNS, *extra]]
     cats = {
         "group": list(groups) if groups is not None else sorted(frame["group"].dropna().unique()),
         "factor": list(factors) if factors is not None else list(dict.fromkeys(frame["factor"])),
