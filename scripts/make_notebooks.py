@@ -130,12 +130,14 @@ NOTEBOOKS = {
         ("md", "Frequency alone says how much each factor is *talked about*, not whether it "
                "*worked*. The study's claim is about the latter, so the comparison below weighs "
                "the valence of the evidence."),
-        ("code", 'thesis = uq.thesis_comparison(evidence, factors=FACTORS)\n'
+        ("code", 'h = project.manifest.hypothesis   # from data/interviews/corpus.yaml\n'
+                 'print(h.statement)\n'
+                 'thesis = uq.thesis_comparison(evidence, a=h.better, b=h.worse, factors=FACTORS)\n'
                  'thesis[["factor", "verdict_a", "balance_a", "verdict_b", "balance_b", '
-                 '"agrees_with_study"]]'),
+                 '"agrees_with_hypothesis"]]'),
         ("code", 'auto_only = project.evidence(coders=["auto"])\n'
-                 'uq.thesis_comparison(auto_only, factors=FACTORS)[["factor", "verdict_a", '
-                 '"verdict_b", "agrees_with_study"]]'),
+                 'uq.thesis_comparison(auto_only, a=h.better, b=h.worse, factors=FACTORS)[\n'
+                 '    ["factor", "verdict_a", "verdict_b", "agrees_with_hypothesis"]]'),
         ("code", 'for row in thesis.itertuples():\n    print(f"== {row.factor}")\n'
                  '    for q in (row.quotes_a or ())[:1]:\n        print("  Asoka :", q)\n'
                  '    for q in (row.quotes_b or ())[:1]:\n        print("  Melati:", q)'),

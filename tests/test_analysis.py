@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import fisher_exact
+from scipy.stats import chi2_contingency, fisher_exact
 from statsmodels.stats.multitest import multipletests
 
 from uppks_qual import analysis
@@ -28,6 +28,9 @@ from uppks_qual.analysis import (
     coverage,
     framework_matrix,
     framework_table,
+    group_differences,
+    metadata_columns,
+    pairwise_comparisons,
     thesis_comparison,
     valence_balance,
 )
@@ -36,13 +39,14 @@ from uppks_qual.schema import codings_frame
 
 FAST = settings(max_examples=50, deadline=None)
 FACTORS = ["leadership", "partnerships", "officer_role"]
+AB = {"a": "north", "b": "south"}
 SIX = ["leadership", "information_clarity", "leader_support", "officer_role", "capital_growth",
        "partnerships"]
 
 
 def make(rows: list[dict[str, Any]], **kwargs: Any) -> pd.DataFrame:
     """A codings frame with sensible defaults for the columns a test does not care about."""
-    defaults = {"doc_id": "d", "group": "Asoka", "start": 0, "end": 10, "coder": "ana",
+    defaults = {"doc_id": "d", "group": "north", "start": 0, "end": 10, "coder": "c1",
                 "origin": "manual", "informant": "", "informant_role": "", "village": "",
                 "text": "", "valence": "neutral", "source_type": "interview"}
     return codings_frame([{**defaults, **row} for row in rows], **kwargs)
@@ -63,15 +67,15 @@ def cell(frame: pd.DataFrame, **where: Any) -> pd.Series:
 
 @pytest.fixture
 def small() -> pd.DataFrame:
-    """Asoka: 4 codings in 2 documents, Melati: 1; officer_role is a category never coded."""
+    """north: 4 codings in 2 documents, south: 1; officer_role is a category never coded."""
     return make([
         {"doc_id": "a1", "start": 0, "end": 10, "code_id": "leadership.meetings",
-         "informant": "i1", "coder": "ana"},
+         "informant": "i1", "coder": "c1"},
         {"doc_id": "a1", "start": 0, "end": 10, "code_id": "leadership", "informant": "i1",
-         "coder": "budi"},  # same span as above: one segment, two codings
+         "coder": "c2"},  # same span as above: one segment, two codings
         {"doc_id": "a1", "start": 20, "end": 30, "code_id": "partnerships", "informant": "i1"},
         {"doc_id": "a2", "start": 0, "end": 5, "code_id": "leadership", "informant": "i2"},
-        {"doc_id": "m1", "group": "Melati", "start": 0, "end": 10, "code_id": "leadership",
+        {"doc_id": "m1", "group": "south", "start": 0, "end": 10, "code_id": "leadership",
          "informant": "i3"},
     ], factors=FACTORS)
 
@@ -87,21 +91,21 @@ def test_frequencies_counts_by_hand(small: pd.DataFrame) -> None:
     assert len(freq) == 6
     assert list(freq.columns) == ["group", "factor", "codings", "segments", "documents",
                                   "informants"]
-    lead = cell(freq, group="Asoka", factor="leadership")
+    lead = cell(freq, group="north", factor="leadership")
     # codings: a1 meetings, a1 leadership, a2 leadership = 3
     # segments: (a1,0,10) twice + (a2,0,5) = 2 distinct spans; documents a1, a2 = 2;
     # informants i1, i2 = 2
     assert lead[["codings", "segments", "documents", "informants"]].tolist() == [3, 2, 2, 2]
-    assert cell(freq, group="Asoka", factor="partnerships")["codings"] == 1
-    assert cell(freq, group="Melati", factor="partnerships")["codings"] == 0
-    assert cell(freq, group="Melati", factor="officer_role")["documents"] == 0
+    assert cell(freq, group="north", factor="partnerships")["codings"] == 1
+    assert cell(freq, group="south", factor="partnerships")["codings"] == 0
+    assert cell(freq, group="south", factor="officer_role")["documents"] == 0
     assert freq["codings"].sum() == len(small)
 
 
 def test_frequencies_keep_categoricals(small: pd.DataFrame) -> None:
     freq = code_frequencies(small)
     assert list(freq["factor"].cat.categories) == FACTORS
-    assert list(freq["group"].cat.categories) == ["Asoka", "Melati"]
+    assert list(freq["group"].cat.categories) == ["north", "south"]
 
 
 def test_frequencies_at_code_level(small: pd.DataFrame) -> None:
@@ -109,9 +113,9 @@ def test_frequencies_at_code_level(small: pd.DataFrame) -> None:
     # codes present, ordered by factor then id: leadership, leadership.meetings, partnerships
     assert list(freq["code"].cat.categories) == ["leadership", "leadership.meetings",
                                                  "partnerships"]
-    assert cell(freq, group="Asoka", code="leadership")["codings"] == 2
-    assert cell(freq, group="Asoka", code="leadership.meetings")["codings"] == 1
-    assert cell(freq, group="Melati", code="leadership.meetings")["codings"] == 0
+    assert cell(freq, group="north", code="leadership")["codings"] == 2
+    assert cell(freq, group="north", code="leadership.meetings")["codings"] == 1
+    assert cell(freq, group="south", code="leadership.meetings")["codings"] == 0
 
 
 def test_frequencies_by_any_metadata_column() -> None:
@@ -130,24 +134,24 @@ def test_frequencies_by_any_metadata_column() -> None:
 
 def test_frequencies_per_1000_words(small: pd.DataFrame) -> None:
     documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1", "m2"],
-                              "group": ["Asoka", "Asoka", "Melati", "Melati"],
+                              "group": ["north", "north", "south", "south"],
                               "n_words": [1000, 500, 200, 50]})
     freq = code_frequencies(small, documents=documents)
-    lead_a = cell(freq, group="Asoka", factor="leadership")
-    # Asoka words 1000 + 500 = 1500; 3 codings / 1500 * 1000 = 2.0
+    lead_a = cell(freq, group="north", factor="leadership")
+    # north words 1000 + 500 = 1500; 3 codings / 1500 * 1000 = 2.0
     assert lead_a["words"] == 1500
     assert lead_a["per_1000_words"] == pytest.approx(2.0)
-    # Melati words 200 + 50 = 250 (m2 has no codings but counts); 1 / 250 * 1000 = 4.0
-    assert cell(freq, group="Melati", factor="leadership")["per_1000_words"] == pytest.approx(4.0)
-    assert cell(freq, group="Melati", factor="partnerships")["per_1000_words"] == 0.0
+    # south words 200 + 50 = 250 (m2 has no codings but counts); 1 / 250 * 1000 = 4.0
+    assert cell(freq, group="south", factor="leadership")["per_1000_words"] == pytest.approx(4.0)
+    assert cell(freq, group="south", factor="partnerships")["per_1000_words"] == 0.0
 
 
 def test_frequencies_zero_words_warn_and_give_nan(small: pd.DataFrame) -> None:
-    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1"], "group": ["Asoka", "Asoka", "Melati"],
+    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1"], "group": ["north", "north", "south"],
                               "n_words": [10, 10, 0]})
     with pytest.warns(RuntimeWarning, match="per_1000_words is undefined"):
         freq = code_frequencies(small, documents=documents)
-    assert math.isnan(cell(freq, group="Melati", factor="leadership")["per_1000_words"])
+    assert math.isnan(cell(freq, group="south", factor="leadership")["per_1000_words"])
 
 
 def test_frequencies_pct_segments(small: pd.DataFrame) -> None:
@@ -159,15 +163,15 @@ def test_frequencies_pct_segments(small: pd.DataFrame) -> None:
         "end": [30, 10, 20, 30, 5, 10, 20],
     })  # no group column: taken from the codings' documents
     freq = code_frequencies(small, segments=segments)
-    lead_a = cell(freq, group="Asoka", factor="leadership")
-    # Asoka sentences: a1 [0,10) [10,20) [20,30), a2 [0,5) -> 4 (the turn does not count);
+    lead_a = cell(freq, group="north", factor="leadership")
+    # north sentences: a1 [0,10) [10,20) [20,30), a2 [0,5) -> 4 (the turn does not count);
     # leadership codings [0,10) in a1 and [0,5) in a2 touch 2 of them -> 50 %
     assert lead_a["n_segments"] == 4
     assert lead_a["pct_segments"] == pytest.approx(50.0)
     # partnerships [20,30) touches 1 of 4 -> 25 %
-    assert cell(freq, group="Asoka", factor="partnerships")["pct_segments"] == pytest.approx(25.0)
-    # Melati: 2 sentences, leadership [0,10) touches 1 -> 50 %
-    assert cell(freq, group="Melati", factor="leadership")["pct_segments"] == pytest.approx(50.0)
+    assert cell(freq, group="north", factor="partnerships")["pct_segments"] == pytest.approx(25.0)
+    # south: 2 sentences, leadership [0,10) touches 1 -> 50 %
+    assert cell(freq, group="south", factor="leadership")["pct_segments"] == pytest.approx(50.0)
 
 
 def test_frequencies_of_empty_frame_are_zero(small: pd.DataFrame) -> None:
@@ -190,16 +194,16 @@ def test_frequencies_reject_bad_by_and_documents(small: pd.DataFrame) -> None:
         code_frequencies(small, by="x")
     with pytest.raises(ParameterError, match=r"The 'documents' parameter of code_frequencies must "
                                              r"be a DataFrame with the column\(s\) 'doc_id', "
-                                             r"'n_words', 'group'\. Got a DataFrame without "
+                                             r"'n_words'\. Got a DataFrame without "
                                              r"'n_words' instead\."):
-        code_frequencies(small, documents=pd.DataFrame({"doc_id": ["a1"], "group": ["Asoka"]}))
+        code_frequencies(small, documents=pd.DataFrame({"doc_id": ["a1"], "group": ["north"]}))
     with pytest.raises(ParameterError, match=r"The 'segments' parameter of code_frequencies must "
                                              r"be a DataFrame or None\. Got \[1, 2\] instead\."):
         code_frequencies(small, segments=[1, 2])  # type: ignore[arg-type]
-    documents = pd.DataFrame({"doc_id": ["a1"], "group": ["Asoka"], "n_words": [5]})
+    documents = pd.DataFrame({"doc_id": ["a1"], "group": ["north"], "n_words": [5]})
     with pytest.raises(ParameterError, match=r"The 'by' parameter of code_frequencies must be a "
                                              r"document attribute .*Got 'coder' instead"):
-        code_frequencies(small, by="coder", documents=documents.assign(coder="ana"))
+        code_frequencies(small, by="coder", documents=documents.assign(coder="c1"))
 
 
 # --------------------------------------------------------------------------------------
@@ -212,7 +216,7 @@ def overlapping() -> pd.DataFrame:
     return make([
         {"doc_id": "d1", "start": 0, "end": 30, "code_id": "leadership.meetings"},
         {"doc_id": "d1", "start": 20, "end": 50, "code_id": "leadership"},
-        {"doc_id": "d1", "start": 25, "end": 40, "code_id": "leadership", "coder": "budi"},
+        {"doc_id": "d1", "start": 25, "end": 40, "code_id": "leadership", "coder": "c2"},
         {"doc_id": "d1", "start": 60, "end": 70, "code_id": "leadership"},
         {"doc_id": "d1", "start": 10, "end": 20, "code_id": "partnerships"},
         {"doc_id": "d1", "start": 20, "end": 25, "code_id": "partnerships"},
@@ -289,24 +293,24 @@ LONG = "Ketua rajin mengingatkan kami setiap bulan supaya setoran tepat waktu." 
 @pytest.fixture
 def framework() -> pd.DataFrame:
     return make([
-        # Asoka x leadership: 3 positive, 1 negative, 1 neutral
-        {"doc_id": "asoka-int-chair", "informant_role": "chair", "code_id": "leadership",
+        # north x leadership: 3 positive, 1 negative, 1 neutral
+        {"doc_id": "north-int-chair", "informant_role": "chair", "code_id": "leadership",
          "valence": "positive", "origin": "auto", "confidence": 0.99,
          "text": "Auto-coded sentence that is long enough to be a moderate quote."},
-        {"doc_id": "asoka-int-chair", "informant_role": "chair", "code_id": "leadership",
+        {"doc_id": "north-int-chair", "informant_role": "chair", "code_id": "leadership",
          "valence": "positive", "text": LONG, "start": 20, "end": 91},
-        {"doc_id": "asoka-int-sec", "informant_role": "secretary", "code_id": "leadership",
+        {"doc_id": "north-int-sec", "informant_role": "secretary", "code_id": "leadership",
          "valence": "negative", "confidence": 1.0,
          "text": "Kadang ketua terlalu dominan waktu rapat, anggota jadi diam saja."},
-        {"doc_id": "asoka-int-m1", "informant_role": "member", "code_id": "leadership",
+        {"doc_id": "north-int-m1", "informant_role": "member", "code_id": "leadership",
          "valence": "positive", "text": "Rapat rutin."},
-        {"doc_id": "asoka-obs-1", "informant_role": "", "code_id": "leadership",
+        {"doc_id": "north-obs-1", "informant_role": "", "code_id": "leadership",
          "valence": "neutral", "text": "Rapat dibuka pukul dua siang di rumah ketua kelompok."},
-        # Melati x leadership: 2 negative
-        {"doc_id": "melati-int-m1", "group": "Melati", "informant_role": "member",
+        # south x leadership: 2 negative
+        {"doc_id": "south-int-m1", "group": "south", "informant_role": "member",
          "code_id": "leadership", "valence": "negative",
          "text": "Rapat sering batal karena ketua sibuk di kedai pasar."},
-        {"doc_id": "melati-int-m2", "group": "Melati", "informant_role": "member",
+        {"doc_id": "south-int-m2", "group": "south", "informant_role": "member",
          "code_id": "leadership", "valence": "negative",
          "text": "Rapat sering batal karena ketua sibuk di kedai pasar."},  # same text: once
     ], factors=["leadership", "partnerships"])
@@ -316,15 +320,15 @@ def test_framework_cells_by_hand(framework: pd.DataFrame) -> None:
     with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):
         matrix = framework_matrix(framework)
     assert len(matrix) == 4  # 2 factors x 2 groups
-    a = cell(matrix, factor="leadership", group="Asoka")
+    a = cell(matrix, factor="leadership", group="north")
     assert a[["n", "positive", "negative", "neutral"]].tolist() == [5, 3, 1, 1]
     # balance = (pos - neg) / (pos + neg) = (3 - 1) / (3 + 1) = 0.5; the neutral coding does
     # not weigh on it (the old framework formula divided by n: (3 - 1) / 5 = 0.4)
     assert a["balance"] == pytest.approx(0.5)
     assert a["majority"] == "positive"
-    m = cell(matrix, factor="leadership", group="Melati")
+    m = cell(matrix, factor="leadership", group="south")
     assert m["balance"] == pytest.approx(-1.0)  # (0 - 2) / 2
-    empty = cell(matrix, factor="partnerships", group="Asoka")
+    empty = cell(matrix, factor="partnerships", group="north")
     assert empty["n"] == 0 and math.isnan(empty["balance"]) and empty["quotes"] == ()
 
 
@@ -332,20 +336,20 @@ def test_framework_quotes_are_representative(framework: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         matrix = framework_matrix(framework, quotes=3)
-    quotes = cell(matrix, factor="leadership", group="Asoka")["quotes"]
+    quotes = cell(matrix, factor="leadership", group="north")["quotes"]
     # manual first (auto last, despite confidence 0.99); among manual codings (confidence
     # nan -> 1.0, so all tie) the majority valence (positive) comes first, then moderate
     # length: LONG (71 chars, positive) before "Rapat rutin." (12 chars, positive), then the
     # negative one.
     assert quotes == (
-        f'"{LONG}" (asoka-int-chair, chair)',
-        '"Rapat rutin." (asoka-int-m1, member)',
+        f'"{LONG}" (north-int-chair, chair)',
+        '"Rapat rutin." (north-int-m1, member)',
         '"Kadang ketua terlalu dominan waktu rapat, anggota jadi diam saja." '
-        "(asoka-int-sec, secretary)",
+        "(north-int-sec, secretary)",
     )
     # the same text coded twice appears once
-    melati = cell(matrix, factor="leadership", group="Melati")["quotes"]
-    assert melati == ('"Rapat sering batal karena ketua sibuk di kedai pasar." (melati-int-m1, member)',)
+    south = cell(matrix, factor="leadership", group="south")["quotes"]
+    assert south == ('"Rapat sering batal karena ketua sibuk di kedai pasar." (south-int-m1, member)',)
 
 
 def test_framework_quotes_rank_auto_codings_by_confidence() -> None:
@@ -379,9 +383,9 @@ def test_framework_table_wide(framework: pd.DataFrame) -> None:
         n = framework_table(framework, values="n")
         summary = framework_table(framework, quotes=1)
     assert n.loc["leadership"].tolist() == [5, 2]
-    assert list(n.columns) == ["Asoka", "Melati"]
-    assert summary.loc["leadership", "Asoka"] == f'n=5 (+3 / -1)\n"{LONG}" (asoka-int-chair, chair)'
-    assert summary.loc["partnerships", "Melati"] == ""
+    assert list(n.columns) == ["north", "south"]
+    assert summary.loc["leadership", "north"] == f'n=5 (+3 / -1)\n"{LONG}" (north-int-chair, chair)'
+    assert summary.loc["partnerships", "south"] == ""
 
 
 @pytest.mark.parametrize(("kwargs", "pattern"), [
@@ -405,13 +409,13 @@ def test_framework_table_names_itself_in_messages(framework: pd.DataFrame) -> No
 
 
 def test_one_balance_in_every_view(framework: pd.DataFrame) -> None:
-    # Asoka x leadership: 3 positive, 1 negative, 1 neutral -> (3 - 1) / (3 + 1) = 0.5 in
+    # north x leadership: 3 positive, 1 negative, 1 neutral -> (3 - 1) / (3 + 1) = 0.5 in
     # valence_balance, framework_matrix and thesis_comparison alike
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        views = [cell(valence_balance(framework), group="Asoka", factor="leadership"),
-                 cell(framework_matrix(framework), group="Asoka", factor="leadership"),
-                 thesis_comparison(framework).set_index("factor").loc["leadership"]]
+        views = [cell(valence_balance(framework), group="north", factor="leadership"),
+                 cell(framework_matrix(framework), group="north", factor="leadership"),
+                 thesis_comparison(framework, **AB).set_index("factor").loc["leadership"]]
     values = [views[0]["balance"], views[1]["balance"], views[2]["balance_a"]]
     assert values == pytest.approx([0.5, 0.5, 0.5])
     assert views[2]["neutral_a"] == 1  # neutral codings are still counted
@@ -502,18 +506,18 @@ def test_valence_balance_by_hand() -> None:
         repeat(3, code_id="leadership", valence="positive")
         + repeat(1, code_id="leadership", valence="negative")
         + repeat(2, code_id="leadership", valence="neutral")
-        + repeat(2, group="Melati", code_id="leadership", valence="neutral")
-        + repeat(2, group="Melati", code_id="partnerships", valence="negative"),
+        + repeat(2, group="south", code_id="leadership", valence="neutral")
+        + repeat(2, group="south", code_id="partnerships", valence="negative"),
         factors=["leadership", "partnerships"])
     with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):
         table = valence_balance(df)
-    a = cell(table, group="Asoka", factor="leadership")
+    a = cell(table, group="north", factor="leadership")
     # (3 - 1) / (3 + 1) = 0.5; neutral codings are not in the balance
     assert a[["positive", "negative", "neutral", "n"]].tolist() == [3, 1, 2, 6]
     assert a["balance"] == pytest.approx(0.5)
-    assert math.isnan(cell(table, group="Melati", factor="leadership")["balance"])  # neutral only
-    assert cell(table, group="Melati", factor="partnerships")["balance"] == -1.0
-    assert math.isnan(cell(table, group="Asoka", factor="partnerships")["balance"])  # nothing
+    assert math.isnan(cell(table, group="south", factor="leadership")["balance"])  # neutral only
+    assert cell(table, group="south", factor="partnerships")["balance"] == -1.0
+    assert math.isnan(cell(table, group="north", factor="partnerships")["balance"])  # nothing
 
 
 # --------------------------------------------------------------------------------------
@@ -522,17 +526,17 @@ def test_valence_balance_by_hand() -> None:
 
 
 def two_by_two(a: tuple[int, int], b: tuple[int, int]) -> pd.DataFrame:
-    """Asoka has a[0] leadership and a[1] partnerships codings, Melati b[0] and b[1]."""
+    """north has a[0] leadership and a[1] partnerships codings, south b[0] and b[1]."""
     rows = (repeat(a[0], code_id="leadership") + repeat(a[1], code_id="partnerships")
-            + repeat(b[0], group="Melati", code_id="leadership")
-            + repeat(b[1], group="Melati", code_id="partnerships"))
-    return make(rows, groups=["Asoka", "Melati"], factors=["leadership", "partnerships"])
+            + repeat(b[0], group="south", code_id="leadership")
+            + repeat(b[1], group="south", code_id="partnerships"))
+    return make(rows, groups=["north", "south"], factors=["leadership", "partnerships"])
 
 
 def test_compare_groups_8_2_1_5() -> None:
     df = two_by_two((8, 2), (1, 5))
     with pytest.warns(UserWarning, match="numbers this small mean little"):
-        result = compare_groups(df)
+        result = compare_groups(df, "north", "south")
     lead = cell(result, factor="leadership")
     # table [[8, 2], [1, 5]]: OR = (8 * 5) / (2 * 1) = 20
     # Woolf: SE(log OR) = sqrt(1/8 + 1/2 + 1/1 + 1/5) = sqrt(1.825) = 1.350926
@@ -553,16 +557,16 @@ def test_compare_groups_8_2_1_5() -> None:
     assert cell(result, factor="partnerships")["odds_ratio"] == pytest.approx(0.05)
     # two equal p-values: BH leaves them unchanged (p * 2 / 2)
     assert result["p_adjusted"].tolist() == pytest.approx([400 / 11440] * 2)
-    assert lead["summary"] == ("leadership is coded more often in Asoka "
+    assert lead["summary"] == ("leadership is coded more often in north "
                                "(OR 20, 95% CI 1.4-282, adjusted p=0.035)")
     assert cell(result, factor="partnerships")["summary"].startswith(
-        "partnerships is coded more often in Melati (OR 0.05, 95% CI")
+        "partnerships is coded more often in south (OR 0.05, 95% CI")
 
 
 def test_compare_groups_haldane_anscombe_for_a_zero_cell() -> None:
     df = two_by_two((5, 0), (1, 5))
     with pytest.warns(UserWarning):
-        result = compare_groups(df)
+        result = compare_groups(df, "north", "south")
     lead = cell(result, factor="leadership")
     # [[5, 0], [1, 5]] has a zero: +0.5 everywhere -> [[5.5, 0.5], [1.5, 5.5]]
     # OR = 5.5 * 5.5 / (0.5 * 1.5) = 30.25 / 0.75 = 40.3333
@@ -578,11 +582,11 @@ def test_compare_groups_haldane_anscombe_for_a_zero_cell() -> None:
 
 def test_compare_groups_per_word_totals() -> None:
     df = two_by_two((8, 2), (1, 5))
-    documents = pd.DataFrame({"doc_id": ["d", "m"], "group": ["Asoka", "Melati"],
+    documents = pd.DataFrame({"doc_id": ["d", "m"], "group": ["north", "south"],
                               "n_words": [2000, 1000]})
-    df["doc_id"] = np.where(df["group"] == "Asoka", "d", "m")
+    df["doc_id"] = np.where(df["group"] == "north", "d", "m")
     with pytest.warns(UserWarning):
-        result = compare_groups(df, documents=documents)
+        result = compare_groups(df, "north", "south", documents=documents)
     lead = cell(result, factor="leadership")
     # totals are words: [[8, 2000 - 8], [1, 1000 - 1]]; rates per 1,000 words 4.0 and 1.0
     assert (lead["total_a"], lead["total_b"]) == (2000, 1000)
@@ -596,11 +600,11 @@ def test_compare_groups_bh_matches_statsmodels() -> None:
     counts = {"leadership": (30, 10), "partnerships": (12, 14), "officer_role": (9, 20),
               "capital_growth": (25, 24)}
     for factor, (ca, cb) in counts.items():
-        rows += repeat(ca, code_id=factor) + repeat(cb, group="Melati", code_id=factor)
+        rows += repeat(ca, code_id=factor) + repeat(cb, group="south", code_id=factor)
     df = make(rows, factors=list(counts))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every count is >= 5: no warning
-        result = compare_groups(df)
+        result = compare_groups(df, "north", "south")
     expected = multipletests(result["p_value"], alpha=0.05, method="fdr_bh")[1]
     np.testing.assert_allclose(result["p_adjusted"], expected)
     assert result["significant"].tolist() == (result["p_adjusted"] < 0.05).tolist()
@@ -619,9 +623,18 @@ def test_bh_against_benjamini_hochberg_1995() -> None:
 
 
 @FAST
-@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+@given(st.lists(st.floats(0, 1, allow_subnormal=False), min_size=1, max_size=30))
 def test_bh_matches_statsmodels_on_random_p(p: list[float]) -> None:
+    # subnormal p-values (5e-324) round differently in the two libraries (2e-323, 2.5e-323)
     np.testing.assert_allclose(analysis._bh_adjust(p), multipletests(p, method="fdr_bh")[1])
+
+
+def test_bh_leaves_undefined_p_values_out() -> None:
+    # nan (an undefined test) stays nan and is not counted: BH over [0.01, 0.04] alone gives
+    # 0.01 * 2 / 1 = 0.02 and 0.04 * 2 / 2 = 0.04
+    adjusted = analysis._bh_adjust([0.04, float("nan"), 0.01])
+    assert math.isnan(adjusted[1])
+    assert adjusted[[0, 2]].tolist() == pytest.approx([0.04, 0.02])
 
 
 def test_compare_groups_any_column_and_errors() -> None:
@@ -631,12 +644,12 @@ def test_compare_groups_any_column_and_errors() -> None:
     assert (result.loc[0, "group_a"], result.loc[0, "count_a"]) == ("interview", 6)
     assert "no clear difference between interview and observation" in result.loc[0, "summary"]
     with pytest.raises(ParameterError, match=r"The 'a' parameter of compare_groups must be a "
-                                             r"value of the 'group' column.*Got 'Mawar' instead"):
-        compare_groups(df, "Mawar", "Asoka")
+                                             r"value of the 'group' column.*Got 'west' instead"):
+        compare_groups(df, "west", "north")
     with pytest.raises(ParameterError, match=r"The 'b' parameter of compare_groups must be a value "
-                                             r"of the 'group' column other than a='Asoka', one of "
-                                             r"\{\}\. Got 'Asoka' instead\."):
-        compare_groups(df, "Asoka", "Asoka", by="group")
+                                             r"of the 'group' column other than a='north', one of "
+                                             r"\{\}\. Got 'north' instead\."):
+        compare_groups(df, "north", "north", by="group")
     with pytest.raises(ParameterError, match=r"The 'alpha' parameter of compare_groups must be a "
                                              r"float in the range \(0, 1\)\. Got 1\.5 instead"):
         compare_groups(df, "interview", "observation", by="source_type", alpha=1.5)
@@ -648,7 +661,7 @@ def test_compare_groups_any_column_and_errors() -> None:
 def test_compare_groups_skips_factors_coded_in_neither_group() -> None:
     df = two_by_two((6, 6), (6, 6))
     df = make(df.to_dict("records"), factors=["leadership", "partnerships", "officer_role"])
-    assert compare_groups(df)["factor"].astype(str).tolist() == ["leadership", "partnerships"]
+    assert compare_groups(df, "north", "south")["factor"].astype(str).tolist() == ["leadership", "partnerships"]
 
 
 # --------------------------------------------------------------------------------------
@@ -672,30 +685,30 @@ def thesis() -> pd.DataFrame:
         # balance = (pos - neg) / (pos + neg): neutral codings do not weigh on it (the old
         # thesis formula added 0.5 * neu to the denominator)
         # leadership: A (4-0)/4 = 1 working (old: 4/5 = 0.8); M (0-3)/3 = -1 lacking -> agrees
-        evidence("Asoka", "leadership", pos=4, neu=2) + evidence("Melati", "leadership", neg=3)
+        evidence("north", "leadership", pos=4, neu=2) + evidence("south", "leadership", neg=3)
         # information_clarity: A (2-2)/4 = 0 mixed; M 3/3 = 1 working -> A lower -> False
-        + evidence("Asoka", "information_clarity", pos=2, neg=2)
-        + evidence("Melati", "information_clarity", pos=3)
+        + evidence("north", "information_clarity", pos=2, neg=2)
+        + evidence("south", "information_clarity", pos=3)
         # leader_support: A has 1 valenced coding < 3 -> insufficient -> <NA>
-        + evidence("Asoka", "leader_support", pos=1, neu=5)
-        + evidence("Melati", "leader_support", neg=4)
+        + evidence("north", "leader_support", pos=1, neu=5)
+        + evidence("south", "leader_support", neg=4)
         # officer_role: A (3-2)/(3+2) = 0.2 working (old: 1/6 mixed); M (1-3)/4 = -0.5
         # lacking -> agrees
-        + evidence("Asoka", "officer_role", pos=3, neg=2, neu=2)
-        + evidence("Melati", "officer_role", pos=1, neg=3)
+        + evidence("north", "officer_role", pos=3, neg=2, neu=2)
+        + evidence("south", "officer_role", pos=1, neg=3)
         # capital_growth: A (1-3)/4 = -0.5 lacking; M -1 lacking: A higher -> the direction
         # agrees, but A is lacking -> does not support the study
-        + evidence("Asoka", "capital_growth", pos=1, neg=3)
-        + evidence("Melati", "capital_growth", neg=3)
+        + evidence("north", "capital_growth", pos=1, neg=3)
+        + evidence("south", "capital_growth", neg=3)
         # partnerships: thresholds are inclusive: A (3-2)/5 = 0.2 working, M -0.2 lacking
-        + evidence("Asoka", "partnerships", pos=3, neg=2)
-        + evidence("Melati", "partnerships", pos=2, neg=3)
+        + evidence("north", "partnerships", pos=3, neg=2)
+        + evidence("south", "partnerships", pos=2, neg=3)
     )
     return make(rows, factors=[*SIX, "stage"])
 
 
 def test_thesis_verdicts_by_hand(thesis: pd.DataFrame) -> None:
-    result = thesis_comparison(thesis).set_index("factor")
+    result = thesis_comparison(thesis, **AB).set_index("factor")
     # "stage" is a category without codings: not in the default factor list
     assert list(result.index) == SIX
     assert result["verdict_a"].to_dict() == {
@@ -710,61 +723,329 @@ def test_thesis_verdicts_by_hand(thesis: pd.DataFrame) -> None:
     assert result.loc["leader_support", "balance_a"] == pytest.approx(1.0)  # 1 / 1; old 1/3.5
     assert result.loc["leader_support", ["positive_a", "negative_a", "neutral_a"]].tolist() == [
         1, 0, 5]
-    agrees = result["agrees_with_study"]
+    agrees = result["agrees_with_hypothesis"]
     assert str(agrees.dtype) == "boolean"
     assert agrees.isna().to_dict() == {f: f == "leader_support" for f in SIX}
     assert agrees.dropna().to_dict() == {
         "leadership": True, "information_clarity": False, "officer_role": True,
         "capital_growth": True, "partnerships": True}
-    supports = result["supports_study"]
+    supports = result["supports_hypothesis"]
     assert str(supports.dtype) == "boolean"
     assert supports.dropna().to_dict() == {
         "leadership": True, "information_clarity": False, "officer_role": True,
         "capital_growth": False, "partnerships": True}
     assert (result["group_a"].unique().tolist(), result["group_b"].unique().tolist()) == (
-        ["Asoka"], ["Melati"])
+        ["north"], ["south"])
 
 
 def test_thesis_quotes_follow_the_verdict(thesis: pd.DataFrame) -> None:
-    result = thesis_comparison(thesis, quotes=2).set_index("factor")
+    result = thesis_comparison(thesis, **AB, quotes=2).set_index("factor")
     working = result.loc["leadership", "quotes_a"]  # a working verdict: positive first
-    assert working[0].startswith('"leadership works well in Asoka')
+    assert working[0].startswith('"leadership works well in north')
     lacking = result.loc["leadership", "quotes_b"]
-    assert lacking == ('"leadership does not work in Melati, members complain about it." (d)',)
+    assert lacking == ('"leadership does not work in south, members complain about it." (d)',)
 
 
 def test_thesis_parameters(thesis: pd.DataFrame) -> None:
     with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):  # welfare
-        strict = thesis_comparison(thesis, working=0.9, lacking=-0.9, min_evidence=1,
+        strict = thesis_comparison(thesis, **AB, working=0.9, lacking=-0.9, min_evidence=1,
                                    factors=["leadership", "leader_support", "welfare"])
     strict = strict.set_index("factor")
     assert list(strict.index) == ["leadership", "leader_support", "welfare"]
     # leadership A: (4 - 0) / 4 = 1 >= 0.9 -> working (old formula: 0.8 -> mixed);
     # leader_support A: 1 pos, 5 neutral: 1 / 1 = 1 -> working (old: 1/3.5 -> mixed);
-    # Melati leader_support: 4 negative -> -1 <= -0.9 -> lacking
+    # south leader_support: 4 negative -> -1 <= -0.9 -> lacking
     assert strict.loc["leadership", "verdict_a"] == "working"
     assert strict.loc["leader_support", "verdict_a"] == "working"
     assert strict.loc["leader_support", "verdict_b"] == "lacking"
     assert strict.loc["welfare", "verdict_a"] == "insufficient evidence"  # no codings
     assert math.isnan(strict.loc["welfare", "balance_a"])
-    assert thesis_comparison(thesis, quotes=0)["quotes_a"].map(len).sum() == 0
+    assert thesis_comparison(thesis, **AB, quotes=0)["quotes_a"].map(len).sum() == 0
 
 
 def test_thesis_errors_and_docstring(thesis: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match=r"The 'lacking' parameter of thesis_comparison must "
                                              r"be lower than 'working' \(0\.1\)\. Got 0\.1"):
-        thesis_comparison(thesis, working=0.1, lacking=0.1)
+        thesis_comparison(thesis, **AB, working=0.1, lacking=0.1)
     with pytest.raises(ParameterError, match=r"The 'min_evidence' parameter .* Got -1 instead"):
-        thesis_comparison(thesis, min_evidence=-1)
+        thesis_comparison(thesis, **AB, min_evidence=-1)
     with pytest.raises(ParameterError, match=r"The 'working' parameter of thesis_comparison must "
                                              r"be a float in the range \[-1, 1\]\. Got 2\.0"):
-        thesis_comparison(thesis, working=2.0)
+        thesis_comparison(thesis, **AB, working=2.0)
     with pytest.raises(ParameterError, match=r"The 'b' parameter of thesis_comparison must be a "
                                              r"value of the 'group' column other than "
-                                             r"a='Asoka', one of \{'Melati'\}\. Got 'Mawar'"):
-        thesis_comparison(thesis, b="Mawar")
+                                             r"a='north', one of \{'south'\}\. Got 'west'"):
+        thesis_comparison(thesis, a="north", b="west")
     assert "illustrative corpus" in (thesis_comparison.__doc__ or "")
     assert "not field findings" in (thesis_comparison.__doc__ or "")
+
+
+# --------------------------------------------------------------------------------------
+# by= any metadata column: document attributes and missing groups
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def districts() -> pd.DataFrame:
+    """Codings with a document attribute ``district`` (one value per document) and a
+    document ``x1`` in no group (its ``group`` is missing)."""
+    rows = [
+        {"doc_id": "n1", "district": "east", "code_id": "leadership", "valence": "positive"},
+        {"doc_id": "n1", "district": "east", "code_id": "leadership", "valence": "negative"},
+        {"doc_id": "n2", "district": "west", "code_id": "partnerships", "valence": "positive"},
+        {"doc_id": "s1", "group": "south", "district": "east", "code_id": "leadership",
+         "valence": "positive"},
+        {"doc_id": "x1", "group": "", "district": "west", "code_id": "leadership",
+         "valence": "positive"},
+    ]
+    return make(rows, factors=["leadership", "partnerships"])
+
+
+def test_metadata_columns_are_the_fixed_ones_plus_the_attributes(districts: pd.DataFrame) -> None:
+    assert metadata_columns(districts) == [*analysis.BY_COLUMNS, "district"]
+    assert not set(metadata_columns(districts)) & set(analysis.CODING_ONLY)
+
+
+@pytest.mark.filterwarnings("ignore:balance is undefined:RuntimeWarning")
+def test_by_an_attribute_column(districts: pd.DataFrame) -> None:
+    freq = code_frequencies(districts, by="district")
+    # east: n1 leadership x2 + s1 leadership = 3; west: n2 partnerships, x1 leadership (x1 is
+    # in no group but has a district, so it counts here)
+    assert freq.set_index(["district", "factor"])["codings"].to_dict() == {
+        ("east", "leadership"): 3, ("east", "partnerships"): 0,
+        ("west", "leadership"): 1, ("west", "partnerships"): 1}
+    table = valence_balance(districts, by="district")
+    # east leadership: 2 positive, 1 negative -> (2 - 1) / 3
+    assert cell(table, district="east", factor="leadership")["balance"] == pytest.approx(1 / 3)
+    matrix = framework_matrix(districts, cols="district", quotes=0)
+    assert cell(matrix, district="west", factor="partnerships")["n"] == 1
+    wide = framework_table(districts, cols="district", values="n")
+    assert list(wide.columns) == ["east", "west"]
+    assert wide.loc["leadership"].tolist() == [3, 1]
+
+
+@pytest.mark.filterwarnings("ignore:balance is undefined:RuntimeWarning")
+def test_missing_group_takes_part_in_no_group_table(districts: pd.DataFrame) -> None:
+    assert districts["group"].isna().sum() == 1  # x1: an empty group became missing
+    freq = code_frequencies(districts)
+    assert list(freq["group"].cat.categories) == ["north", "south"]
+    # north: n1 leadership x2, n2 partnerships; south: s1 leadership; x1 left out
+    assert freq["codings"].sum() == 4
+    assert cell(freq, group="north", factor="leadership")["codings"] == 2
+    assert len(valence_balance(districts)) == 4
+    assert set(framework_matrix(districts, quotes=0)["group"]) == {"north", "south"}
+    with pytest.warns(UserWarning, match="below min_count"):
+        result = compare_groups(districts, "north", "south")
+    # totals are the codings of each group, without x1: 3 and 1
+    assert (result.loc[0, "total_a"], result.loc[0, "total_b"]) == (3, 1)
+
+
+def test_coding_columns_are_not_metadata(districts: pd.DataFrame) -> None:
+    for column in ("code_id", "text", "valence", "start"):
+        with pytest.raises(ParameterError, match=r"The 'by' parameter of code_frequencies must "
+                                                 r"be a metadata column of the codings frame, "
+                                                 r"one of \{'group', .*'district'\}\. Got "):
+            code_frequencies(districts, by=column)
+    with pytest.raises(ParameterError, match=r"The 'cols' parameter of framework_table must be a "
+                                             r"metadata column .*Got 'factor' instead"):
+        framework_table(districts, cols="factor")
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of compare_groups must be a "
+                                             r"metadata column .*Got 'wave' instead"):
+        compare_groups(districts, "east", "west", by="wave")
+
+
+def test_rates_per_word_by_an_attribute(districts: pd.DataFrame) -> None:
+    documents = pd.DataFrame({"doc_id": ["n1", "n2", "s1", "x1", "y1"],
+                              "district": ["east", "west", "east", "west", "west"],
+                              "n_words": [1000, 500, 1000, 250, 250]})
+    freq = code_frequencies(districts, by="district", documents=documents)
+    # east: n1 + s1 = 2000 words, 3 leadership codings -> 1.5 per 1,000;
+    # west: n2 + x1 + y1 = 1000 words (y1 has no codings but counts), 1 -> 1.0
+    assert cell(freq, district="east", factor="leadership")["per_1000_words"] == 1.5
+    west = cell(freq, district="west", factor="leadership")
+    assert (west["words"], west["per_1000_words"]) == (1000, 1.0)
+    result = compare_groups(districts, "east", "west", by="district", min_count=0,
+                            documents=documents)
+    assert (result.loc[0, "total_a"], result.loc[0, "total_b"]) == (2000, 1000)
+
+
+def test_rates_read_an_attribute_from_the_codings_when_documents_lack_it(
+        districts: pd.DataFrame) -> None:
+    documents = pd.DataFrame({"doc_id": ["n1", "n2", "s1", "x1", "y1"],
+                              "n_words": [1000, 500, 1000, 250, 250]})
+    # y1 has no codings and documents no district: its words cannot be placed
+    with pytest.warns(UserWarning, match=r"1 document\(s\) of 'documents' have no codings and "
+                                         r"no 'district' column .*'y1'"):
+        freq = code_frequencies(districts, by="district", documents=documents)
+    assert cell(freq, district="west", factor="leadership")["words"] == 750  # n2 + x1
+
+
+def test_rates_need_an_attribute_with_one_value_per_document(districts: pd.DataFrame) -> None:
+    varying = districts.assign(district=["east", "west", "west", "east", "west"])  # n1 varies
+    documents = pd.DataFrame({"doc_id": ["n1"], "n_words": [10]})
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of code_frequencies must be a "
+                                             r"document attribute \(one value per document.*"
+                                             r"Got 'district', which takes more than one value "
+                                             r"within document\(s\) 'n1', instead\."):
+        code_frequencies(varying, by="district", documents=documents)
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of compare_groups must be a "
+                                             r"document attribute .*Got 'district', which"):
+        compare_groups(varying, "east", "west", by="district", documents=documents)
+    # without rates a varying column is fine: it is still metadata of each coding
+    assert code_frequencies(varying, by="district")["codings"].sum() == 5
+
+
+def test_a_and_b_have_no_default(districts: pd.DataFrame) -> None:
+    with pytest.raises(TypeError):
+        compare_groups(districts)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        thesis_comparison(districts)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        thesis_comparison(districts, "north", "south")  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------
+# More than two groups: pairwise_comparisons and group_differences
+# --------------------------------------------------------------------------------------
+
+THREE = {"north": (10, 6, 4), "south": (4, 6, 10), "east": (6, 6, 8)}
+"""Codings of leadership, partnerships, officer_role per group: 20 in each group."""
+
+
+@pytest.fixture
+def three() -> pd.DataFrame:
+    rows = [row for group, counts in THREE.items()
+            for factor, n in zip(FACTORS, counts, strict=True)
+            for row in repeat(n, group=group, doc_id=group, code_id=factor)]
+    rows += repeat(3, group="", doc_id="x", code_id="leadership")  # in no group: left out
+    return make(rows, groups=["north", "south", "east"], factors=FACTORS)
+
+
+def test_group_differences_3x2_by_hand(three: pd.DataFrame) -> None:
+    table = group_differences(three).set_index("factor")
+    assert list(table.columns) == [
+        "count_north", "count_south", "count_east", "total_north", "total_south", "total_east",
+        "rate_north", "rate_south", "rate_east", "chi2", "dof", "p_value", "cramers_v",
+        "min_expected", "p_adjusted", "significant"]
+    lead = table.loc["leadership"]
+    assert lead[["count_north", "count_south", "count_east"]].tolist() == [10, 4, 6]
+    assert lead[["total_north", "total_south", "total_east"]].tolist() == [20, 20, 20]
+    assert lead[["rate_north", "rate_south", "rate_east"]].tolist() == [0.5, 0.2, 0.3]
+    # leadership, table [[10, 10], [4, 16], [6, 14]]: row sums 20, column sums 20 and 40,
+    # N = 60 -> expected 20 * 20 / 60 = 6.667 and 20 * 40 / 60 = 13.333 in every row.
+    # chi2 = (10/3)^2 / (20/3) + (10/3)^2 / (40/3)     north: 5/3 + 5/6
+    #      + (8/3)^2 / (20/3) + (8/3)^2 / (40/3)       south: 16/15 + 8/15
+    #      + (2/3)^2 / (20/3) + (2/3)^2 / (40/3)       east:  1/15 + 1/30
+    #      = 2.5 + 1.6 + 0.1 = 4.2 with (3 - 1) * (2 - 1) = 2 degrees of freedom, and for 2
+    # degrees of freedom P(chi2 > x) = exp(-x / 2): p = exp(-2.1) = 0.122456
+    assert lead["chi2"] == pytest.approx(4.2)
+    assert lead["dof"] == 2
+    assert lead["p_value"] == pytest.approx(math.exp(-2.1))
+    assert lead["cramers_v"] == pytest.approx(math.sqrt(4.2 / 60))  # sqrt(chi2 / N)
+    assert lead["min_expected"] == pytest.approx(20 / 3)
+    reference = chi2_contingency([[10, 10], [4, 16], [6, 14]], correction=False)
+    assert (lead["chi2"], lead["p_value"]) == pytest.approx((reference.statistic,
+                                                              reference.pvalue))
+    # partnerships 6, 6, 6: no difference at all -> chi2 0, p 1
+    assert table.loc["partnerships", ["chi2", "p_value"]].tolist() == pytest.approx([0.0, 1.0])
+    # officer_role [[4, 16], [10, 10], [8, 12]]: column sums 22, 38, expected 22/3 and 38/3;
+    # squared deviations (10/3)^2 + (8/3)^2 + (2/3)^2 = 168/9 in each column ->
+    # chi2 = 168/9 * (3/22 + 3/38) = 168/66 + 168/114 = 4.019139; p = exp(-2.009569)
+    officer = table.loc["officer_role"]
+    assert officer["chi2"] == pytest.approx(168 / 66 + 168 / 114)
+    assert officer["p_value"] == pytest.approx(math.exp(-(168 / 66 + 168 / 114) / 2))
+    # BH over the three factors: p sorted 0.1225 (leadership), 0.1340 (officer_role), 1:
+    # 1 * 3/3 = 1; 0.1340 * 3/2 = 0.2011; 0.1225 * 3/1 = 0.3674, capped by the next: 0.2011
+    step = math.exp(-(168 / 66 + 168 / 114) / 2) * 3 / 2
+    assert table["p_adjusted"].tolist() == pytest.approx([step, 1.0, step])
+    assert not table["significant"].any()
+
+
+def test_group_differences_of_two_groups_agrees_with_compare_groups(three: pd.DataFrame) -> None:
+    two = group_differences(three, groups=["north", "south"]).set_index("factor")
+    pair = compare_groups(three, "north", "south", min_count=0).set_index("factor")
+    assert two["count_north"].tolist() == pair["count_a"].tolist()
+    assert two["total_south"].tolist() == pair["total_b"].tolist()
+    assert two["rate_north"].tolist() == pytest.approx(pair["rate_a"].tolist())
+    # leadership [[10, 10], [4, 16]]: expected 7 and 13 -> chi2 = 2 * 9/7 + 2 * 9/13 = 3.956,
+    # one degree of freedom, no continuity correction
+    assert two.loc["leadership", "chi2"] == pytest.approx(18 / 7 + 18 / 13)
+    assert two.loc["leadership", "dof"] == 1
+    expected = chi2_contingency([[10, 10], [4, 16]], correction=False).pvalue
+    assert two.loc["leadership", "p_value"] == pytest.approx(expected)
+
+
+def test_group_differences_warn_on_small_expected_counts_and_undefined_tests() -> None:
+    df = make(repeat(2, code_id="leadership") + repeat(1, group="south", code_id="leadership")
+              + repeat(3, group="south", code_id="partnerships"), factors=FACTORS)
+    with pytest.warns(UserWarning, match=r"2 factor\(s\) have an expected count below 5"):
+        table = group_differences(df)
+    assert len(table) == 2  # officer_role is coded in no group: no row
+    only = make(repeat(2, code_id="leadership") + repeat(3, group="south", code_id="leadership"))
+    with pytest.warns(RuntimeWarning, match="chi-square test is undefined"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = group_differences(only)
+    # leadership is every coding of both groups: [[2, 0], [3, 0]] has an empty column
+    assert math.isnan(table.loc[0, "p_value"]) and math.isnan(table.loc[0, "p_adjusted"])
+    assert not table.loc[0, "significant"]
+
+
+def test_pairwise_comparisons_adjust_over_every_test(three: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the smallest count is 4: no min_count=4 warning
+        result = pairwise_comparisons(three, min_count=4)
+    # default groups: every group with codings in category order (x has no group)
+    pairs = result[["group_a", "group_b"]].drop_duplicates().to_numpy().tolist()
+    assert pairs == [["north", "south"], ["north", "east"], ["south", "east"]]
+    assert len(result) == 3 * 3  # every factor is coded in every pair
+    single = compare_groups(three, "north", "south", min_count=0)
+    assert list(result.columns) == list(single.columns)
+    lead = cell(result, group_a="north", group_b="south", factor="leadership")
+    # [[10, 10], [4, 16]]: OR = 10 * 16 / (10 * 4) = 4
+    assert lead["odds_ratio"] == pytest.approx(4.0)
+    assert lead["p_value"] == pytest.approx(fisher_exact([[10, 10], [4, 16]])[1])
+    # BH over all 9 rows, not within a pair
+    expected = multipletests(result["p_value"], method="fdr_bh")[1]
+    np.testing.assert_allclose(result["p_adjusted"], expected)
+    same = result[(result["group_a"] == "north") & (result["group_b"] == "south")]
+    np.testing.assert_allclose(same["p_value"], single["p_value"])
+    assert (same["p_adjusted"].to_numpy() >= single["p_adjusted"].to_numpy() - 1e-12).all()
+    assert result["summary"].str.contains("adjusted p").all()
+
+
+def test_pairwise_comparisons_groups_in_the_order_given(three: pd.DataFrame) -> None:
+    result = pairwise_comparisons(three, groups=["east", "north"], min_count=0)
+    assert result[["group_a", "group_b"]].drop_duplicates().to_numpy().tolist() == [
+        ["east", "north"]]
+    by_district = three.assign(district=three["doc_id"].map(
+        {"north": "hill", "south": "coast", "east": "coast", "x": "hill"}))
+    # an attribute column as by; x (in no group) has a district and counts here
+    result = pairwise_comparisons(by_district, by="district", min_count=0)
+    assert result.loc[0, ["group_a", "group_b"]].tolist() == ["coast", "hill"]
+    assert result.loc[0, ["total_a", "total_b"]].tolist() == [40, 23]
+
+
+@pytest.mark.parametrize("groups", [["north"], ["north", "north"], ["north", "west"], "north"])
+def test_groups_must_be_two_different_values(three: pd.DataFrame, groups: Any) -> None:
+    for func in (pairwise_comparisons, group_differences):
+        with pytest.raises(ParameterError, match=rf"The 'groups' parameter of {func.__name__} "
+                                                 r"must be a list of at least two different "
+                                                 r"values of the 'group' column, from "
+                                                 r"\{'north', 'south', 'east'\}, or None\."):
+            func(three, groups=groups)
+
+
+def test_groups_without_codings_are_refused(three: pd.DataFrame) -> None:
+    df = three.assign(group=three["group"].cat.add_categories(["west"]))
+    with pytest.raises(ParameterError, match=r"The 'groups' parameter of group_differences must "
+                                             r"list values of 'group' with codings to compare\. "
+                                             r"Got 'west', which has no codings, instead\."):
+        group_differences(df, groups=["north", "west"])
+    assert len(group_differences(df)) == 3  # the default leaves "west" out
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of pairwise_comparisons must "
+                                             r"be a column with codings in at least two values"):
+        pairwise_comparisons(df[df["group"] == "north"])
 
 
 # --------------------------------------------------------------------------------------
@@ -778,8 +1059,10 @@ PUBLIC = [
     lambda df: framework_table(df),
     lambda df: cooccurrence(df),
     lambda df: valence_balance(df),
-    lambda df: compare_groups(df),
-    lambda df: thesis_comparison(df),
+    lambda df: compare_groups(df, "north", "south"),
+    lambda df: thesis_comparison(df, **AB),
+    lambda df: pairwise_comparisons(df),
+    lambda df: group_differences(df),
 ]
 
 
@@ -805,11 +1088,11 @@ def test_docstring_examples_run() -> None:
 
 
 @FAST
-@given(st.lists(st.tuples(st.sampled_from(["Asoka", "Melati"]), st.sampled_from(FACTORS),
+@given(st.lists(st.tuples(st.sampled_from(["north", "south"]), st.sampled_from(FACTORS),
                           st.sampled_from(["a", "b", "c"]), st.integers(0, 50)), max_size=25))
 def test_frequencies_sum_to_the_number_of_codings(rows: list[tuple[str, str, str, int]]) -> None:
     df = make([{"group": g, "code_id": f, "doc_id": d, "start": s, "end": s + 3}
-               for g, f, d, s in rows], groups=["Asoka", "Melati"], factors=FACTORS)
+               for g, f, d, s in rows], groups=["north", "south"], factors=FACTORS)
     freq = code_frequencies(df)
     assert freq["codings"].sum() == len(df)
     assert len(freq) == 2 * len(FACTORS)

@@ -22,11 +22,12 @@ from matplotlib.patches import Rectangle
 
 from uppks_qual import charts
 from uppks_qual.charts import (
-    GROUP_COLOURS,
+    PALETTE,
     group_colours,
     plot_agreement,
     plot_code_document_heatmap,
     plot_coding_stripe,
+    plot_coding_stripes,
     plot_cooccurrence,
     plot_factor_frequencies,
     plot_valence,
@@ -54,18 +55,18 @@ def codebook() -> Codebook:
 
 @pytest.fixture
 def df() -> pd.DataFrame:
-    """Asoka: leadership 3 (2+, 1-), partnerships 1 (+); Melati: leadership 2 (-), none else."""
+    """north: leadership 3 (2+, 1-), partnerships 1 (+); south: leadership 2 (-), none else."""
     rows = [
-        ("a1", "Asoka", 0, 40, "leadership", "positive"),
-        ("a1", "Asoka", 30, 60, "leadership.meetings", "positive"),
-        ("a1", "Asoka", 100, 150, "partnerships", "positive"),
-        ("a2", "Asoka", 0, 20, "leadership", "negative"),
-        ("m1", "Melati", 0, 30, "leadership", "negative"),
-        ("m1", "Melati", 50, 80, "leadership", "negative"),
+        ("a1", "north", 0, 40, "leadership", "positive"),
+        ("a1", "north", 30, 60, "leadership.meetings", "positive"),
+        ("a1", "north", 100, 150, "partnerships", "positive"),
+        ("a2", "north", 0, 20, "leadership", "negative"),
+        ("m1", "south", 0, 30, "leadership", "negative"),
+        ("m1", "south", 50, 80, "leadership", "negative"),
     ]
     return codings_frame(
         [{"doc_id": d, "group": g, "start": s, "end": e, "code_id": c, "valence": v,
-          "coder": "ana", "text": "teks"} for d, g, s, e, c, v in rows],
+          "coder": "c1", "text": "teks"} for d, g, s, e, c, v in rows],
         factors=FACTORS)
 
 
@@ -101,12 +102,12 @@ def test_factor_frequencies_bars(df: pd.DataFrame, codebook: Codebook, tmp_path:
     render(ax, tmp_path)
     bars = ax.patches
     assert len(bars) == 2 * 3  # 2 groups x 3 factors
-    # Asoka bars first (leadership 3, partnerships 1, officer_role 0), then Melati (2, 0, 0)
+    # north bars first (leadership 3, partnerships 1, officer_role 0), then south (2, 0, 0)
     assert [b.get_height() for b in bars] == [3, 1, 0, 2, 0, 0]
-    assert all(b.get_facecolor() == to_rgba(GROUP_COLOURS["Asoka"]) for b in bars[:3])
-    assert all(b.get_facecolor() == to_rgba(GROUP_COLOURS["Melati"]) for b in bars[3:])
+    assert all(b.get_facecolor() == to_rgba(PALETTE[0]) for b in bars[:3])
+    assert all(b.get_facecolor() == to_rgba(PALETTE[1]) for b in bars[3:])
     assert ticks(ax) == [LABELS_EN[f] for f in FACTORS]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Asoka", "Melati"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["north", "south"]
     assert ax.get_ylabel() == "Codings"
 
 
@@ -117,10 +118,10 @@ def test_factor_frequencies_indonesian(df: pd.DataFrame, codebook: Codebook) -> 
 
 
 def test_factor_frequencies_normalised(df: pd.DataFrame) -> None:
-    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1"], "group": ["Asoka", "Asoka", "Melati"],
+    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1"], "group": ["north", "north", "south"],
                               "n_words": [1500, 500, 400]})
     ax = plot_factor_frequencies(df, normalise=True, documents=documents)
-    # Asoka 2000 words: 3 -> 1.5, 1 -> 0.5 per 1,000; Melati 400 words: 2 -> 5.0
+    # north 2000 words: 3 -> 1.5, 1 -> 0.5 per 1,000; south 400 words: 2 -> 5.0
     assert [b.get_height() for b in ax.patches] == pytest.approx([1.5, 0.5, 0, 5.0, 0, 0])
     assert ax.get_ylabel() == "Codings per 1,000 words"
     assert ticks(ax) == FACTORS  # no codebook: the ids
@@ -128,6 +129,9 @@ def test_factor_frequencies_normalised(df: pd.DataFrame) -> None:
                                              r"plot_factor_frequencies must be a DataFrame .*"
                                              r"when normalise=True .*Got None instead"):
         plot_factor_frequencies(df, normalise=True)
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of plot_factor_frequencies must "
+                                             r"be a document attribute .*Got 'coder' instead"):
+        plot_factor_frequencies(df, by="coder", normalise=True, documents=documents)
 
 
 def test_factor_frequencies_uses_the_given_ax(df: pd.DataFrame) -> None:
@@ -136,11 +140,51 @@ def test_factor_frequencies_uses_the_given_ax(df: pd.DataFrame) -> None:
     assert len(fig.axes) == 1
 
 
-def test_group_colours_are_fixed() -> None:
-    colours = group_colours(["Melati", "Mawar", "Asoka"])
-    assert colours["Asoka"] == GROUP_COLOURS["Asoka"]
-    assert colours["Melati"] == GROUP_COLOURS["Melati"]
-    assert colours["Mawar"] not in GROUP_COLOURS.values()
+def test_group_colours_follow_the_order_given() -> None:
+    colours = group_colours(["south", "west", "north", "south"])
+    assert colours == {"south": PALETTE[0], "west": PALETTE[1], "north": PALETTE[2]}
+    many = group_colours(range(10))
+    assert many[8] == PALETTE[0] and len(set(many.values())) == len(PALETTE)
+    assert PALETTE[:3] == ("#1B9E77", "#D95F02", "#7570B3")  # ColorBrewer Dark2
+
+
+def test_groups_keep_their_colour_in_every_chart_of_a_frame(df: pd.DataFrame) -> None:
+    # categories in an order that is not alphabetical: "south" first
+    df = df.assign(group=df["group"].cat.reorder_categories(["south", "north"]))
+    bars = plot_factor_frequencies(df).patches
+    assert to_rgb(bars[0].get_facecolor()) == to_rgb(PALETTE[0])  # south first
+    assert to_rgb(bars[3].get_facecolor()) == to_rgb(PALETTE[1])  # then north
+    valence = plot_valence(df).patches
+    assert to_rgb(valence[0].get_facecolor()) == to_rgb(PALETTE[0])
+    assert to_rgb(valence[6].get_facecolor()) == to_rgb(PALETTE[1])
+
+
+def test_group_charts_by_an_attribute_and_without_missing_groups(df: pd.DataFrame) -> None:
+    df = df.assign(district=df["doc_id"].map({"a1": "hill", "a2": "coast", "m1": "coast"}))
+    ax = plot_factor_frequencies(df, by="district")
+    # coast: a2 leadership 1 + m1 leadership 2 = 3; hill: a1 leadership 2, partnerships 1
+    assert [b.get_height() for b in ax.patches] == [3, 0, 0, 2, 1, 0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["coast", "hill"]
+    with pytest.raises(ParameterError, match=r"The 'by' parameter of plot_valence must be a "
+                                             r"metadata column .*Got 'code_id' instead"):
+        plot_valence(df, by="code_id")
+    nogroup = codings_frame(df.assign(group=df["group"].astype(object).where(
+        df["doc_id"] != "m1", "")), factors=FACTORS)  # m1 is in no group
+    ax = plot_factor_frequencies(nogroup)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["north"]
+    assert [b.get_height() for b in ax.patches] == [3, 1, 0]
+
+
+def test_group_charts_at_code_level(df: pd.DataFrame, codebook: Codebook) -> None:
+    ax = plot_factor_frequencies(df, level="code", codebook=codebook)
+    # codes present: leadership, leadership.meetings, partnerships
+    assert ticks(ax) == ["Officers' leadership", "Meetings", "Partnerships"]
+    assert [b.get_height() for b in ax.patches] == [2, 1, 1, 2, 0, 0]
+    assert ax.get_xlabel() == "Code"
+    ax = plot_valence(df, level="code", codebook=codebook, lang="id")
+    assert ticks(ax, "y") == ["Kepemimpinan pengurus", "Rapat", "Kemitraan"]
+    # north positive (1, 1, 1), north negative (-1, 0, 0), south (0, 0, 0), (-2, 0, 0)
+    assert [b.get_width() for b in ax.patches] == [1, 1, 1, -1, 0, 0, 0, 0, 0, -2, 0, 0]
 
 
 # --------------------------------------------------------------------------------------
@@ -154,13 +198,19 @@ def test_valence_diverging_bars(df: pd.DataFrame, codebook: Codebook, tmp_path: 
     bars = ax.patches
     assert len(bars) == 2 * 2 * 3  # (positive, negative) x groups x factors
     widths = [b.get_width() for b in bars]
-    # Asoka positive (2, 1, 0), Asoka negative (-1, 0, 0), Melati positive (0, 0, 0),
-    # Melati negative (-2, 0, 0)
+    # north positive (2, 1, 0), north negative (-1, 0, 0), south positive (0, 0, 0),
+    # south negative (-2, 0, 0)
     assert widths == [2, 1, 0, -1, 0, 0, 0, 0, 0, -2, 0, 0]
-    assert to_rgb(bars[0].get_facecolor()) == to_rgb(GROUP_COLOURS["Asoka"])
-    assert to_rgb(bars[9].get_facecolor()) == to_rgb(GROUP_COLOURS["Melati"])
+    assert to_rgb(bars[0].get_facecolor()) == to_rgb(PALETTE[0])
+    assert to_rgb(bars[9].get_facecolor()) == to_rgb(PALETTE[1])
     assert ticks(ax, "y") == [LABELS_ID[f] for f in FACTORS]
     assert "negatif" in ax.get_xlabel() and "positif" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "north", "south", "positif (penuh, kanan)", "negatif (arsir, kiri)",
+        "netral (tidak digambar)"]
+    english = plot_valence(df)
+    assert [t.get_text() for t in english.get_legend().get_texts()][2:] == [
+        "positive (solid, right)", "negative (hatched, left)", "neutral (not drawn)"]
     _fig, given = plt.subplots()
     assert plot_valence(df, ax=given) is given
 
@@ -191,6 +241,31 @@ def test_heatmap_code_level_in_indonesian(df: pd.DataFrame, codebook: Codebook) 
     with pytest.raises(ParameterError,
                        match="The 'level' parameter of plot_code_document_heatmap"):
         plot_code_document_heatmap(df, level="segment")
+
+
+def test_heatmap_numbers_are_readable_on_pale_and_dark_cells() -> None:
+    rows = [("d1", "leadership")] * 9 + [("d2", "leadership")]
+    pale_dark = codings_frame([{"doc_id": d, "start": 0, "end": 5, "code_id": c}
+                               for d, c in rows])
+    ax = plot_code_document_heatmap(pale_dark)
+    image = ax.images[0]
+    # d1: 9 codings, the darkest blue; d2: 1 coding, a pale blue (0 would be near white)
+    texts = {t.get_text(): t.get_color() for t in ax.texts}
+    assert texts == {"9": "white", "1": "black"}
+    for text in ax.texts:  # the choice follows the cell's relative luminance
+        r, g, b, _ = image.cmap(image.norm(float(text.get_text())))
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        assert text.get_color() == ("black" if luminance > 0.179 else "white")
+    assert charts._text_colour(to_rgba("#FFFFCC")) == "black"  # pale yellow
+    assert charts._text_colour(to_rgba("#08306B")) == "white"  # dark blue
+
+
+def test_cooccurrence_numbers_on_pale_and_dark_cells(df: pd.DataFrame) -> None:
+    ax = plot_cooccurrence(df, value="count")
+    # [[4, 0], [0, 1]]: 4 is the darkest cell (white), 0 the palest (black); 1 is pale
+    assert [(t.get_text(), t.get_color()) for t in ax.texts] == [
+        ("4", "white"), ("0", "black"), ("0", "black"), ("1", "black")]
 
 
 # --------------------------------------------------------------------------------------
@@ -238,6 +313,81 @@ def test_coding_stripe(df: pd.DataFrame, codebook: Codebook, tmp_path: Path) -> 
     assert ax.get_xlim() == (0, 200)
     assert ticks(ax, "y") == [LABELS_EN[f] for f in FACTORS]
     assert ax.get_title() == "a1"
+    # one entry per factor drawn (leadership, partnerships), then the hatching
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        LABELS_EN["leadership"], LABELS_EN["partnerships"], "negative valence (hatched)"]
+    hatch = ax.get_legend().get_patches()[-1]
+    assert hatch.get_hatch() == "//"
+
+
+def test_coding_stripe_at_code_level(df: pd.DataFrame, codebook: Codebook) -> None:
+    sub = Code("partnerships.bank", "partnerships", "partnerships", "factor", "Bank", "Bank",
+               colour="#0072B2")
+    book = Codebook((*codebook.codes, sub))
+    df = codings_frame(pd.concat([df, df.iloc[[2]].assign(code_id="partnerships.bank",
+                                                          valence="negative")]),
+                       factors=FACTORS)
+    ax = plot_coding_stripe(df, "a1", n_chars=200, level="code", codebook=book, lang="id")
+    # lanes: every code of the frame, by factor then id
+    assert ticks(ax, "y") == ["Kepemimpinan pengurus", "Rapat", "Kemitraan", "Bank"]
+    rects = list(ax.patches)
+    assert [r.get_y() + r.get_height() / 2 for r in rects] == pytest.approx([0, 1, 2, 3])
+    # codes take their own codebook colour: the sub-code its own, "meetings" its parent's
+    assert [to_rgb(r.get_facecolor()) for r in rects] == [
+        to_rgb(COLOURS["leadership"]), to_rgb(COLOURS["leadership"]),
+        to_rgb(COLOURS["partnerships"]), to_rgb("#0072B2")]
+    assert rects[3].get_hatch() == "//" and rects[0].get_hatch() is None
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Kepemimpinan pengurus", "Rapat", "Kemitraan", "Bank", "valensi negatif (arsir)"]
+
+
+def test_coding_stripes_small_multiples(df: pd.DataFrame, codebook: Codebook,
+                                        tmp_path: Path) -> None:
+    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1", "e1"],
+                              "group": ["north", "north", "south", None],
+                              "n_chars": [200, 50, 100, 30]})
+    axes = plot_coding_stripes(df, documents=documents, codebook=codebook)
+    assert isinstance(axes, np.ndarray) and axes.shape == (4,)
+    fig = axes[0].figure
+    assert all(ax.figure is fig for ax in axes)
+    render(axes[0], tmp_path)
+    assert [ax.get_title() for ax in axes] == [
+        "a1 (north)", "a2 (north)", "m1 (south)", "e1"]
+    assert [len(ax.patches) for ax in axes] == [3, 1, 2, 0]
+    assert [ax.get_xlim() for ax in axes] == [(0, 200), (0, 50), (0, 100), (0, 30)]
+    assert all(ax.get_legend() is None for ax in axes)  # one legend, the figure's
+    assert len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        LABELS_EN["leadership"], LABELS_EN["partnerships"], "negative valence (hatched)"]
+    assert [ax.get_xlabel() for ax in axes] == ["", "", "", "Character offset"]
+
+
+def test_coding_stripes_on_a_given_figure_and_chosen_documents(df: pd.DataFrame) -> None:
+    documents = pd.DataFrame({"doc_id": ["a1", "a2", "m1"], "n_chars": [200, 50, 100]})
+    fig = plt.figure()
+    axes = plot_coding_stripes(df, documents=documents, doc_ids=["m1", "a2"], fig=fig,
+                               level="code")
+    assert [ax.figure for ax in axes] == [fig, fig]
+    assert len(plt.get_fignums()) == 1  # no other figure was made
+    assert [ax.get_title() for ax in axes] == ["m1", "a2"]  # no group column
+    assert ticks(axes[0], "y") == ["leadership", "leadership.meetings", "partnerships"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "leadership", "negative valence (hatched)"]  # m1 and a2 have only leadership
+
+
+def test_coding_stripes_errors(df: pd.DataFrame) -> None:
+    documents = pd.DataFrame({"doc_id": ["a1"], "n_chars": [200]})
+    with pytest.raises(ParameterError, match=r"The 'doc_ids' parameter of plot_coding_stripes "
+                                             r"must list at least one document of 'documents'\. "
+                                             r"Got \['zz'\], with 'zz' unknown, instead\."):
+        plot_coding_stripes(df, documents=documents, doc_ids=["zz"])
+    with pytest.raises(ParameterError, match=r"The 'documents' parameter of plot_coding_stripes "
+                                             r"must be a DataFrame with the column\(s\) "
+                                             r"'doc_id', 'n_chars'"):
+        plot_coding_stripes(df, documents=pd.DataFrame({"doc_id": ["a1"]}))
+    with pytest.raises(ParameterError, match=r"The 'documents' parameter of plot_coding_stripes "
+                                             r"must be a DataFrame\. Got None"):
+        plot_coding_stripes(df, documents=None)  # type: ignore[arg-type]
 
 
 def test_coding_stripe_without_codings(df: pd.DataFrame) -> None:
@@ -296,6 +446,8 @@ CHARTS = [
     lambda df, **kw: plot_cooccurrence(df, **kw),
     lambda df, **kw: plot_coding_stripe(df, "a1", **kw),
 ]
+LEVEL_CHARTS = [*CHARTS, lambda df, **kw: plot_coding_stripes(df, documents=STRIPE_DOCS, **kw)]
+STRIPE_DOCS = pd.DataFrame({"doc_id": ["a1", "m1"], "n_chars": [200, 100]})
 
 
 @pytest.mark.parametrize("chart", CHARTS)
@@ -306,11 +458,15 @@ def test_each_chart_uses_and_returns_the_given_ax(chart: Any, df: pd.DataFrame,
     render(ax, tmp_path)
 
 
-@pytest.mark.parametrize("chart", CHARTS)
-def test_each_chart_checks_lang_and_frame(chart: Any, df: pd.DataFrame) -> None:
+@pytest.mark.parametrize("chart", LEVEL_CHARTS)
+def test_each_chart_checks_lang_level_and_frame(chart: Any, df: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match=r"The 'lang' parameter of .* must be one of "
                                              r"\{'en', 'id'\}\. Got 'fr' instead\."):
         chart(df, lang="fr")
+    with pytest.raises(ParameterError, match=r"The 'level' parameter of .* must be one of "
+                                             r"\{'factor', 'code'\}\. Got 'word' instead\."):
+        chart(df, level="word")
+    chart(df, level="code")  # every chart of codings draws codes too
     with pytest.raises(ParameterError, match="missing column"):
         chart(df.drop(columns="factor"))
 
@@ -328,3 +484,10 @@ def test_docstring_examples_run() -> None:
     result = doctest.testmod(charts, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 7
     assert result.failed == 0
+
+
+def test_no_study_lives_in_the_charts() -> None:
+    import re
+
+    source = Path(charts.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"Asoka|Melati|Durian|Padang|\bana\b|\bbudi\b", source)

@@ -18,10 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uppks_qual.corpus import (
-    INFORMANT_ROLES,
     SEGMENT_COLUMNS,
     Corpus,
-    Manifest,
     check_corpus,
     load_corpus,
     parse_document,
@@ -33,6 +31,7 @@ from uppks_qual.errors import (
     SpeakerError,
     UnknownDocumentError,
 )
+from uppks_qual.manifest import INFORMANT_ROLES, read_manifest
 from uppks_qual.records import SOURCE_TYPES, Document
 
 FIELDS = {
@@ -87,7 +86,7 @@ ERROR_CASES = [
     pytest.param(
         doc_text(date=None),
         FrontMatterError,
-        r":2: missing front-matter field 'date'; required fields are id, group",
+        r":2: missing front-matter field 'date'; required fields are id, source_type",
         id="missing-date",
     ),
     pytest.param(
@@ -144,13 +143,13 @@ ERROR_CASES = [
     pytest.param(
         doc_text(date="11 March 2004"),
         FrontMatterError,
-        r":8: date '11 March 2004' is not an ISO date \(YYYY-MM-DD\)",
+        r":8: date '11 March 2004' is not a date: write YYYY-MM-DD, YYYY-MM, YYYY or unknown",
         id="bad-date-text",
     ),
     pytest.param(
         doc_text(date="2004-03-11T25"),
         FrontMatterError,
-        r":8: date '2004-03-11T25' is not an ISO date",
+        r":8: date '2004-03-11T25' is not a date",
         id="bad-date-suffix",
     ),
     pytest.param(
@@ -288,7 +287,8 @@ def test_manifest_roles_extend_informant_roles(corpus_dir: Path) -> None:
 def test_bad_manifest(corpus_dir: Path) -> None:
     (corpus_dir / "corpus.yaml").write_text("groups: [Asoka, Melati]\n", encoding="utf-8")
     (corpus_dir / "d.txt").write_text(doc_text(), encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"corpus\.yaml:1: corpus manifest must be a mapping"):
+    with pytest.raises(CorpusError, match=r"corpus\.yaml:1: `groups` must map each group to its "
+                                          r"village"):
         load_corpus(corpus_dir)
 
 
@@ -837,8 +837,8 @@ def test_csv_missing_column(corpus_dir: Path) -> None:
     )
     with pytest.raises(
         CorpusError,
-        match=r"segments\.csv:1: CSV is missing column\(s\) speaker; "
-        r"required: doc_id,",
+        match=r"segments\.csv:1: CSV \(read with the comma \(','\) as delimiter\) is missing "
+        r"column\(s\) speaker; required: doc_id,",
     ):
         load_corpus(corpus_dir)
 
@@ -979,7 +979,7 @@ def test_docx_broken_file(corpus_dir: Path) -> None:
 
 # --------------------------------------------------------------------------- Manifest
 def test_manifest_read(corpus_dir: Path) -> None:
-    manifest = Manifest.read(corpus_dir / "corpus.yaml")
+    manifest = read_manifest(corpus_dir / "corpus.yaml")
     assert manifest.groups == {"Asoka": "Durian Daun", "Melati": "Padang Olo"}
     assert manifest.roles == INFORMANT_ROLES
 
@@ -1004,3 +1004,88 @@ def test_docx_notes_keep_paragraphs_and_bold_words(corpus_dir: Path) -> None:
     assert doc.text == "Pukul 09.15: rapat dimulai.\n\nPLKB tidak datang.\n\nParagraf ketiga."
     paragraphs = [s.text for s in corpus.iter_segments("asoka-docx") if s.kind == "paragraph"]
     assert paragraphs == ["Pukul 09.15: rapat dimulai.", "PLKB tidak datang.", "Paragraf ketiga."]
+
+
+# --------------------------------------------------------------------------- any study's format
+@pytest.mark.parametrize("date", ["2004-03-11", "2004-03", "2004", "unknown"])
+def test_dates_may_be_partial_or_unknown(corpus_dir: Path, date: str) -> None:
+    (corpus_dir / "d.txt").write_text(doc_text(date=date), encoding="utf-8")
+    assert load_corpus(corpus_dir)["asoka-int-test"].date == date
+
+
+@pytest.mark.parametrize("date", ["2004-13", "2004-3", "03/2004", "circa 2004"])
+def test_other_dates_are_errors(corpus_dir: Path, date: str) -> None:
+    (corpus_dir / "d.txt").write_text(doc_text(date=date), encoding="utf-8")
+    with pytest.raises(FrontMatterError, match=r"d\.txt:8: date .* is not a date"):
+        load_corpus(corpus_dir)
+
+
+@pytest.mark.parametrize("group", [None, '""'])
+def test_a_document_may_belong_to_no_group(corpus_dir: Path, group: str | None) -> None:
+    (corpus_dir / "d.txt").write_text(doc_text(group=group, village=None), encoding="utf-8")
+    (corpus_dir / "e.txt").write_text(doc_text(id="e1"), encoding="utf-8")
+    corpus = load_corpus(corpus_dir)
+    assert corpus["asoka-int-test"].group == "" and corpus["asoka-int-test"].village == ""
+    summary = corpus.summary()
+    assert summary.loc[("(no group)", "interview"), "documents"] == 1
+    assert summary.loc[("All", "all"), "documents"] == 2
+
+
+def test_front_matter_attributes(corpus_dir: Path) -> None:
+    text = doc_text().replace("---\nP:", "attributes:\n  kecamatan: Sungai Limau\n  wave: 2\n"
+                                         "---\nP:")
+    (corpus_dir / "d.txt").write_text(text, encoding="utf-8")
+    corpus = load_corpus(corpus_dir)
+    assert corpus["asoka-int-test"].attributes == {"kecamatan": "Sungai Limau", "wave": 2}
+    assert corpus.documents.loc[0, "kecamatan"] == "Sungai Limau"
+
+
+@pytest.mark.parametrize(("attributes", "message"), [
+    ("  text: x\n", r"'text' is a column of every codings frame"),
+    ("  2nd: x\n", r"attribute name '2nd' must be letters"),
+    ("  tags: [a, b]\n", r"The 'tags' parameter of attributes must be"),
+])
+def test_bad_attributes_name_the_line(corpus_dir: Path, attributes: str, message: str) -> None:
+    text = doc_text().replace("---\nP:", f"attributes:\n{attributes}---\nP:")
+    (corpus_dir / "d.txt").write_text(text, encoding="utf-8")
+    with pytest.raises(FrontMatterError, match=r"d\.txt:9: .*" + message):
+        load_corpus(corpus_dir)
+
+
+@pytest.mark.parametrize("placeholder", ['"-"', "n/a", '"—"'])
+def test_an_informant_placeholder_means_no_informant(corpus_dir: Path, placeholder: str) -> None:
+    (corpus_dir / "d.txt").write_text(doc_text(informant=placeholder), encoding="utf-8")
+    assert load_corpus(corpus_dir)["asoka-int-test"].informant == ""
+
+
+@pytest.mark.parametrize(("sep", "name"), [(";", "semicolon"), ("\t", "tab"), (",", "comma")])
+def test_csv_delimiter_is_sniffed(corpus_dir: Path, sep: str, name: str) -> None:
+    header = CSV_HEADER.strip() + ",kecamatan\n"
+    rows = "".join(r.replace('"Sejak 1997, Pak."', "Sejak 1997 Pak.").strip() + ",Sungai Limau\n"
+                   for r in CSV_ROWS.splitlines(keepends=True))
+    (corpus_dir / "u.csv").write_text((header + rows).replace(",", sep), encoding="utf-8")
+    corpus = load_corpus(corpus_dir)
+    assert sorted(d.doc_id for d in corpus) == ["d1", "d2"]
+    assert corpus["d1"].attributes == {"kecamatan": "Sungai Limau"}
+    (corpus_dir / "u.csv").write_text(("doc_id,text\nd1,x\n").replace(",", sep), encoding="utf-8")
+    with pytest.raises(CorpusError, match=rf"read with the {name} .* as delimiter\) is missing"):
+        load_corpus(corpus_dir)
+
+
+def test_csv_attribute_must_be_one_per_document(corpus_dir: Path) -> None:
+    text = (CSV_HEADER.strip() + ",wave\n" + "".join(
+        r.strip() + f",{i}\n" for i, r in enumerate(CSV_ROWS.splitlines()[:3])))
+    (corpus_dir / "u.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"document 'd1' has more than one 'wave' value"):
+        load_corpus(corpus_dir)
+
+
+def test_an_explicit_manifest_replaces_the_folder_s(corpus_dir: Path, tmp_path: Path) -> None:
+    (corpus_dir / "d.txt").write_text(doc_text(group="Mawar", village="X"), encoding="utf-8")
+    with pytest.raises(FrontMatterError, match="group 'Mawar' is unknown"):
+        load_corpus(corpus_dir)
+    other = tmp_path / "other.yaml"
+    other.write_text("groups: {Mawar: X}\nprovenance: test data\n", encoding="utf-8")
+    corpus = load_corpus(corpus_dir, manifest=other)
+    assert corpus["asoka-int-test"].group == "Mawar"
+    assert corpus.provenance == "test data" and corpus.manifest.path == str(other)

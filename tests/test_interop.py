@@ -28,11 +28,14 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import uppks_qual as uq
-from uppks_qual.errors import InterchangeError, StoreError
+from uppks_qual.errors import ImportProblem, InterchangeError, StoreError
 from uppks_qual.interop import (
     RefiWarning,
     build_tables,
     export_qdc,
+    export_qdpx,
+    read_codings_csv,
+    read_project,
     read_qdc,
     validate_refi,
 )
@@ -43,8 +46,10 @@ from uppks_qual.interop.refi import (
     GUID_NAMESPACE,
     PROJECT_NS,
     PROJECT_XSD,
+    ProjectData,
     guid_for,
 )
+from uppks_qual.interop.refi_read import ImportedProject
 from uppks_qual.interop.tables import SHEETS
 from uppks_qual.project import Project
 from uppks_qual.records import Code, Codebook, Coding, Document
@@ -465,7 +470,7 @@ EXPECTED = {
     "nvivo": {
         "warnings": [r"skipped <Sets>", r"skipped 1 AudioSource element\(s\) with 1 coding"],
         "documents": {"interview-ibu-rina": ("Asoka", "Durian Daun", "document"),
-                      "dinas-visit": ("unknown", "unknown", "document")},
+                      "dinas-visit": ("", "", "document")},
         "codes": ["leadership", "leadership.meetings", "leadership.meetings.attendance",
                   "record_keeping", "outside_support"],
         "codings": [
@@ -496,8 +501,8 @@ EXPECTED = {
     },
     "maxqda": {
         "warnings": [],
-        "documents": {"interview-pak-joni": ("Melati", "unknown", "document"),
-                      "observasi-papan": ("Melati", "unknown", "document")},
+        "documents": {"interview-pak-joni": ("Melati", "", "document"),
+                      "observasi-papan": ("Melati", "", "document")},
         "codes": ["c1_kepuasan_kepercayaan", "c1_kepuasan_kepercayaan.pinjaman_macet",
                   "ekonomi_harga"],
         "codings": [
@@ -512,8 +517,7 @@ EXPECTED = {
     },
     "qualcoder": {
         "warnings": [],
-        "documents": {"notes1": ("unknown", "unknown", "document"),
-                      "interview2": ("unknown", "unknown", "document")},
+        "documents": {"notes1": ("", "", "document"), "interview2": ("", "", "document")},
         "codes": ["group_functioning", "group_functioning.cash_handling",
                   "group_functioning.meetings", "trust"],
         "codings": [
@@ -533,9 +537,9 @@ def test_import_tool_style_projects(tool: str, tmp_path: Path) -> None:
     expected = EXPECTED[tool]
     archive = tool_archive(tool, tmp_path)
     with import_warns(archive, tmp_path / f"{tool}.uqp", expected["warnings"]) as project:
-        docs = project.documents().set_index("doc_id")
-        assert {d: (r.group, r.village, r.source_type) for d, r in docs.iterrows()} == \
-            expected["documents"]
+        docs = [project.document(d) for d in project.documents()["doc_id"]]
+        assert {d.doc_id: (d.group, d.village, d.source_type) for d in docs} == \
+            expected["documents"]  # a document without a Group variable is in no group
         assert list(project.codebook.ids) == expected["codes"]
         frame = project.codings()
         assert sorted(zip(frame["doc_id"], frame["code_id"], frame["coder"], frame["text"],
@@ -547,22 +551,27 @@ def test_import_tool_style_projects(tool: str, tmp_path: Path) -> None:
         assert memos == expected["memos"]
 
 
-def test_import_maps_variables_to_metadata(tmp_path: Path) -> None:
+def test_import_maps_variables_to_fields_attributes_and_metadata(tmp_path: Path) -> None:
     with import_warns(tool_archive("atlasti", tmp_path), tmp_path / "a.uqp",
                       EXPECTED["atlasti"]["warnings"]) as project:
         chair = project.document("a1-ketua-asoka")
-        assert (chair.informant_role, chair.date, chair.informant) == ("chair", "2004-03-11",
-                                                                       "unknown")
+        assert (chair.informant_role, chair.date, chair.informant) == ("chair", "2004-03-11", "")
         assert dict(chair.meta) == {"case": "Asoka chair", "title": "A1 Ketua Asoka.docx"}
         assert project.codebook["kepemimpinan.ninik_mamak"].colour == "#800080"
         assert project.codebook["kepemimpinan.rapat"].colour == "#C04000"  # inherited
     with import_warns(tool_archive("nvivo", tmp_path), tmp_path / "n.uqp",
                       EXPECTED["nvivo"]["warnings"]) as project:
         rina = project.document("interview-ibu-rina")
-        assert rina.meta["Age"] == 41 and rina.meta["title"] == "Interview Ibu Rina"
+        assert rina.meta["title"] == "Interview Ibu Rina"
         assert rina.meta["description"] == "First interview, March 2004"
         assert project.codebook["leadership"].definition == "How the group is led."
         assert project.codebook["leadership.meetings.attendance"].factor == "leadership"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RefiWarning)
+        docs = {d.doc_id: d for d in read_project(tool_archive("nvivo", tmp_path)).documents}
+    assert docs["interview-ibu-rina"].attributes == {
+        "refi_guid": "b0000000-0000-4000-8000-000000000001", "Age": 41}
+    assert "Age" not in docs["interview-ibu-rina"].meta
 
 
 def test_import_crlf_source_is_normalised_and_positions_mapped(tmp_path: Path) -> None:
@@ -572,7 +581,8 @@ def test_import_crlf_source_is_normalised_and_positions_mapped(tmp_path: Path) -
         frame = project.codings()
         for row in frame.itertuples():
             assert project.document(row.doc_id).text[row.start:row.end] == row.text
-        assert project.document("observasi-papan").meta["Pages"] == 2
+    papan = read_project(tool_archive("maxqda", tmp_path)).documents[1]
+    assert papan.attributes["Pages"] == 2 and papan.informant_role == ""
 
 
 def test_import_qde_with_relative_paths_from_disk(tmp_path: Path) -> None:
@@ -864,7 +874,8 @@ def test_build_tables_counts(project: Project) -> None:
 def test_export_csv(project: Project, tmp_path: Path) -> None:
     folder = project.export_tables(tmp_path / "tables", evidence=False)
     written = {name: folder / f"{name}.csv" for name in SHEETS}
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.csv" for n in SHEETS)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{n}.csv" for n in SHEETS] + ["segments.csv"])
     codings = pd.read_csv(written["codings"])
     assert len(codings) == 7
     assert "😀" in set(codings["text"])
@@ -881,3 +892,223 @@ def test_provenance_survives_a_qdpx_round_trip(tmp_path: Path) -> None:
     project.export_qdpx(tmp_path / "x.qdpx")
     copy = uq.Project.import_qdpx(tmp_path / "x.qdpx", tmp_path / "b.uqp")
     assert copy.get_meta("provenance") == "ILLUSTRATIVE RECONSTRUCTION, NOT FIELD DATA."
+
+
+# --------------------------------------------------------------------------- document names, attributes
+UNNAMED_SOURCES: dict[str, str] = FIXTURES.UNNAMED_SOURCES
+RENAMED = (r"renamed variable\(s\) to valid attribute names .*: 'Jenis Kelamin' -> "
+           r"'jenis_kelamin', 'text' -> 'text_var', 'Tanggal rapat' -> 'tanggal_rapat'$")
+
+
+def read_unnamed(tmp_path: Path) -> ImportedProject:
+    """The ``unnamed`` fixture (sources named only by their files), read with its one warning."""
+    archive = zip_folder(DATA / "unnamed", tmp_path / "unnamed.qdpx")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        imported = read_project(archive)
+    assert len(caught) == 1 and caught[0].category is RefiWarning
+    assert re.search(RENAMED, str(caught[0].message))
+    return imported
+
+
+def project_data(imported: ImportedProject) -> ProjectData:
+    """What ``Project.export_qdpx`` would gather, built from imported records."""
+    columns = ["coding_id", "doc_id", "start", "end", "code_id", "coder", "origin", "valence",
+               "confidence", "text"]
+    rows = [(i, c.doc_id, c.start, c.end, c.code_id, c.coder, c.origin, c.valence,
+             c.confidence, c.text) for i, c in enumerate(imported.codings, 1)]
+    memos = pd.DataFrame(columns=["memo_id", "target_type", "target_id", "author", "text",
+                                  "created"])
+    return ProjectData(imported.name, imported.codebook, imported.documents,
+                       pd.DataFrame(rows, columns=columns), memos)
+
+
+def documents_data(docs: list[Document]) -> ProjectData:
+    """An export of ``docs`` alone (no codes, codings or memos)."""
+    return project_data(ImportedProject("p", Codebook(()), docs, [], []))
+
+
+def test_import_names_documents_by_file_and_keeps_variables(tmp_path: Path) -> None:
+    imported = read_unnamed(tmp_path)
+    board, admin = imported.documents
+    assert (board.doc_id, admin.doc_id) == ("board_2017", "admin-1")
+    assert (board.title, admin.title) == ("board_2017", "admin-1")
+    assert dict(board.meta) == {"case": "Board 2017"}
+    assert dict(board.attributes) == {
+        "refi_guid": UNNAMED_SOURCES["board_2017"], "jenis_kelamin": "P", "text_var": "transkrip",
+        "Umur": 52, "Aktif": True, "Skor": 3.5, "tanggal_rapat": "2017-06-01"}
+    assert dict(admin.attributes) == {
+        "refi_guid": UNNAMED_SOURCES["admin-1"], "jenis_kelamin": "L", "text_var": "catatan",
+        "Umur": 38, "Aktif": False, "Skor": -1.25}
+    assert [type(board.attributes[k]) for k in ("Umur", "Aktif", "Skor")] == [int, bool, float]
+    fields = ("group", "village", "source_type", "informant_role", "informant", "date")
+    assert [getattr(board, f) for f in fields] == ["Asoka", "", "document", "", "", "unknown"]
+    assert admin.group == ""  # no Group variable: the document belongs to no group
+    assert [(c.doc_id, c.text) for c in imported.codings] == [
+        ("board_2017", "Kas bulanan diperiksa ketua"), ("admin-1", "Dana cair bulan Juni")]
+
+
+def test_project_import_export_keeps_names_guids_and_attributes(tmp_path: Path) -> None:
+    archive = zip_folder(DATA / "unnamed", tmp_path / "unnamed.qdpx")
+    with import_warns(archive, tmp_path / "u.uqp", [RENAMED]) as project:
+        docs = project.documents().set_index("doc_id")
+        assert list(docs.index) == ["board_2017", "admin-1"]
+        assert docs.loc["board_2017", "Umur"] == 52 and docs.loc["admin-1", "text_var"] == \
+            "catatan"
+        assert set(project.codings()["jenis_kelamin"]) == {"P", "L"}
+        path = project.export_qdpx(tmp_path / "again.qdpx")
+    assert [s.get("guid") for s in qde_root(path).iterfind("q:Sources/q:TextSource", Q)] == [
+        UNNAMED_SOURCES["board_2017"], UNNAMED_SOURCES["admin-1"]]
+    with import_warns(path, tmp_path / "again.uqp") as again:
+        assert dict(again.document("board_2017").attributes) == dict(
+            read_project(path).documents[0].attributes)
+        assert again.document("board_2017").attributes["refi_guid"] == \
+            UNNAMED_SOURCES["board_2017"]
+
+
+def _source(guid: str, attrs: str, body: str = "<PlainTextContent>Teks.</PlainTextContent>"
+            ) -> str:
+    return f'<TextSource guid="{guid}" {attrs}>{body}</TextSource>'
+
+
+def test_import_document_names_name_then_file_then_guid(tmp_path: Path) -> None:
+    guids = [str(uuid.UUID(int=i)).upper() for i in range(1, 6)]
+    sources = "".join([
+        _source(guids[0], 'name="Rapat Desa.docx" plainTextPath="internal://x1.txt"', ""),
+        _source(guids[1], 'plainTextPath="internal://sub%20dir/Catatan%20Lapangan.txt"', ""),
+        _source(guids[2], f'plainTextPath="internal://{guids[2].lower()}.txt"', ""),
+        _source(guids[3], ""),
+        _source(guids[4], 'plainTextPath="relative://lain/Catatan Lapangan.txt"', ""),
+    ])
+    qde = f'<Project xmlns="{PROJECT_NS}" name="n"><Sources>{sources}</Sources></Project>'
+    archive = tmp_path / "names.qdpx"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("project.qde", qde)
+        for name in ("x1.txt", "sub dir/Catatan Lapangan.txt", f"{guids[2].lower()}.txt",
+                     "lain/Catatan Lapangan.txt"):
+            zf.writestr(f"sources/{name}" if "lain" not in name else name, "Teks.")
+    docs = read_project(archive).documents
+    assert [d.doc_id for d in docs] == ["rapat-desa", "catatan-lapangan", guids[2].lower(),
+                                        guids[3].lower(), "catatan-lapangan-2"]
+    assert [d.meta.get("title") for d in docs] == ["Rapat Desa.docx", "Catatan Lapangan", None,
+                                                   None, "Catatan Lapangan"]
+    assert [d.attributes["refi_guid"] for d in docs] == guids
+
+
+def test_export_reuses_source_guids_and_types_attributes(tmp_path: Path) -> None:
+    imported = read_unnamed(tmp_path)
+    path = export_qdpx(project_data(imported), tmp_path / "back.qdpx")
+    assert validate_refi(path) == []
+    root = qde_root(path)
+    assert [s.get("guid") for s in root.iterfind("q:Sources/q:TextSource", Q)] == [
+        UNNAMED_SOURCES["board_2017"], UNNAMED_SOURCES["admin-1"]]
+    assert [r.get("targetGUID") for r in root.iterfind("q:Cases/q:Case/q:SourceRef", Q)] == [
+        UNNAMED_SOURCES["board_2017"], UNNAMED_SOURCES["admin-1"]]
+    types = {v.get("name"): v.get("typeOfVariable") for v in root.iterfind(
+        "q:Variables/q:Variable", Q)}
+    assert {k: types[k] for k in ("Umur", "Aktif", "Skor", "tanggal_rapat", "text_var")} == {
+        "Umur": "Integer", "Aktif": "Boolean", "Skor": "Float", "tanggal_rapat": "Date",
+        "text_var": "Text"}
+    assert "refi_guid" not in types  # it is the TextSource GUID itself
+
+
+@pytest.mark.parametrize("extras", [True, False])
+def test_round_trip_keeps_source_guids_and_attributes(extras: bool, tmp_path: Path) -> None:
+    imported = read_unnamed(tmp_path)
+    path = export_qdpx(project_data(imported), tmp_path / "back.qdpx", extras=extras)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = read_project(path)
+    for before, after in zip(imported.documents, back.documents, strict=True):
+        assert after == before
+        assert dict(after.attributes) == dict(before.attributes)
+        assert [type(v) for v in after.attributes.values()] == [
+            type(v) for v in before.attributes.values()]
+        assert dict(after.meta) == dict(before.meta)
+    assert [(c.doc_id, c.start, c.end) for c in back.codings] == [
+        (c.doc_id, c.start, c.end) for c in imported.codings]
+
+
+def test_round_trip_keeps_metadata_and_attributes_apart(tmp_path: Path) -> None:
+    docs = [
+        Document("d1", "Satu.", "Asoka", "", "document", "", "", "2004",
+                 meta={"title": "Satu", "wave": "pertama", "tags": ["a", "b"], "pages": 3},
+                 attributes={"wave": 1, "district": "Sungai Limau", "active": True,
+                             "score": 0.1, "visited": "2019-02-01", "mixed": 1, "gone": None}),
+        Document("d2", "Dua.", "", "", "document", "", "", "unknown",
+                 attributes={"mixed": "one", "refi_guid": "{5D0A6C1E-8B2F-4C3D-9E4F-0A1B2C3D4E09}"}),
+    ]
+    data = documents_data(docs)
+    path = export_qdpx(data, tmp_path / "p.qdpx")
+    assert validate_refi(path) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = read_project(path).documents
+    assert [dict(d.meta) for d in back] == [dict(d.meta) for d in docs]
+    first = {k: v for k, v in docs[0].attributes.items() if v is not None}
+    assert dict(back[0].attributes) == {"refi_guid": guid_for("source", "d1"), **first}
+    assert dict(back[1].attributes) == dict(docs[1].attributes)  # the braced GUID as written
+    assert (back[1].group, back[1].date) == ("", "unknown")
+
+
+@pytest.mark.parametrize("guid", ["not-a-guid", "DUPLICATE"])
+def test_export_replaces_a_bad_or_reused_refi_guid(guid: str, tmp_path: Path) -> None:
+    other = "5D0A6C1E-8B2F-4C3D-9E4F-0A1B2C3D4E09"
+    docs = [Document("d1", "Satu.", "", "", "document", "", "", "x",
+                     attributes={"refi_guid": other}),
+            Document("d2", "Dua.", "", "", "document", "", "", "x",
+                     attributes={"refi_guid": other.lower() if guid == "DUPLICATE" else guid})]
+    data = documents_data(docs)
+    with pytest.warns(RefiWarning, match=r"document 'd2': refi_guid=.* exported with a new GUID"):
+        path = export_qdpx(data, tmp_path / "p.qdpx")
+    assert [s.get("guid") for s in qde_root(path).iterfind("q:Sources/q:TextSource", Q)] == [
+        other, guid_for("source", "d2")]
+
+
+ATTRIBUTE_VALUES = (st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), max_size=8)
+                    | st.integers(-10**15, 10**15) | st.booleans()
+                    | st.floats(allow_nan=False, allow_infinity=False)
+                    | st.sampled_from(["2019-02-01", "2004-13-01"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["district", "wave", "Umur", "active_2"]),
+                                ATTRIBUTE_VALUES, max_size=4), min_size=1, max_size=3))
+def test_round_trip_random_attributes(attributes: list[dict[str, object]]) -> None:
+    docs = [Document(f"d{i}", "Teks.", "", "", "document", "", "", "x", attributes=a)
+            for i, a in enumerate(attributes)]
+    data = documents_data(docs)
+    with tempfile.TemporaryDirectory() as folder:
+        path = export_qdpx(data, Path(folder) / "p.qdpx")
+        back = read_project(path).documents
+    for doc, copy in zip(docs, back, strict=True):
+        got = {k: v for k, v in copy.attributes.items() if k != "refi_guid"}
+        assert got == dict(doc.attributes)
+        assert [type(got[k]) for k in doc.attributes] == [type(v) for v in
+                                                          doc.attributes.values()]
+
+
+# --------------------------------------------------------------------------- codings CSV
+def test_codings_csv_match_column(tmp_path: Path) -> None:
+    texts = {"d1": "Sejak  2019, Kas bulanan diperiksa. Straße ditutup."}
+    path = tmp_path / "codings.csv"
+    path.write_text("doc_id,code_id,quote,match,coder\n"
+                    "d1,kas,sejak 2019,loose,ana\n"
+                    "d1,kas,\"kas, bulanan\",loose,ana\n"
+                    "d1,kas,STRASSE,casefold,ana\n"
+                    "d1,kas,Kas bulanan,,ana\n", encoding="utf-8")
+    rows = read_codings_csv(path, texts=texts)
+    assert [texts["d1"][r.start:r.end] for r in rows.itertuples()] == [
+        "Sejak  2019", "Kas bulanan", "Straße", "Kas bulanan"]
+
+
+def test_codings_csv_match_errors_name_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "codings.csv"
+    path.write_text("doc_id,code_id,quote,match,coder\n"
+                    "d1,kas,kas bulanan,fuzzy,ana\n"
+                    "d1,kas,kas bulanan,,ana\n", encoding="utf-8")
+    with pytest.raises(ImportProblem) as info:
+        read_codings_csv(path, texts={"d1": "Kas bulanan."})
+    assert re.search(r"codings\.csv:2: The 'match' parameter of the codings CSV must be one of "
+                     r"\{'exact', 'casefold', 'loose'\}\. Got 'fuzzy'", info.value.message)
+    assert re.search(r"codings\.csv:3: quote 'kas bulanan' not found", info.value.message)

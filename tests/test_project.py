@@ -33,6 +33,7 @@ import uppks_qual.autocode as autocode_module
 from uppks_qual import store
 from uppks_qual.autocode import autocode_text
 from uppks_qual.errors import (
+    ImportProblem,
     ParameterError,
     QualError,
     SpanError,
@@ -43,7 +44,7 @@ from uppks_qual.errors import (
 from uppks_qual.project import Project, show
 from uppks_qual.records import ORIGINS, SOURCE_TYPES, VALENCES, Codebook, Coding
 from uppks_qual.schema import CODING_COLUMNS, CODING_DTYPES, validate_codings
-from uppks_qual.textio import find_quote
+from uppks_qual.textio import find_span
 
 DOC_A, DOC_B, DOC_C = SMALL_BODIES  # two interviews (Asoka, Melati), one observation (Melati)
 TEXTS = {d.doc_id: d.text for d in small_documents()}
@@ -154,10 +155,10 @@ def test_code_quote_occurrence_picks_one(project: Project, occurrence: int) -> N
     assert (row["start"], row["end"]) == (offsets[occurrence - 1], offsets[occurrence - 1] + 5)
 
 
-def test_find_quote_counts_overlapping_occurrences() -> None:
+def test_find_span_counts_overlapping_occurrences() -> None:
     with pytest.raises(SpanError, match=r"occurs 2 times .*\[0, 1\]"):
-        find_quote("aaa", "aa", doc_id="d")
-    assert find_quote("aaa", "aa", doc_id="d", occurrence=2) == 1
+        find_span("aaa", "aa", doc_id="d")
+    assert find_span("aaa", "aa", doc_id="d", occurrence=2) == (1, 3)
 
 
 def test_uncode_deletes_the_coding_and_its_memos(project: Project) -> None:
@@ -592,3 +593,92 @@ def test_real_project_autocode_by_match(real_project: Project) -> None:
         assert real_project.dump() == before  # at least nothing was written
         raise
     assert counts["codings"] == len(real_project.codings(coder="auto-match"))
+
+
+# --------------------------------------------------------------------------- attributes
+def test_set_attributes_fields_and_attributes(project: Project) -> None:
+    project.set_attributes(DOC_A, title="Ketua A", wave=2, kecamatan="Sungai Limau")
+    project.set_attributes(DOC_C, group="", informant="")
+    docs = project.documents().set_index("doc_id")
+    assert docs.loc[DOC_A, "title"] == "Ketua A"
+    assert docs.loc[DOC_A, "wave"] == 2 and docs.loc[DOC_A, "kecamatan"] == "Sungai Limau"
+    assert pd.isna(docs.loc[DOC_C, "group"])
+    codings = project.codings()
+    assert {"wave", "kecamatan"} <= set(codings.columns)
+    assert list(codings.columns[:len(CODING_COLUMNS)]) == list(CODING_COLUMNS)
+    assert set(codings.loc[codings["doc_id"] == DOC_A, "wave"]) == {2}
+    assert codings.loc[codings["doc_id"] == DOC_C, "group"].isna().all()  # no group
+    assert "wave" in project.evidence(kind="all").columns
+    project.set_attributes(DOC_A, wave=None)  # None removes an attribute
+    assert project.documents().set_index("doc_id").loc[DOC_A, "kecamatan"] == "Sungai Limau"
+    assert "wave" not in project.documents().columns
+
+
+@pytest.mark.parametrize(("values", "error", "message"), [
+    ({"source_type": "letter"}, ParameterError, r"'source_type' parameter .* one of"),
+    ({"date": "March"}, ParameterError, r"date 'March' is not a date"),
+    ({"text": "x"}, ParameterError, r"'text' is a column of every codings frame"),
+    ({"wave": [1, 2]}, ParameterError, r"'wave' parameter"),
+])
+def test_set_attributes_is_validated_and_atomic(project: Project, values: dict,
+                                                error: type[Exception], message: str) -> None:
+    before = project.dump()
+    with pytest.raises(error, match=message):
+        project.set_attributes(DOC_A, title="changed", **values)
+    assert project.dump() == before
+    with pytest.raises(UnknownDocumentError):
+        project.set_attributes("nope", wave=1)
+
+
+def test_import_attributes_from_a_semicolon_csv(project: Project, tmp_path: Path) -> None:
+    csv = tmp_path / "attrs.csv"
+    csv.write_text(f"doc_id;district;wave\n{DOC_A};Garut;1\n{DOC_B};Bandung;\n", encoding="utf-8")
+    assert project.import_attributes(csv) == {"documents": 2, "attributes": 2}
+    docs = project.documents().set_index("doc_id")
+    assert docs.loc[DOC_A, "district"] == "Garut" and docs.loc[DOC_A, "wave"] == "1"
+    assert pd.isna(docs.loc[DOC_B, "wave"])  # an empty cell: no value
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"doc_id,district\n{DOC_A},X\nnope,Y\n{DOC_B},Z\n", encoding="utf-8")
+    before = project.dump()
+    with pytest.raises(ImportProblem, match=r"bad\.csv:3: unknown document 'nope'"):
+        project.import_attributes(bad)
+    assert project.dump() == before
+    (tmp_path / "no-id.csv").write_text("document,x\na,b\n", encoding="utf-8")
+    with pytest.raises(ImportProblem, match="needs a doc_id column"):
+        project.import_attributes(tmp_path / "no-id.csv")
+
+
+def test_a_version_1_file_is_upgraded_when_opened(project: Project) -> None:
+    import sqlite3
+
+    path = project.path
+    project.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE readings")
+        conn.execute("ALTER TABLE documents DROP COLUMN attributes")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.close()
+    with Project.open(path) as again:
+        again.set_attributes(DOC_A, wave=1)
+        again.mark_read(pd.DataFrame({"doc_id": [DOC_A], "start": [0], "end": [3]}), coder="ana")
+        assert again.get_meta("schema_version") == "2"
+        assert len(again.readings()) == 1 and "wave" in again.codings().columns
+
+
+def test_code_quote_can_ignore_case_and_spacing(project: Project) -> None:
+    text = project.document(DOC_A).text
+    start = text.index("Modal kami bertambah")
+    cid = project.code_quote(DOC_A, "modal  KAMI, bertambah", "capital", coder="citra",
+                             match="loose")
+    row = project.codings(coder="citra").iloc[0]
+    assert (row["coding_id"], row["start"], row["text"]) == (cid, start, "Modal kami bertambah")
+    with pytest.raises(SpanError, match="not found"):
+        project.code_quote(DOC_A, "modal  KAMI, bertambah", "capital", coder="citra")
+
+
+def test_show_keeps_the_original_text(project: Project) -> None:
+    from test_display import shown
+
+    page = project.show(DOC_B, jupyter=False)
+    assert shown(page) == project.document(DOC_B).text  # no re-joined tokens ("Pak , ...")
+    assert hasattr(project.show(DOC_B), "_repr_html_")  # renders as a notebook cell's output

@@ -28,6 +28,7 @@ from conftest_project import (
 )
 
 from uppks_qual import analysis
+from uppks_qual.manifest import Hypothesis, Manifest
 from uppks_qual.project import Project
 from uppks_qual.records import Coding
 from uppks_qual.report import (
@@ -44,7 +45,7 @@ SIX_FACTORS = ["leadership", "information_clarity", "leader_support", "officer_r
 GOLD = ROOT / "data" / "coding" / "gold.csv"
 SAMPLE = ROOT / "data" / "coding" / "sample.csv"
 CHARTS = ["frequencies_raw", "frequencies_per_1000_words", "valence", "code_document_heatmap",
-          "cooccurrence", "stripe_Asoka", "stripe_Melati"]
+          "cooccurrence", "stripe_1_Asoka", "stripe_2_Melati"]
 
 #: Columns of each CSV table, as the analysis docstrings document them.
 COLUMNS = {
@@ -53,16 +54,16 @@ COLUMNS = {
     "comparison": ["factor", "group_a", "group_b", "count_a", "count_b", "total_a", "total_b",
                    "rate_a", "rate_b", "difference", "odds_ratio", "ci_low", "ci_high",
                    "p_value", "p_adjusted", "significant", "summary"],
-    "thesis_comparison": ["factor", "group_a", "group_b",
+    "hypothesis": ["factor", "group_a", "group_b",
                           *[f"{c}_a" for c in ("verdict", "balance", "positive", "negative",
                                                "neutral", "quotes")],
                           *[f"{c}_b" for c in ("verdict", "balance", "positive", "negative",
                                                "neutral", "quotes")],
-                          "agrees_with_study"],
+                          "agrees_with_hypothesis"],
     "valence_balance": ["group", "factor", "positive", "negative", "neutral", "n", "balance"],
     "cooccurrence": ["a", "b", "count", "n_a", "n_b", "jaccard"],
 }
-COLUMNS["thesis_comparison_auto_only"] = COLUMNS["thesis_comparison"]
+COLUMNS["hypothesis_auto_only"] = COLUMNS["hypothesis"]
 
 
 # --------------------------------------------------------------------------- real corpus run
@@ -135,13 +136,15 @@ def test_report_names_the_six_factors_and_thesis_table(
     assert [c.code_id for c in proj.codebook.factors()] == SIX_FACTORS
     for factor in SIX_FACTORS:
         assert f"<td><b>{factor}</b></td>" in page
-    assert "<th>direction agrees with the study" in page
-    thesis = results.tables["thesis_comparison"]
-    auto = results.tables["thesis_comparison_auto_only"]
-    agree = int(thesis["agrees_with_study"].fillna(False).sum())
-    agree_auto = int(auto["agrees_with_study"].fillna(False).sum())
+    assert "<th>direction agrees with the hypothesis" in page
+    assert proj.manifest.hypothesis is not None
+    assert squash(proj.manifest.hypothesis.statement) in squash(page)
+    thesis = results.tables["hypothesis"]
+    auto = results.tables["hypothesis_auto_only"]
+    agree = int(thesis["agrees_with_hypothesis"].fillna(False).sum())
+    agree_auto = int(auto["agrees_with_hypothesis"].fillna(False).sum())
     text = squash(page)
-    assert f"agrees in direction for <b>{agree} of 6</b> factors" in text
+    assert f"for <b>{agree} of 6</b> factors" in text
     assert f"({agree_auto} of 6 with automatic codings alone)" in text
     assert "manual codings of ana where they read the text" in text
     for verdict in thesis["verdict_a"]:
@@ -157,7 +160,7 @@ def test_csv_tables_have_documented_columns(written: tuple[Project, Results, Pat
     assert [c for c in frame.columns if c in COLUMNS[name]] == COLUMNS[name]
     assert list(frame.columns[:3]) == COLUMNS[name][:3]
     assert len(frame) == len(results.tables[name])
-    if name.startswith("thesis") or name == "comparison":
+    if name.startswith("hypothesis") or name == "comparison":
         assert frame["factor"].tolist() == SIX_FACTORS
     if name in ("frequencies", "valence_balance"):
         assert len(frame) == 12 and set(frame["group"]) == {"Asoka", "Melati"}
@@ -182,10 +185,11 @@ def test_tables_are_computed_from_the_evidence(written: tuple[Project, Results, 
     counts = evidence.groupby(["group", "factor"], observed=False).size()
     for r in freq.itertuples():
         assert r.codings == counts[(r.group, r.factor)]
-    expected = analysis.thesis_comparison(evidence, factors=SIX_FACTORS)
-    pd.testing.assert_frame_equal(results.tables["thesis_comparison"], expected)
-    auto_only = analysis.thesis_comparison(proj.evidence(coders=["auto"]), factors=SIX_FACTORS)
-    pd.testing.assert_frame_equal(results.tables["thesis_comparison_auto_only"], auto_only)
+    expected = analysis.thesis_comparison(evidence, a="Asoka", b="Melati", factors=SIX_FACTORS)
+    pd.testing.assert_frame_equal(results.tables["hypothesis"], expected)
+    auto_only = analysis.thesis_comparison(proj.evidence(coders=["auto"]), a="Asoka", b="Melati",
+                                           factors=SIX_FACTORS)
+    pd.testing.assert_frame_equal(results.tables["hypothesis_auto_only"], auto_only)
     # the manual coder's codings are part of the evidence
     assert (evidence["origin"] == "manual").sum() == len(proj.codings(coder="ana"))
 
@@ -290,13 +294,15 @@ def test_write_results_without_provenance_uses_default_note(small: Project,
     results = write_results(small, tmp_path / "out")
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert html.escape(DEFAULT_NOTE) in page
-    assert results.tables["thesis_comparison"]["factor"].tolist() == ["capital", "leadership"]
+    assert "hypothesis" not in results.tables  # no manifest: no hypothesis, no verdicts
+    assert results.tables["comparison"]["factor"].tolist() == ["capital", "leadership"]
+    assert "hypothesis" not in page.lower()
     assert "Evidence: automatic codings" in squash(page)
     assert "manual codings of" not in page
 
 
 # --------------------------------------------------------------------------- the HTML page
-CAPTIONS = ["thesis_comparison", "compare_groups", "framework_table", "code_frequencies",
+CAPTIONS = ["hypothesis", "compare_groups", "framework_table", "code_frequencies",
             "valence_balance", "documents"]
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
@@ -410,13 +416,14 @@ def nasty_page(tmp_path: Path) -> str:
     docs = [plain_document(NASTY_ID, NASTY_TEXT, group=GROUP),
             plain_document("melati-x", "Ketua batal datang.", group="Melati")]
     with Project.create(tmp_path / "nasty.uqp", corpus=docs, codebook=tiny_codebook()) as proj:
+        proj.set_manifest(Manifest(title=NASTY, hypothesis=Hypothesis(GROUP, "Melati", NASTY)))
         proj.set_meta("provenance", NASTY_NOTE)
         proj.code_many([Coding(NASTY_ID, 0, len(NASTY_TEXT), "leadership", "auto", "auto",
                                "positive", 0.9, None),
                         Coding("melati-x", 0, 19, "leadership", "auto", "auto", "negative",
                                0.9, None)])
         with pytest.warns(RuntimeWarning, match="balance is undefined"):
-            write_results(proj, tmp_path / "out", a=GROUP, b="Melati")
+            write_results(proj, tmp_path / "out")
     return (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 

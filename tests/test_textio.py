@@ -1,4 +1,5 @@
-"""Tests for :mod:`uppks_qual.textio`: decoding, normalisation and YAML with line numbers."""
+"""Tests for :mod:`uppks_qual.textio`: decoding, normalisation, finding quotes and YAML with
+line numbers."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from uppks_qual.errors import CodebookError, CorpusError, EncodingProblem, QualError
-from uppks_qual.textio import decode, normalise, parse_yaml, read_text
+from uppks_qual.errors import (
+    CodebookError,
+    CorpusError,
+    EncodingProblem,
+    ParameterError,
+    QualError,
+    SpanError,
+)
+from uppks_qual.textio import decode, find_span, normalise, parse_yaml, read_text
 
 BOM = b"\xef\xbb\xbf"
 
@@ -207,3 +215,124 @@ def test_parse_yaml_errors(
 def test_parse_yaml_impossible_date(value: str) -> None:
     with pytest.raises(CorpusError, match=r"^f\.yaml:2: "):
         parse_yaml(f"id: x\ndate: {value}\n", "f.yaml", error=CorpusError)
+
+
+# --------------------------------------------------------------------------- find_span
+@pytest.mark.parametrize(
+    ("text", "quote", "match", "occurrence", "expected"),
+    [
+        ("Rapat tiap bulan", "tiap", "exact", None, "tiap"),
+        ("aaa", "aa", "exact", 2, "aa"),  # occurrences may overlap
+        ("Rapat rapat", "rapat", "exact", None, "rapat"),  # exact: one occurrence
+        ("Rapat rapat", "rapat", "casefold", 1, "Rapat"),
+        ("Rapat TIAP bulan", "tiap", "casefold", None, "TIAP"),
+        ("Die Straße", "STRASSE", "casefold", None, "Straße"),  # "ß" folds to two letters
+        ("strasse", "Straße", "casefold", None, "strasse"),
+        ("Kota İstanbul", "i\u0307stanbul", "casefold", None, "İstanbul"),
+        ("ΟΔΥΣΣΕΥΣ", "οδυσσευς", "casefold", None, "ΟΔΥΣΣΕΥΣ"),  # final sigma
+        ("Bu Ani 😀 BILANG", "😀 bilang", "casefold", None, "😀 BILANG"),
+        ("ﬁnal", "FINAL", "casefold", None, "ﬁnal"),
+        ("Sejak  2019, kas", "sejak 2019", "loose", None, "Sejak  2019"),
+        ("Kas bulanan.", "kas, bulanan", "loose", None, "Kas bulanan"),
+        ("P: Kas—bulanan!", "kas bulanan", "loose", None, "Kas—bulanan"),
+        ("Kas\n\n  bulanan", "KAS BULANAN", "loose", None, "Kas\n\n  bulanan"),
+        ("ada rapat, tiap", "  rapat, ", "loose", None, "rapat"),  # quote's ends ignored
+        ("Straße-Nord", "strasse nord", "loose", None, "Straße-Nord"),
+        ("a-b a b", "A B", "loose", 2, "a b"),
+    ],
+)
+def test_find_span(text: str, quote: str, match: str, occurrence: int | None,
+                   expected: str) -> None:
+    start, end = find_span(text, quote, doc_id="d", match=match, occurrence=occurrence)
+    assert text[start:end] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "match", "occurrence", "pattern"),
+    [
+        ("abc", "", "exact", None, r"empty quote"),
+        ("abc", " ,. ", "loose", None, r"empty quote"),
+        ("abc", "x", "exact", None, r"quote 'x' not found in document 'd' \(copy the exact"),
+        ("abc", "x", "casefold", None, r"not found in document 'd' \(match='casefold'"),
+        ("aß", "s", "casefold", None, r"not found"),  # half of "ß" is not a match
+        ("kasbulanan", "kas bulanan", "loose", None, r"not found"),  # a run needs a separator
+        ("Rapat rapat", "rapat", "casefold", None, r"occurs 2 times in 'd' \(at offsets "
+                                                   r"\[0, 6\]\); pass occurrence=1\.\.2"),
+        ("Rapat rapat", "RAPAT", "loose", 3, r"occurrence=3 but quote occurs 2 time"),
+        ("aaa", "aa", "exact", 0, r"occurrence=0"),
+    ],
+)
+def test_find_span_errors(text: str, quote: str, match: str, occurrence: int | None,
+                          pattern: str) -> None:
+    with pytest.raises(SpanError, match=pattern) as info:
+        find_span(text, quote, doc_id="d", match=match, occurrence=occurrence)
+    assert info.value.doc_id == "d"
+
+
+def test_find_span_match_is_validated() -> None:
+    with pytest.raises(ParameterError, match=r"The 'match' parameter of find_span must be one "
+                                             r"of \{'exact', 'casefold', 'loose'\}\. Got 'fuzzy'"):
+        find_span("abc", "a", doc_id="d", match="fuzzy")
+
+
+def _separator(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char).startswith("P")
+
+
+def loose_form(text: str) -> str:
+    """Case-folded, each run of white space and punctuation one space, none at the ends."""
+    folded = "".join(" " if _separator(c) else c.casefold() for c in text)
+    return " ".join(part for part in folded.split(" ") if part)
+
+
+def all_spans(text: str, quote: str, match: str) -> list[tuple[int, int]]:
+    """Every match, through ``occurrence=1, 2, ...``."""
+    spans = []
+    while True:
+        try:
+            spans.append(find_span(text, quote, doc_id="d", match=match,
+                                   occurrence=len(spans) + 1))
+        except SpanError:
+            return spans
+
+
+QUOTE_TEXT = st.text(st.sampled_from([*"aAbB sS,.-\n", "ß", "İ", "ς", "Σ", "😀", "\u0301",
+                                      "ﬁ", "—", "\t"]), max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(QUOTE_TEXT, st.data())
+def test_find_span_loose_finds_a_span_of_the_same_loose_form(text: str,
+                                                            data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    quote = text[start:end]
+    if not loose_form(quote):
+        with pytest.raises(SpanError, match=r"empty quote|not found"):
+            find_span(text, quote, doc_id="d", match="loose")
+        return
+    spans = all_spans(text, quote, "loose")
+    assert spans and all(loose_form(text[a:b]) == loose_form(quote) for a, b in spans)
+    while _separator(text[start]):  # where the quote came from, without its separator ends
+        start += 1
+    while _separator(text[end - 1]):
+        end -= 1
+    assert (start, end) in spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(QUOTE_TEXT, st.data())
+def test_find_span_exact_and_casefold_find_the_quote_where_it_came_from(
+        text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, max(len(text) - 1, 0)))
+    end = data.draw(st.integers(start + 1, max(len(text), start + 1)))
+    quote = text[start:end]
+    if not quote:
+        return
+    starts = [i for i in range(len(text)) if text.startswith(quote, i)]
+    assert all_spans(text, quote, "exact") == [(i, i + len(quote)) for i in starts]
+    if len(starts) == 1:
+        assert find_span(text, quote, doc_id="d") == (start, end)
+    folded = all_spans(text, quote, "casefold")
+    assert (start, end) in folded
+    assert all(text[a:b].casefold() == quote.casefold() for a, b in folded)

@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time the names load on fi
     from . import evaluation as evaluation
     from . import interop as interop
     from . import learn as learn
+    from . import manifest as manifest
+    from . import pipeline as pipeline
     from . import report as report
     from . import schema as schema
     from . import text_agreement as text_agreement
@@ -40,6 +42,8 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time the names load on fi
         coverage,
         evidence,
         framework_matrix,
+        group_differences,
+        pairwise_comparisons,
         thesis_comparison,
         valence_balance,
     )
@@ -47,6 +51,8 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time the names load on fi
     from .codebook import load_codebook
     from .corpus import Corpus, check_corpus, load_corpus
     from .errors import QualError
+    from .manifest import Manifest, read_manifest
+    from .pipeline import run_study
     from .project import Project, show
     from .records import Code, Codebook, Coding, Document, Segment
 
@@ -72,6 +78,11 @@ _EXPORTS = {
     "valence_balance": "analysis",
     "compare_groups": "analysis",
     "evidence": "analysis",
+    "pairwise_comparisons": "analysis",
+    "group_differences": "analysis",
+    "read_manifest": "manifest",
+    "Manifest": "manifest",
+    "run_study": "pipeline",
     "thesis_comparison": "analysis",
     "cohen_kappa": "agreement",
     "krippendorff_alpha": "agreement",
@@ -82,7 +93,8 @@ _EXPORTS = {
 
 #: Submodules reachable as attributes (``uq.analysis``, ``uq.charts`` ...), imported on use.
 _SUBMODULES = ("analysis", "charts", "agreement", "text_agreement", "autocode", "report",
-               "schema", "evaluation", "learn", "interop", "errors")
+               "schema", "evaluation", "learn", "interop", "errors", "manifest", "pipeline",
+               "display")
 
 __all__ = [
     "Code",
@@ -90,6 +102,7 @@ __all__ = [
     "Coding",
     "Corpus",
     "Document",
+    "Manifest",
     "Project",
     "QualError",
     "Segment",
@@ -104,10 +117,14 @@ __all__ = [
     "evidence",
     "fleiss_kappa",
     "framework_matrix",
+    "group_differences",
     "krippendorff_alpha",
     "load_codebook",
     "load_corpus",
+    "pairwise_comparisons",
     "percent_agreement",
+    "read_manifest",
+    "run_study",
     "show",
     "thesis_comparison",
     "valence_balance",

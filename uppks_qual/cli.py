@@ -6,6 +6,7 @@ message and exits with status 1, never a traceback.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
@@ -88,29 +89,42 @@ CodebookOpt = Annotated[Path, typer.Option("--codebook", help="Codebook YAML (or
 def _root() -> None:
     """uppks-qual: code Indonesian interviews and notes against a codebook and compare groups.
 
-    The bundled corpus is an illustrative reconstruction, not the study's field data.
+    What a study is about (its groups, hypothesis, coders and where its data comes from) is
+    read from its manifest, corpus.yaml next to the documents.
     """
 
 
 def friendly(func: F) -> F:
-    """Turn a :class:`QualError` into a message on stderr and exit status 1."""
+    """Turn a :class:`QualError` into a message on stderr and exit status 1, and every Python
+    warning into one ``warning:`` line (no source line)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except QualError as exc:
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from None
-        except OSError as exc:  # a file the user named cannot be read or written
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            typer.secho(f"error: {where}{exc.strerror or exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            typer.secho("interrupted; the project keeps its last committed state", err=True)
-            raise typer.Exit(130) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                return _run(func, *args, **kwargs)
+            finally:
+                for message in dict.fromkeys(str(w.message) for w in caught):
+                    typer.secho(f"warning: {message}", err=True, fg=typer.colors.YELLOW)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a command; a user's error becomes a message and an exit status."""
+    try:
+        return func(*args, **kwargs)
+    except QualError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    except OSError as exc:  # a file the user named cannot be read or written
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        typer.secho(f"error: {where}{exc.strerror or exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.secho("interrupted; the project keeps its last committed state", err=True)
+        raise typer.Exit(130) from None
 
 
 def echo_provenance(project: Any) -> None:
@@ -156,14 +170,13 @@ def check(
     echo_table(corpus.summary(), title=f"Corpus {path}: {len(corpus)} documents")
     n_factors = len(cb.factors())
     typer.echo(f"\nCodebook {codebook}: {len(cb)} codes ({n_factors} factors), all cues compiled.")
-    typer.echo("Note: the bundled corpus is an illustrative reconstruction, not field data.")
+    if corpus.manifest.provenance:
+        typer.echo(f"\nAbout the data: {corpus.manifest.provenance}")
 
 
 ProjectOpt = Annotated[Path, typer.Option("--project", help="Project file (SQLite).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 DEFAULT_PROJECT = Path("results/uppks.uqp")
-DEFAULT_GOLD = Path("data/coding/gold.csv")
-DEFAULT_SCOPE = Path("data/coding/sample.csv")
 
 
 def _open(project: Path) -> Any:
@@ -179,54 +192,36 @@ def reproduce(
     codebook: CodebookOpt = DEFAULT_CODEBOOK,
     project: ProjectOpt = DEFAULT_PROJECT,
     out: OutOpt = Path("results"),
-    gold: Annotated[Path, typer.Option(help="Manual codings to include (skipped if absent).")]
-    = DEFAULT_GOLD,
-    scope: Annotated[Path, typer.Option(help="Passages the manual coder read (CSV).")]
-    = DEFAULT_SCOPE,
-    coder: Annotated[str, typer.Option(help="Name of the manual coder in --gold.")] = "ana",
+    manifest: Annotated[Path | None, typer.Option(help="Study manifest (default: corpus.yaml "
+                                                       "in the corpus folder).")] = None,
     method: Annotated[Method, typer.Option(help="Auto-coder: 'learned' (rules + a model trained "
-                                                "on --training) or 'rules'.")] = Method.learned,
-    training: Annotated[Path, typer.Option(help="Folder of training passage codings "
-                                                "(train*.csv).")] = Path("data/coding"),
+                                                "on the training passages) or 'rules'.")]
+    = Method.learned,
+    training: Annotated[Path | None, typer.Option(help="Folder of training passage codings "
+                                                       "(train*.csv); default: the manifest's "
+                                                       "coding.training.")] = None,
 ) -> None:
-    """The main job: load, auto-code, add manual codings, and write the Asoka/Melati comparison
-    (CSV tables, PNG/SVG charts, report.html) to --out."""
-    from .codebook import load_codebook
-    from .corpus import load_corpus
-    from .learn import training_files
-    from .project import Project
-    from .report import write_results
+    """The main job, on any study: load, auto-code, add the manifest's manual codings, and write
+    the comparison its manifest asks for (CSV tables, PNG/SVG charts, report.html) to --out."""
+    from .pipeline import run_study
 
-    typer.echo(f"loading {corpus} and {codebook}")
-    proj = Project.create(project, corpus=load_corpus(corpus), codebook=load_codebook(codebook),
-                          overwrite=True)
-    files = training_files(training)
-    how = method.value
-    if how == "learned" and not files:
-        typer.echo(f"no training codings (train*.csv) in {training}: using the rules alone")
-        how = "rules"
-    counts = proj.autocode(progress=True, method=how, training=files if how == "learned" else None)
-    typer.echo(f"auto-coded ({how}) {counts['documents']} documents: "
-               f"{counts['codings']} codings")
-    proj.set_evidence_coders(["auto"])
-    if gold.exists():
-        added = proj.import_codings(gold, coder=coder)
-        if scope.exists():  # the passages the coder read, coded or not
-            import pandas as pd
-
-            proj.mark_read(pd.read_csv(scope), coder=coder)
-        proj.set_evidence_coders([coder, "auto"])
-        typer.echo(f"imported {added['codings']} manual codings of {coder} from {gold}")
-    typer.echo(f"writing results to {out}/")
-    results = write_results(proj, out, method=how)
-    thesis = results.tables["thesis_comparison"]
-    cols = ["factor", "verdict_a", "balance_a", "verdict_b", "balance_b", "agrees_with_study",
-            "supports_study"]
-    echo_table(thesis[cols].set_index("factor"), title="\nThesis comparison (Asoka = a, Melati = b)")
-    typer.echo(f"\n{len(results.files)} files written; open {out / 'report.html'} in a browser.")
-    typer.echo("Note: on the bundled corpus these are results on an illustrative reconstruction, "
-               "not the study's field findings.")
-    proj.close()
+    run = run_study(corpus, codebook, project, out, manifest=manifest, method=method.value,
+                    training=training, say=typer.echo, progress=True)
+    tables = run.results.tables
+    if "hypothesis" in tables:
+        h = run.project.manifest.hypothesis
+        assert h is not None
+        cols = ["factor", "verdict_a", "balance_a", "verdict_b", "balance_b",
+                "agrees_with_hypothesis", "supports_hypothesis"]
+        echo_table(tables["hypothesis"][cols].set_index("factor"),
+                   title=f"\nHypothesis: better in {h.better} (a) than in {h.worse} (b)")
+    elif "comparison" in tables:
+        echo_table(tables["comparison"].set_index(tables["comparison"].columns[0])
+                   [["count_a", "count_b", "p_adjusted"]], title="\nComparison")
+    typer.echo(f"\n{len(run.results.files)} files written; open {Path(out) / 'report.html'} "
+               "in a browser.")
+    echo_provenance(run.project)
+    run.project.close()
 
 
 @app.command()
@@ -271,32 +266,68 @@ def autocode(
 @friendly
 def compare(
     project: ProjectOpt = DEFAULT_PROJECT,
-    a: Annotated[str, typer.Option("-a", help="First value of --by.")] = "Asoka",
-    b: Annotated[str, typer.Option("-b", help="Second value of --by.")] = "Melati",
-    by: Annotated[str, typer.Option(help="Metadata column to compare on.")] = "group",
+    a: Annotated[str | None, typer.Option("-a", help="First value of --by (default: the "
+                                                      "manifest's groups).")] = None,
+    b: Annotated[str | None, typer.Option("-b", help="Second value of --by.")] = None,
+    by: Annotated[str | None, typer.Option(help="Metadata column or attribute to compare on "
+                                                "(default: the manifest's compare.by).")] = None,
     origin: Annotated[Origin | None, typer.Option(help="Only the evidence of manual or of "
                                                        "automatic codings.")] = None,
 ) -> None:
-    """Compare two groups (or any two values of a metadata column) factor by factor, on the
-    project's evidence (`project.evidence()`)."""
-    import warnings
-
+    """Compare groups (or values of any metadata column or attribute) factor by factor, on the
+    project's evidence (`project.evidence()`): two groups with odds ratios, more than two
+    pairwise with p adjusted over all pairs."""
     from . import analysis
+    from .errors import ParameterError
 
     proj = _open(project)
+    by = by or proj.manifest.compare_by
     df = proj.evidence()
     if origin is not None:
         df = df[df["origin"] == origin.value]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        table = analysis.compare_groups(df, a, b, by=by, documents=proj.documents())
-    echo_table(table.set_index("factor")[["count_a", "count_b", "rate_a", "rate_b", "odds_ratio",
-                                          "p_adjusted"]], title=f"{a} vs {b} by {by}")
+    if (a is None) != (b is None):
+        raise ParameterError("give both -a and -b, or neither (the manifest's groups)",
+                             parameter="a", function="compare", value=(a, b))
+    docs = proj.documents()
+    groups = _as_values(docs, by, [a, b]) if a is not None else _groups(proj, by)
+    if len(groups) == 2:
+        table = analysis.compare_groups(df, groups[0], groups[1], by=by, documents=docs)
+    else:
+        table = analysis.pairwise_comparisons(df, by=by, groups=groups, documents=docs)
+    key = table.columns[0]
+    shown = [c for c in ("group_a", "group_b", "count_a", "count_b", "rate_a", "rate_b",
+                         "odds_ratio", "p_adjusted") if c in table and (len(groups) > 2 or
+                                                                        not c.startswith("group"))]
+    echo_table(table.set_index(key)[shown], title=f"{' vs '.join(map(str, groups))} by {by}")
     for line in table["summary"]:
         typer.echo(f"- {line}")
-    for w in caught:
-        typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
     echo_provenance(proj)
+
+
+def _as_values(docs: Any, by: str, names: list[Any]) -> list[Any]:
+    """The values of column ``by`` written as ``names`` on the command line (an attribute may
+    hold numbers: ``-a 1`` means the value 1)."""
+    values = {str(v): v for v in docs[by].dropna().unique()} if by in docs.columns else {}
+    return [values.get(str(n), n) for n in names]
+
+
+def _groups(proj: Any, by: str) -> list[Any]:
+    """The values of ``by`` to compare: the manifest's groups, else every value present."""
+    from .errors import ParameterError
+
+    docs = proj.documents()
+    if by not in docs.columns:
+        raise ParameterError(f"--by {by!r} is not a document column or attribute; known: "
+                             f"{', '.join(docs.columns)}", parameter="by", function="compare",
+                             value=by)
+    present = [v for v in docs[by].dropna().unique() if str(v)]
+    groups = proj.manifest.comparison_groups(present) if by == proj.manifest.compare_by \
+        else sorted(present, key=str)
+    if len(groups) < 2:
+        raise ParameterError(f"the documents have fewer than two values of {by!r} to compare "
+                             f"({', '.join(groups) or 'none'}); set them with `uppks-qual "
+                             "attributes`", parameter="by", function="compare", value=by)
+    return groups
 
 
 @app.command()
@@ -306,7 +337,11 @@ def chart(
     project: ProjectOpt = DEFAULT_PROJECT,
     out: Annotated[Path, typer.Option("--out", help="Image file (.png or .svg).")]
     = Path("results/chart.png"),
-    doc: Annotated[str | None, typer.Option(help="Document id (for stripe).")] = None,
+    doc: Annotated[str | None, typer.Option(help="Document id (stripe; default: every "
+                                                 "document, as small multiples).")] = None,
+    level: Annotated[Level, typer.Option(help="Factors or codes.")] = Level.factor,
+    by: Annotated[str | None, typer.Option(help="Column or attribute to split by "
+                                                "(frequencies, valence).")] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the labels.")] = Lang.en,
     normalise: Annotated[bool, typer.Option(help="Per 1,000 words (frequencies).")] = False,
 ) -> None:
@@ -318,28 +353,42 @@ def chart(
     from .errors import StoreError
 
     proj = _open(project)
-    cb = proj.codebook
-    df = proj.evidence()
-    lang = lang.value  # type: ignore[assignment]
-    draw = {
-        "frequencies": lambda ax: charts.plot_factor_frequencies(
-            df, normalise=normalise, documents=proj.documents(), codebook=cb, lang=lang, ax=ax),
-        "valence": lambda ax: charts.plot_valence(df, codebook=cb, lang=lang, ax=ax),
-        "heatmap": lambda ax: charts.plot_code_document_heatmap(df, codebook=cb, lang=lang, ax=ax),
-        "cooccurrence": lambda ax: charts.plot_cooccurrence(df, codebook=cb, lang=lang, ax=ax),
-        "stripe": lambda ax: charts.plot_coding_stripe(
-            df, doc or str(proj.documents()["doc_id"].iloc[0]), codebook=cb, lang=lang, ax=ax),
-    }
+    cb, docs = proj.codebook, proj.documents()
+    df = proj.evidence(kind="all" if level == Level.code else "factor")
     if df.empty:
         raise StoreError("has no codings of the codebook's factors to draw; run `uppks-qual "
                          "autocode` or import codings first", path=project)
+    how, by = {"codebook": cb, "lang": lang.value}, by or proj.manifest.compare_by
     fig = Figure(figsize=(10, 5))
-    ax = fig.subplots()
-    draw[kind.value](ax)
+    if kind == ChartKind.stripe and doc is None:
+        fig.set_size_inches(10, 1.6 * len(docs) + 1)
+        charts.plot_coding_stripes(df, documents=docs, fig=fig, level=level.value, **how)
+    else:
+        _draw(kind, df, fig.subplots(), docs=docs, level=level.value, by=by, doc=doc,
+              normalise=normalise, how=how, proj=proj)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)
     typer.echo(f"wrote {out}")
+
+
+def _draw(kind: ChartKind, df: Any, ax: Any, *, docs: Any, level: str, by: str,
+          doc: str | None, normalise: bool, how: dict[str, Any], proj: Any) -> None:
+    """One chart of :func:`chart` on ``ax``."""
+    from . import charts
+
+    if kind == ChartKind.frequencies:
+        charts.plot_factor_frequencies(df, by=by, normalise=normalise, documents=docs,
+                                       level=level, ax=ax, **how)
+    elif kind == ChartKind.valence:
+        charts.plot_valence(df, by=by, level=level, ax=ax, **how)
+    elif kind == ChartKind.heatmap:
+        charts.plot_code_document_heatmap(df, level=level, ax=ax, **how)
+    elif kind == ChartKind.cooccurrence:
+        charts.plot_cooccurrence(df, level=level, ax=ax, **how)
+    else:
+        proj.document(str(doc))  # an unknown id is an error naming it
+        charts.plot_coding_stripe(df, str(doc), level=level, ax=ax, **how)
 
 
 @app.command()
@@ -358,42 +407,40 @@ def export(
         proj.export_qdpx(out)
     else:
         proj.export_tables(out)
-        if suffix != ".xlsx":
-            proj.segments().to_csv(out / "segments.csv", index=False)
     typer.echo(f"exported to {out}")
 
 
 @app.command()
 @friendly
 def agreement(
-    coders: Annotated[list[str], typer.Option("--coders", help="Two coders to compare: "
-                                              "--coders ana budi (or --coders ana --coders budi).")],
+    coders: Annotated[list[str] | None, typer.Option("--coders", help="Two coders to compare: "
+                                                     "--coders rina tono (or --coders rina "
+                                                     "--coders tono); default: the manifest's "
+                                                     "manual and agreement coders.")] = None,
     more: Annotated[list[str] | None, typer.Argument(help="The second coder, when written "
-                                                     "after the first: --coders ana budi.")] = None,
+                                                     "after the first: --coders rina tono.")]
+    = None,
     project: ProjectOpt = DEFAULT_PROJECT,
     unit: Annotated[AgreementUnit, typer.Option(help="Unit of agreement.")]
     = AgreementUnit.segment,
     level: Annotated[Level, typer.Option(help="Factors or codes.")] = Level.factor,
-    scope: Annotated[Path | None, typer.Option(help="CSV of passages both coders read.")]
-    = None,
+    scope: Annotated[Path | None, typer.Option(help="CSV of passages both coders read "
+                                                    "(default: the manifest's `read` file of "
+                                                    "the first coder).")] = None,
     chart_out: Annotated[Path | None, typer.Option("--chart", help="Write a kappa chart.")]
     = None,
 ) -> None:
     """Inter-coder agreement per code (percent agreement, Cohen's kappa, Krippendorff's alpha)."""
     import pandas as pd
 
-    from .errors import ParameterError
-
     proj = _open(project)
-    coders = [*coders, *(more or [])]
-    if len(coders) != 2:
-        raise ParameterError("give exactly two coders: --coders ana budi", parameter="coders",
-                             function="agreement", value=coders)
+    pair = proj._pair([*coders, *(more or [])] if coders else None)
+    if scope is None:
+        scope = next((Path(c.read) for c in proj.manifest.manual
+                      if c.coder == pair[0] and c.read and Path(c.read).exists()), None)
     passages = pd.read_csv(scope) if scope is not None else None
-    table = proj.agreement(coders=tuple(coders), unit=unit.value, level=level.value,
-                           scope=passages)
-    echo_table(table, title=f"Agreement {coders[0]} vs {coders[1]} ({unit.value}, "
-                            f"{level.value})")
+    table = proj.agreement(coders=pair, unit=unit.value, level=level.value, scope=passages)
+    echo_table(table, title=f"Agreement {pair[0]} vs {pair[1]} ({unit.value}, {level.value})")
     echo_provenance(proj)
     if chart_out is not None:
         from matplotlib.figure import Figure
@@ -406,6 +453,39 @@ def agreement(
         fig.tight_layout()
         fig.savefig(chart_out, dpi=120)
         typer.echo(f"wrote {chart_out}")
+
+
+@app.command("import-codings")
+@friendly
+def import_codings(
+    file: Annotated[Path, typer.Argument(help="Codings CSV (doc_id, code_id, start/end or "
+                                              "quote, valence, ...).")],
+    coder: Annotated[str | None, typer.Option(help="The coder of every row (else the file's "
+                                                   "coder column).")] = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+) -> None:
+    """Import a coder's manual codings, all or nothing (every bad row is listed)."""
+    proj = _open(project)
+    report = proj.import_codings(file, coder=coder)
+    typer.echo(f"imported {report['codings']} new codings ({report['already_present']} already "
+               f"present, {report['uncoded_passages']} passages read and left uncoded) from "
+               f"{file}")
+
+
+@app.command()
+@friendly
+def attributes(
+    csv: Annotated[Path, typer.Option("--csv", help="CSV with a doc_id column and one column "
+                                                    "per attribute or field.")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+) -> None:
+    """Set documents' attributes (and fields such as group or title) from a CSV, all or
+    nothing; then `compare --by ATTRIBUTE` compares by any of them."""
+    proj = _open(project)
+    report = proj.import_attributes(csv)
+    typer.echo(f"set {report['attributes']} column(s) on {report['documents']} document(s)")
+    echo_table(proj.documents().drop(columns=["sha256", "path"], errors="ignore"),
+               title="Documents")
 
 
 def main() -> None:

@@ -11,22 +11,23 @@ document's normalised text.
 
 from __future__ import annotations
 
-import datetime as _dt
+import csv
 import difflib
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .errors import CorpusError, FrontMatterError, QualError, SpeakerError, UnknownDocumentError
-from .records import SOURCE_TYPES, Document, Segment
+from .manifest import INFORMANT_ROLES, MANIFEST_NAME, Manifest, read_manifest
+from .records import SOURCE_TYPES, Document, Segment, check_attributes, is_date
 from .textio import (
     SPEAKER_LABEL,
-    decode,
     normalise,
     paragraph_spans,
     parse_yaml,
@@ -48,20 +49,14 @@ __all__ = [
     "split_units",
 ]
 
-INFORMANT_ROLES: tuple[str, ...] = (
-    "chair",
-    "secretary",
-    "treasurer",
-    "member",
-    "field_officer",
-    "village_head",
-    "informal_leader",
-    "district_planner",
-    "researcher",
-)
-REQUIRED_FIELDS = ("id", "group", "village", "source_type", "informant_role", "informant", "date")
-OPTIONAL_FIELDS = ("title", "interviewer", "language", "speakers", "location", "duration", "notes",
-                   "tags", "meta")
+REQUIRED_FIELDS = ("id", "source_type", "informant_role", "informant", "date")
+#: ``group`` and ``village`` may be empty or absent: the document belongs to no group.
+OPTIONAL_FIELDS = ("group", "village", "title", "interviewer", "language", "speakers",
+                   "location", "duration", "notes", "tags", "attributes", "meta")
+#: Informant values that mean "no informant" (observation and document notes).
+PLACEHOLDERS = frozenset({"-", "–", "—", "n/a", "N/A"})
+#: How :meth:`Corpus.summary` shows documents that belong to no group.
+NO_GROUP = "(no group)"
 DEFAULT_SPEAKERS = {"P": "interviewer", "I": "informant"}
 DOCUMENT_COLUMNS = ("doc_id", "group", "village", "source_type", "informant_role", "informant",
                     "date", "title", "n_chars", "n_words", "sha256", "path")
@@ -69,7 +64,6 @@ SEGMENT_COLUMNS = ("doc_id", "segment_id", "kind", "parent", "speaker", "time", 
                    "text", "group", "village", "source_type", "informant_role", "informant")
 TEXT_SUFFIXES = (".txt", ".md")
 SUFFIXES = (*TEXT_SUFFIXES, ".docx", ".csv")
-MANIFEST = "corpus.yaml"
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TIME = re.compile(r"^\[?(\d{1,2}[.:]\d{2})(?![\d.,])\]?\s*(?:-\s*)?")
@@ -77,31 +71,6 @@ _NOTE_ONLY = re.compile(r"^\s*\[[^\]]*\]\s*$")
 
 
 # --------------------------------------------------------------------------- front matter
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """What ``corpus.yaml`` allows: groups (with their village) and extra informant roles."""
-
-    groups: dict[str, str] = field(default_factory=dict)
-    roles: tuple[str, ...] = INFORMANT_ROLES
-    path: str | None = None
-    provenance: str | None = None
-
-    @classmethod
-    def read(cls, path: Path) -> Manifest:
-        doc = parse_yaml(read_text(path), path, error=CorpusError)
-        data = doc.data or {}
-        if not isinstance(data, dict) or not isinstance(data.get("groups", {}), dict):
-            raise CorpusError(
-                "corpus manifest must be a mapping with `groups: {GroupName: Village}`",
-                path=path, line=1,
-            )
-        groups = {str(k): str(v) for k, v in (data.get("groups") or {}).items()}
-        roles = INFORMANT_ROLES + tuple(str(r) for r in data.get("informant_roles", ()) or ())
-        provenance = data.get("provenance")
-        return cls(groups=groups, roles=roles, path=str(path),
-                   provenance=" ".join(str(provenance).split()) if provenance else None)
-
-
 def split_front_matter(text: str, path: str | Path) -> tuple[str, str, int]:
     """Split ``---``-delimited front matter from the body.
 
@@ -151,22 +120,30 @@ def _check_values(meta: dict[str, Any], yd: Any, path: str | Path, manifest: Man
 
     if not _ID.match(str(meta["id"])):
         raise bad("id", "is not a valid id: use letters, digits, '-', '_' or '.'")
-    if manifest.groups and str(meta["group"]) not in manifest.groups:
+    group = "" if meta.get("group") is None else str(meta["group"])
+    if group and manifest.groups and group not in manifest.groups:
         raise bad("group", f"is unknown; groups declared in {manifest.path} are "
-                           f"{', '.join(manifest.groups)}")
-    want = manifest.groups.get(str(meta["group"]))
-    if want is not None and str(meta["village"]) != want:
+                           f"{', '.join(manifest.groups)} (or leave it empty: no group)")
+    want = manifest.groups.get(group) if group else None
+    if want and str(meta.get("village") or "") != want:
+        meta.setdefault("village", "")
         raise bad("village", f"does not match group {meta['group']!r}, whose village is {want!r}")
     if meta["source_type"] not in SOURCE_TYPES:
         raise bad("source_type", f"must be one of {', '.join(SOURCE_TYPES)}")
     if meta["informant_role"] not in manifest.roles:
         raise bad("informant_role", f"must be one of {', '.join(manifest.roles)} "
                                     "(add others under `informant_roles:` in corpus.yaml)")
-    if not isinstance(meta["date"], _dt.date):
+    if not is_date(meta["date"]):
+        raise bad("date", "is not a date: write YYYY-MM-DD, YYYY-MM, YYYY or unknown")
+    if meta.get("attributes") is not None:
+        if not isinstance(meta["attributes"], dict):
+            raise _field_error("attributes must be a mapping (name: value)", path,
+                               yd.line_of(meta, "attributes"), "attributes")
         try:
-            _dt.date.fromisoformat(str(meta["date"]))
-        except ValueError:
-            raise bad("date", "is not an ISO date (YYYY-MM-DD)") from None
+            check_attributes(meta["attributes"], where="attributes")
+        except QualError as exc:
+            raise _field_error(exc.message, path, yd.line_of(meta, "attributes"),
+                               "attributes") from None
     if meta.get("meta") is not None and not isinstance(meta["meta"], dict):
         raise _field_error("meta must be a mapping of extra fields (key: value)", path,
                            yd.line_of(meta, "meta"), "meta")
@@ -215,9 +192,9 @@ def split_units(text: str, *, interview: bool, doc_id: str = "",
 
     Examples
     --------
-    >>> [u.text for u in split_units("P: Apa kabar?\nI: Baik.", interview=True)]
+    >>> [u.text for u in split_units("P: Apa kabar?\\nI: Baik.", interview=True)]
     ['Apa kabar?', 'Baik.']
-    >>> [u.kind for u in split_units("Satu.\n\nDua.", interview=False)]
+    >>> [u.kind for u in split_units("Satu.\\n\\nDua.", interview=False)]
     ['paragraph', 'paragraph']
     """
     spans: list[tuple[int, int, str | None, str | None]] = []
@@ -295,16 +272,24 @@ def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -
     units = split_units(text, interview=interview, doc_id=str(meta["id"]),
                         speakers=speakers if interview else None, path=path,
                         first_line=first_line)
-    extra = {k: v for k, v in meta.items() if k not in REQUIRED_FIELDS and not k.startswith("_")}
+    fields = ("group", "village", "attributes", *REQUIRED_FIELDS)
+    extra = {k: v for k, v in meta.items() if k not in fields and not k.startswith("_")}
     extra.update(extra.pop("meta", None) or {})
     if meta["source_type"] == "interview":
         extra["speakers"] = speakers
+    informant = str(meta["informant"]).strip()
     doc = Document(
-        doc_id=str(meta["id"]), text=text, group=str(meta["group"]), village=str(meta["village"]),
-        source_type=str(meta["source_type"]), informant_role=str(meta["informant_role"]),
-        informant=str(meta["informant"]), date=str(meta["date"]), meta=extra, path=str(path),
+        doc_id=str(meta["id"]), text=text, group=_text(meta.get("group")),
+        village=_text(meta.get("village")), source_type=str(meta["source_type"]),
+        informant_role=str(meta["informant_role"]),
+        informant="" if informant in PLACEHOLDERS else informant, date=str(meta["date"]),
+        meta=extra, path=str(path), attributes=dict(meta.get("attributes") or {}),
     )
     return ParsedDocument(doc, tuple(units), int(meta.get("_line", {}).get("id", 2)))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
 def parse_document(text: str, path: str | Path = "<string>", *,
@@ -313,7 +298,7 @@ def parse_document(text: str, path: str | Path = "<string>", *,
 
     Examples
     --------
-    >>> pd_ = parse_document("---\\nid: d1\\ngroup: Asoka\\nvillage: Durian Daun\\n"
+    >>> pd_ = parse_document("---\\nid: d1\\ngroup: north\\nvillage: Kampung Utara\\n"
     ...     "source_type: interview\\ninformant_role: member\\ninformant: Ibu A\\n"
     ...     "date: 2004-03-01\\n---\\nP: Apa kabar?\\nI: Baik.\\n")
     >>> [pd_.document.text[u.start:u.end] for u in pd_.units]
@@ -379,34 +364,54 @@ def _docx_label(name: str, existing: dict[str, str]) -> str:
     return label
 
 
-CSV_REQUIRED = ("doc_id", "group", "village", "source_type", "informant_role", "informant",
-                "date", "speaker", "text")
+CSV_REQUIRED = ("doc_id", "source_type", "informant_role", "informant", "date", "speaker",
+                "text")
+#: CSV columns read into the front-matter fields; every other column is an attribute.
+CSV_FIELDS = ("group", "village", "source_type", "informant_role", "informant", "date")
+CSV_OPTIONAL = ("group", "village", "title", "interviewer")
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV sample: comma, semicolon (Excel in an Indonesian or European
+    locale) or tab; comma when the sample does not tell.
+
+    Examples
+    --------
+    >>> sniff_delimiter("doc_id;group;text\\nd1;A;Halo\\n")
+    ';'
+    """
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
 
 
 def _read_csv(path: Path, manifest: Manifest) -> list[ParsedDocument]:
     """A CSV of utterances, one row each; rows of a ``doc_id`` become one document."""
+    text = read_text(path)  # UTF-8 checked (an error names the byte offset), LF, NFC
+    sep = sniff_delimiter(text[:65536])
+    how = f"read with the {DELIMITERS[sep]} ({sep!r}) as delimiter"
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        decode(path.read_bytes(), path)  # raises EncodingProblem with the offset
-        raise
-    except pd.errors.ParserError as exc:
-        raise CorpusError(f"malformed CSV: {exc}", path=path) from None
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+                            index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CorpusError(f"malformed CSV ({how}): {exc}", path=path) from None
     missing = [c for c in CSV_REQUIRED if c not in frame.columns]
     if missing:
-        raise CorpusError(f"CSV is missing column(s) {', '.join(missing)}; required: "
-                          f"{', '.join(CSV_REQUIRED)}", path=path, line=1)
-    docs = []
-    for doc_id, rows in frame.groupby("doc_id", sort=False):
-        docs.append(_csv_document(str(doc_id), rows, path, manifest))
-    return docs
+        raise CorpusError(f"CSV ({how}) is missing column(s) {', '.join(missing)}; required: "
+                          f"{', '.join(CSV_REQUIRED)}; found {', '.join(frame.columns)}",
+                          path=path, line=1)
+    return [_csv_document(str(doc_id), rows, path, manifest)
+            for doc_id, rows in frame.groupby("doc_id", sort=False)]
 
 
 def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifest) -> ParsedDocument:
     first = rows.iloc[0]
     line = int(rows.index[0]) + 2
-    for col in CSV_REQUIRED[1:8]:
-        if rows[col].nunique() > 1 and col not in ("speaker",):
+    extra = [c for c in rows.columns if c not in (*CSV_REQUIRED, *CSV_OPTIONAL)]
+    for col in (*CSV_FIELDS, *extra):
+        if col in rows.columns and rows[col].nunique() > 1:
             raise CorpusError(f"document {doc_id!r} has more than one {col!r} value; metadata "
                               "must be the same on every row of a document", path=path, line=line)
     interview = first["source_type"] == "interview"
@@ -419,21 +424,21 @@ def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifes
                               "utterance of an interview needs one", path=path, line=line)
         label = labels.setdefault(speaker, _docx_label(speaker, labels)) if interview else None
         parts.append(f"{label}: {utterance}" if label else utterance)
-    meta = {k: first[k] for k in CSV_REQUIRED[1:7]}
+    meta = {k: first[k] for k in CSV_FIELDS if k in rows.columns}
     meta["id"] = doc_id
     for opt in ("title", "interviewer"):
         if opt in rows.columns and first[opt]:
             meta[opt] = first[opt]
-    if labels:
-        meta["speakers"] = {v: k for k, v in labels.items()}
-    front = "\n".join(f"{k}: {_yaml_scalar(v)}" for k, v in meta.items() if k != "speakers")
+    front = "\n".join(f"{k}: {_yaml_scalar(v)}" for k, v in meta.items())
     try:
         meta_checked = read_front_matter(front, path, manifest)
-    except FrontMatterError as exc:
+        check_attributes({c: first[c] for c in extra}, where="CSV columns")
+    except QualError as exc:
         message = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
         raise FrontMatterError(f"{message} (document {doc_id!r})", path=path,
                                line=line) from None
-    meta_checked["speakers"] = meta.get("speakers", {})
+    meta_checked["speakers"] = {v: k for k, v in labels.items()}
+    meta_checked["attributes"] = {c: first[c] for c in extra if first[c] != ""}
     return _build(meta_checked, "\n\n".join(parts), path, line)
 
 
@@ -466,12 +471,17 @@ class Corpus:
     """
 
     def __init__(self, parsed: Sequence[ParsedDocument], *, root: str | None = None,
-                 provenance: str | None = None) -> None:
+                 manifest: Manifest | None = None) -> None:
         self._parsed = {p.document.doc_id: p for p in parsed}
         self.root = root
-        #: Where the data comes from (``provenance:`` of corpus.yaml), shown in reports.
-        self.provenance = provenance
+        #: The study manifest (``corpus.yaml``): groups, comparison, hypothesis, coders.
+        self.manifest = manifest or Manifest()
         self._segments: pd.DataFrame | None = None
+
+    @property
+    def provenance(self) -> str | None:
+        """Where the data comes from (the manifest's ``provenance:``), shown in reports."""
+        return self.manifest.provenance
 
     def __iter__(self) -> Iterator[Document]:
         return (p.document for p in self._parsed.values())
@@ -493,9 +503,11 @@ class Corpus:
 
     @property
     def documents(self) -> pd.DataFrame:
-        """One row per document: metadata, size and content hash."""
-        rows = [_document_row(d) for d in self]
-        return pd.DataFrame(rows, columns=list(DOCUMENT_COLUMNS))
+        """One row per document: metadata, size, content hash, then one column per
+        attribute."""
+        rows = [{**_document_row(d), **d.attributes} for d in self]
+        names = sorted({k for d in self for k in d.attributes})
+        return pd.DataFrame(rows, columns=[*DOCUMENT_COLUMNS, *names])
 
     @property
     def segments(self) -> pd.DataFrame:
@@ -510,8 +522,12 @@ class Corpus:
         return segment_document(self._parsed[self[doc_id].doc_id])
 
     def summary(self) -> pd.DataFrame:
-        """Documents, turns/paragraphs and words per group x source type (with totals)."""
-        segs = self.segments
+        """Documents, turns/paragraphs and words per group x source type (with totals).
+
+        Documents without a group are counted under ``(no group)``: they are kept, and take
+        part in no group comparison.
+        """
+        segs = self.segments.assign(group=self.segments["group"].replace("", NO_GROUP))
         units = segs[segs["kind"] != "sentence"].copy()
         units["words"] = units["text"].str.split().str.len()
         table = units.groupby(["group", "source_type"]).agg(
@@ -576,35 +592,37 @@ def segments_frame(segments: Iterable[Segment], corpus: Corpus | None = None) ->
     return frame
 
 
-def _files(paths: Sequence[Path]) -> tuple[list[Path], Manifest, str]:
+def _files(paths: Sequence[Path], manifest: Manifest | None) -> tuple[list[Path], Manifest, str]:
     files: list[Path] = []
-    manifest = Manifest()
+    found = Manifest()
     root = str(paths[0]) if len(paths) == 1 else "files"
     for path in paths:
         if not path.exists():
             raise CorpusError("no such file or folder; give a corpus folder or document files",
                               path=path)
         if path.is_dir():
-            if (path / MANIFEST).exists():
-                manifest = Manifest.read(path / MANIFEST)
+            if manifest is None and (path / MANIFEST_NAME).exists():
+                found = read_manifest(path / MANIFEST_NAME)
             files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES
                                 and p.is_file() and not p.name.startswith((".", "~$"))))
         else:
             files.append(path)
-    return files, manifest, root
+    return files, manifest or found, root
 
 
 def check_corpus(
-    path: str | Path | Sequence[str | Path],
+    path: str | Path | Sequence[str | Path], *, manifest: Manifest | str | Path | None = None,
 ) -> tuple[Corpus | None, list[QualError]]:
     """Load a corpus collecting **every** problem instead of stopping at the first.
 
-    Returns ``(corpus, problems)``; ``corpus`` is ``None`` when there are problems.
+    Returns ``(corpus, problems)``; ``corpus`` is ``None`` when there are problems. See
+    :func:`load_corpus` for the parameters.
     """
     paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
     problems: list[QualError] = []
     try:
-        files, manifest, root = _files(paths)
+        given = read_manifest(manifest) if isinstance(manifest, str | Path) else manifest
+        files, manifest, root = _files(paths, given)
     except QualError as exc:
         return None, [exc]
     parsed: list[ParsedDocument] = []
@@ -627,18 +645,22 @@ def check_corpus(
         problems.append(CorpusError(
             f"no documents found (looked for {', '.join(SUFFIXES)} files with front matter)",
             path=root))
-    corpus = None if problems else Corpus(parsed, root=root, provenance=manifest.provenance)
+    corpus = None if problems else Corpus(parsed, root=root, manifest=manifest)
     return corpus, problems
 
 
-def load_corpus(path: str | Path | Sequence[str | Path]) -> Corpus:
+def load_corpus(path: str | Path | Sequence[str | Path], *,
+                manifest: Manifest | str | Path | None = None) -> Corpus:
     """Load a corpus from a folder (recursively) or from files.
 
     Parameters
     ----------
     path : str, Path or list of them
-        A folder (every ``.txt``, ``.md`` with front matter, ``.docx`` and ``.csv`` below it;
-        ``corpus.yaml`` in it declares the allowed groups) or document files.
+        A folder (every ``.txt``, ``.md`` with front matter, ``.docx`` and ``.csv`` below it)
+        or document files.
+    manifest : Manifest or path, optional
+        The study manifest (:mod:`uppks_qual.manifest`). Default: ``corpus.yaml`` in the
+        folder, if there is one.
 
     Returns
     -------
@@ -655,7 +677,7 @@ def load_corpus(path: str | Path | Sequence[str | Path]) -> Corpus:
     >>> corpus = load_corpus("data/interviews")          # doctest: +SKIP
     >>> corpus.summary()                                 # doctest: +SKIP
     """
-    corpus, problems = check_corpus(path)
+    corpus, problems = check_corpus(path, manifest=manifest)
     if problems:
         if len(problems) == 1:
             raise problems[0]

@@ -2,12 +2,12 @@
 
 Declare what a public function accepts once, next to its signature::
 
-    @validate_params({"by": [Options(*BY_COLUMNS)], "min_count": [Interval(int, 0, None)]})
-    def compare_groups(df, a, b, *, by="group", min_count=5): ...
+    @validate_params({"level": [Options("factor", "code")], "min_count": [Interval(int, 0, None)]})
+    def compare_groups(df, a, b, *, level="factor", min_count=5): ...
 
 and every call with a value outside it raises :class:`~uppks_qual.errors.ParameterError`
-with one message format: "The 'by' parameter of compare_groups must be one of {'group',
-'village'}. Got 'x' instead." Checks that depend on the data (a group that must be a value of
+with one message format: "The 'level' parameter of compare_groups must be one of {'factor',
+'code'}. Got 'x' instead." Checks that depend on the data (a group that must be a value of
 a column) call :func:`check_param` with the allowed values computed at run time.
 
 Constraints

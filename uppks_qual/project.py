@@ -3,7 +3,7 @@
 >>> import uppks_qual as uq
 >>> project = uq.Project.create("uppks.uqp", corpus=uq.load_corpus("data/interviews"),
 ...                             codebook=uq.load_codebook("codebook.yaml"))   # doctest: +SKIP
->>> project.code_quote("asoka-int-chair", "rapat tiap bulan", "leadership", coder="ana")  # doctest: +SKIP
+>>> project.code_quote("int-chair-1", "rapat tiap bulan", "leadership", coder="rina")  # doctest: +SKIP
 >>> project.autocode()                                   # doctest: +SKIP
 >>> project.evidence()                                   # doctest: +SKIP
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import os
 import sys
@@ -32,7 +33,8 @@ from . import autocode as _autocode
 from . import learn
 from .analysis.evidence import default_coders
 from .analysis.evidence import evidence as _evidence
-from .corpus import Corpus, document_segments
+from .corpus import Corpus, document_segments, sniff_delimiter
+from .display import HtmlPage, render_document
 from .errors import (
     ImportProblem,
     InterchangeError,
@@ -44,16 +46,26 @@ from .errors import (
     warn,
 )
 from .interop import csvio, refi, tables
+from .manifest import Manifest
 from .params import Options, check_param, validate_params
-from .records import VALENCES, Codebook, Coding, Document, check_span
-from .schema import CODING_COLUMNS, codings_frame
+from .records import (
+    DOCUMENT_FIELDS,
+    SOURCE_TYPES,
+    VALENCES,
+    Codebook,
+    Coding,
+    Document,
+    check_attributes,
+    check_span,
+    is_date,
+)
+from .schema import codings_frame
 from .store import Store
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
-from .textio import find_quote
+from .textio import find_span, read_text
 
 __all__ = ["Project", "show"]
 
-INTERVIEWER_LABELS = ("P",)
 _VALENCE = [Options(*VALENCES), None]
 _FILTER = [str, list, tuple, None]
 
@@ -81,9 +93,8 @@ class Project:
                 project.update_codebook(codebook)
             if corpus is not None:
                 project.add_documents(corpus)
-                provenance = getattr(corpus, "provenance", None)
-                if provenance:
-                    project.set_meta("provenance", str(provenance))
+                if isinstance(corpus, Corpus):
+                    project.set_manifest(corpus.manifest)
         except BaseException:
             store.destroy()
             raise
@@ -117,6 +128,20 @@ class Project:
         value = self._store.get_meta(key)
         return default if value is None else value
 
+    @property
+    def manifest(self) -> Manifest:
+        """The study manifest the project was made with (groups, comparison, hypothesis,
+        coders; :mod:`uppks_qual.manifest`), or an empty one."""
+        stored = self.get_meta("manifest")
+        return Manifest.from_json(stored) if stored else Manifest()
+
+    def set_manifest(self, manifest: Manifest) -> None:
+        """Store the study manifest (and its provenance note, shown wherever results are)."""
+        check_param(manifest, [Manifest], name="manifest", func="Project.set_manifest")
+        self.set_meta("manifest", manifest.to_json())
+        if manifest.provenance:
+            self.set_meta("provenance", manifest.provenance)
+
     def dump(self) -> str:
         """The whole database as SQL text (to compare states)."""
         return self._store.dump()
@@ -145,8 +170,66 @@ class Project:
         return doc
 
     def documents(self) -> pd.DataFrame:
-        """One row per document: metadata, words, characters, content hash."""
-        return self._store.documents_frame()
+        """One row per document: metadata, title, path, content hash, words and characters,
+        then one column per attribute. A document that belongs to no group has a missing
+        ``group`` (as in :meth:`codings`), so it takes part in no group comparison."""
+        frame = self._store.documents_frame()
+        frame["group"] = frame["group"].replace("", None)
+        return frame
+
+    def set_attributes(self, doc_id: str, **values: Any) -> None:
+        """Set a document's fields and attributes, atomically and validated.
+
+        ``group``, ``village``, ``source_type``, ``informant_role``, ``informant``, ``date``
+        and ``title`` set the document's fields (an empty group: the document belongs to no
+        group); any other name sets an attribute (a column of :meth:`documents`,
+        :meth:`codings` and every export, usable as ``by=``); ``None`` removes it.
+
+        Examples
+        --------
+        >>> project.set_attributes("board_2017", group="board", wave=1)   # doctest: +SKIP
+        """
+        self.document(doc_id)
+        self._store.update_documents({doc_id: self._checked(values, where=doc_id)})
+
+    def import_attributes(self, path: str | Path) -> dict[str, int]:
+        """Set document fields and attributes from a CSV: one row per document, a ``doc_id``
+        column and any others (an empty cell: no value). Delimiter sniffed (comma, semicolon,
+        tab). All or nothing: every bad row is listed in one ImportProblem.
+
+        Returns ``{"documents": n, "attributes": n_columns}``.
+        """
+        frame = _read_table(path)
+        known = set(self.documents()["doc_id"])
+        changes: dict[str, dict[str, Any]] = {}
+        problems = []
+        for line, row in enumerate(frame.to_dict("records"), start=2):
+            doc_id = str(row.pop("doc_id")).strip()
+            try:
+                if doc_id not in known:
+                    raise UnknownDocumentError(f"unknown document {doc_id!r}", doc_id=doc_id)
+                values = {k: (None if v == "" else v) for k, v in row.items()}
+                changes[doc_id] = self._checked(values, where=f"{path}:{line}")
+            except QualError as exc:
+                problems.append(f"{path}:{line}: {exc.message}")
+        if problems:
+            raise ImportProblem(f"{len(problems)} bad row(s); nothing was changed:\n"
+                                + "\n".join(problems[:50]), path=path, problems=problems)
+        self._store.update_documents(changes)
+        return {"documents": len(changes), "attributes": len(frame.columns) - 1}
+
+    def _checked(self, values: dict[str, Any], *, where: str) -> dict[str, Any]:
+        """``values`` for :meth:`set_attributes`, checked; fields None become ''."""
+        manifest = self.manifest
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in (*DOCUMENT_FIELDS, "title"):
+                value = "" if value is None else str(value).strip()
+                _check_field(name, value, manifest, where)
+            out[name] = value
+        check_attributes({k: v for k, v in out.items() if k not in (*DOCUMENT_FIELDS, "title")},
+                         where=where)
+        return out
 
     @validate_params({"kind": [Options("turn", "paragraph", "sentence"), None]})
     def segments(self, *, kind: str | None = None) -> pd.DataFrame:
@@ -187,11 +270,17 @@ class Project:
     @validate_params({"valence": _VALENCE})
     def code_quote(self, doc_id: str, quote: str, code_id: str, *, coder: str,
                    occurrence: int | None = None, valence: str | None = None,
-                   memo: str | None = None) -> int:
-        """Code the exact words ``quote`` in a document (1-based ``occurrence`` if repeated)."""
-        start = find_quote(self.document(doc_id).text, quote, doc_id=doc_id, occurrence=occurrence)
-        return self.code(doc_id, start, start + len(quote), code_id, coder=coder,
-                         valence=valence, memo=memo)
+                   memo: str | None = None, match: str = "exact") -> int:
+        """Code the words ``quote`` in a document (1-based ``occurrence`` if repeated).
+
+        ``match="exact"`` finds the same characters; ``"casefold"`` ignores case; ``"loose"``
+        also treats any run of spaces and punctuation as any other ("sejak 2019" finds
+        "Sejak  2019,"). The coding covers the original text (see
+        :func:`uppks_qual.textio.find_span`).
+        """
+        start, end = find_span(self.document(doc_id).text, quote, doc_id=doc_id,
+                               occurrence=occurrence, match=match)
+        return self.code(doc_id, start, end, code_id, coder=coder, valence=valence, memo=memo)
 
     def code_many(self, items: Sequence[Coding]) -> list[int]:
         """Insert several codings in one transaction (all or nothing); returns their ids."""
@@ -296,7 +385,7 @@ class Project:
     # ------------------------------------------------------------------ automatic coding
     @validate_params({"unit": [Options(*_autocode.UNITS)], "method": [Options("rules", "learned")]})
     def autocode(self, *, coder: str = "auto", unit: str = "sentence",
-                 skip_speakers: Collection[str] = INTERVIEWER_LABELS,
+                 skip_speakers: Collection[str] | None = None,
                  progress: bool | None = None, method: str = "rules",
                  training: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
                  ) -> dict[str, int]:
@@ -307,6 +396,8 @@ class Project:
         file(s), validated against the project, or a frame of ``passage_id, doc_id, start,
         end, code_id, valence``) on top of the rules and codes sentences with it
         (:mod:`uppks_qual.learn`).
+
+        ``skip_speakers``: turns not coded (default: the manifest's interviewer labels).
 
         Idempotent: replaces only earlier automatic codings of ``coder``, in one transaction,
         and never touches or duplicates a manual coding (an automatic coding identical to a
@@ -321,6 +412,8 @@ class Project:
                                  "data/coding/train.csv)", parameter="training",
                                  function="Project.autocode", value=training)
         passages = self._training(training) if method == "learned" else None
+        if skip_speakers is None:
+            skip_speakers = self.manifest.interviewer_labels
         rows = self._rule_rows(unit, skip_speakers, progress)
         if passages is not None:
             rows = learn.learned_codings(self.segments(), rows, passages, self.codebook,
@@ -368,7 +461,7 @@ class Project:
         frame.insert(11, "factor", [cb[x].factor for x in frame["code_id"]])
         if factor is not None:
             frame = frame[frame["factor"].isin([factor] if isinstance(factor, str) else factor)]
-        return codings_frame(frame[list(CODING_COLUMNS)], groups=self._store.groups(),
+        return codings_frame(frame, groups=[g for g in self._store.groups() if g],
                              factors=[x.code_id for x in cb.top_level()])
 
     def coders(self) -> pd.DataFrame:
@@ -387,7 +480,7 @@ class Project:
 
     def set_evidence_coders(self, coders: Sequence[str] | None) -> None:
         """Fix which coders :meth:`evidence` counts, in order of precedence (e.g.
-        ``["ana", "auto"]``: ana's judgement where she read the text, the automatic coder
+        ``["rina", "auto"]``: rina's judgement where she read the text, the automatic coder
         elsewhere). ``None`` returns to the default. Every later count, chart, report and
         export of this project uses it."""
         check_param(coders, [list, tuple, None], name="coders", func="set_evidence_coders")
@@ -414,6 +507,18 @@ class Project:
                          factors=factors)
 
     # ------------------------------------------------------------------ agreement
+    def _pair(self, coders: Sequence[str] | None) -> tuple[str, str]:
+        """Two coders: the given ones, else the manifest's first manual and first agreement
+        coder."""
+        if coders is None:
+            m = self.manifest
+            coders = [c.coder for c in (*m.manual[:1], *m.agreement[:1])]
+        if len(coders) != 2:
+            raise ParameterError("give two coders (coders=('c1', 'c2')), or declare them in the "
+                                 "manifest (coding.manual and coding.agreement)",
+                                 parameter="coders", function="Project.agreement", value=coders)
+        return coders[0], coders[1]
+
     def _units(self, coders: Sequence[str], scope: pd.DataFrame | None) -> pd.DataFrame:
         if scope is not None:
             return scope[["doc_id", "start", "end"]]
@@ -426,17 +531,19 @@ class Project:
         return sents[sents["doc_id"].isin(both)][["doc_id", "start", "end"]]
 
     @validate_params({"unit": [Options("segment", "character")]})
-    def agreement(self, coders: Sequence[str] = ("ana", "budi"), *, unit: str = "segment",
+    def agreement(self, coders: Sequence[str] | None = None, *, unit: str = "segment",
                   level: str = "factor", scope: pd.DataFrame | None = None) -> pd.DataFrame:
         """Inter-coder agreement per code, plus an ``overall`` row.
 
-        ``unit="segment"``: presence/absence of each code on each passage both coders read
+        ``coders``: the two coders (default: the manifest's first manual coder and its first
+        agreement coder). ``unit="segment"``: presence/absence of each code on each passage both coders read
         (``scope``: a frame of ``doc_id, start, end``; default: every sentence of the documents
         both coders coded), with percent agreement, Cohen's kappa and, overall, Krippendorff's
         alpha. ``unit="character"``: NVivo-style character comparison per code and document,
         pooled per code and overall (weighted by document length). See
         :mod:`uppks_qual.text_agreement`.
         """
+        coders = self._pair(coders)
         df = self.codings(coder=list(coders))
         units = self._units(coders, scope)
         if unit == "segment":
@@ -444,9 +551,11 @@ class Project:
         return character_agreement_table(df, self.documents(), coders, level=level,
                                          units=units if scope is not None else None)
 
-    def disagreements(self, coders: Sequence[str] = ("ana", "budi"), *, code: str | None = None,
+    def disagreements(self, coders: Sequence[str] | None = None, *, code: str | None = None,
                       level: str = "factor", scope: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The passages where two coders differ, with text and both codings, in reading order."""
+        """The passages where two coders differ, with text and both codings, in reading order
+        (``coders`` as in :meth:`agreement`)."""
+        coders = self._pair(coders)
         texts = pd.Series(self._store.texts())
         return find_disagreements(self.codings(coder=list(coders)), self._units(coders, scope),
                                   coders, level=level, code=code, texts=texts)
@@ -513,8 +622,10 @@ class Project:
         presence, code x group frequencies, framework matrix with quotes, documents.
 
         A path ending in ``.xlsx`` is one workbook (a sheet each, plus ``about`` with where
-        the data comes from); any other path is a folder of CSV files. The tables count
-        :meth:`evidence` (``evidence=False``: every coding of every coder, all codes)."""
+        the data comes from); any other path is a folder of CSV files (the same tables, plus
+        ``segments.csv`` and ``ABOUT_THE_DATA.txt``). The tables count :meth:`evidence`
+        (``evidence=False``: every coding of every coder, all codes). Document attributes
+        are columns of the codings and documents tables."""
         source = {"codings": self.evidence(kind="all") if evidence else self.codings(),
                   "documents": self.documents(), "codes": list(self.codebook.ids)}
         note = self.get_meta("provenance")
@@ -522,34 +633,56 @@ class Project:
         if path.suffix.lower() == ".xlsx":
             return tables.export_tables(source, path, quotes=quotes, note=note)
         tables.export_csv(source, path, quotes=quotes, note=note)
+        self.segments().to_csv(path / "segments.csv", index=False)
         return path
 
     # ------------------------------------------------------------------ display
     def show(self, doc_id: str, *, coder: str | None = None, origin: str | None = None,
-             jupyter: bool | None = None, lang: str = "en") -> str | None:
-        """Render a document with its coded spans highlighted (spaCy displaCy ``span`` style)."""
-        from spacy import displacy
-        from spacy.tokens import SpanGroup
+             jupyter: bool | None = None, lang: str = "en") -> str:
+        """Render a document's original text with its coded spans highlighted in the codebook's
+        colours (overlaps visible, negative valence dashed; see
+        :func:`uppks_qual.display.render_document`).
 
-        from .nlp import get_nlp
-
+        Returns the HTML as an :class:`~uppks_qual.display.HtmlPage` (a ``str`` that a
+        notebook renders as the cell's output); ``jupyter=False`` returns a plain ``str``.
+        """
         doc = self.document(doc_id)
         frame = self.codings(coder=coder, origin=origin)
-        frame = frame[frame["doc_id"] == doc_id]
-        sdoc = get_nlp().make_doc(doc.text)
-        spans = []
-        for row in frame.itertuples():
-            span = sdoc.char_span(row.start, row.end, alignment_mode="expand")
-            if span is not None:
-                spans.append(span)
-                span.label_ = self.codebook[row.code_id].label(lang)
-        sdoc.spans["sc"] = SpanGroup(sdoc, name="sc", spans=spans)
-        colours = {c.label(lang): c.colour for c in self.codebook}
-        return displacy.render(sdoc, style="span", jupyter=jupyter,
-                               options={"colors": colours, "spans_key": "sc"})
+        page = render_document(doc.text, frame[frame["doc_id"] == doc_id],
+                               codebook=self.codebook,
+                               segments=self._store.segments_frame(doc_id=doc_id), lang=lang,
+                               title=doc.title)
+        return str(page) if jupyter is False else HtmlPage(page)
 
 
-def show(project: Project, doc_id: str, **kwargs: Any) -> str | None:
+def show(project: Project, doc_id: str, **kwargs: Any) -> str:
     """Render ``doc_id`` of ``project`` with its codings highlighted (see :meth:`Project.show`)."""
     return project.show(doc_id, **kwargs)
 
+
+
+def _check_field(name: str, value: str, manifest: Manifest, where: str) -> None:
+    """A document field's new value, checked as the corpus loader checks front matter."""
+    if name == "source_type":
+        check_param(value, [Options(*SOURCE_TYPES)], name=name, func=where)
+    elif name == "date" and not is_date(value):
+        raise ParameterError(f"{where}: date {value!r} is not a date: write YYYY-MM-DD, "
+                             "YYYY-MM, YYYY or unknown", parameter=name, value=value)
+    elif name == "group" and value and manifest.groups and value not in manifest.groups:
+        raise ParameterError(f"{where}: group {value!r} is not declared in the manifest; "
+                             f"groups are {', '.join(manifest.groups)} (or empty: no group)",
+                             parameter=name, value=value)
+
+
+def _read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV of attributes (delimiter sniffed) with a ``doc_id`` column, as strings."""
+    text = read_text(path)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            sep=sniff_delimiter(text[:65536]), index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ImportProblem(f"cannot read CSV: {exc}", path=path) from None
+    if "doc_id" not in frame.columns:
+        raise ImportProblem(f"the CSV needs a doc_id column; found {', '.join(frame.columns)}",
+                            path=path, line=1)
+    return frame

@@ -7,6 +7,7 @@ segment ``document.text[segment.start:segment.end] == segment.text``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import numbers
 import re
 from collections.abc import Iterator, Mapping
@@ -30,6 +31,7 @@ __all__ = [
     "Document",
     "Segment",
     "check_attributes",
+    "is_date",
 ]
 
 SOURCE_TYPES: tuple[str, ...] = ("interview", "observation", "document")
@@ -51,6 +53,31 @@ RESERVED_ATTRIBUTES: frozenset[str] = frozenset((
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
+
+
+def is_date(value: Any) -> bool:
+    """Whether ``value`` is a document date: a date, an ISO date string, a year (``2004``), a
+    year and month (``2004-03``) or ``unknown``.
+
+    Examples
+    --------
+    >>> [is_date(v) for v in ("2004-03-11", "2004-03", "2004", "unknown", "March 2004")]
+    [True, True, True, True, False]
+    """
+    if isinstance(value, _dt.date) or str(value) == "unknown" or \
+            (isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999):
+        return True
+    text = str(value)
+    if _PARTIAL_DATE.match(text):
+        return len(text) == 4 or 1 <= int(text[5:]) <= 12
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def check_attributes(values: Mapping[str, Any], *, where: str = "attributes") -> None:
     """Raise :class:`~uppks_qual.errors.ParameterError` unless ``values`` maps attribute names
     (letters, digits and ``_``, not starting with a digit, not a reserved column name) to
@@ -58,7 +85,7 @@ def check_attributes(values: Mapping[str, Any], *, where: str = "attributes") ->
 
     Examples
     --------
-    >>> check_attributes({"district": "Sungai Limau", "wave": 2})
+    >>> check_attributes({"district": "Garut", "wave": 2})
     >>> check_attributes({"text": "x"})
     Traceback (most recent call last):
     ...
@@ -81,7 +108,7 @@ class Document:
     ``meta`` holds every front-matter field besides the named ones (title, interviewer,
     language, speakers, ...). ``path`` is the file it came from (``None`` if built in memory).
     ``attributes`` are the document's own variables, like case classifications in NVivo or
-    MAXQDA (``district: Sungai Limau``, ``wave: 2``): they become columns of the documents and
+    MAXQDA (``district: Garut``, ``wave: 2``): they become columns of the documents and
     codings frames, so any of them can be the ``by=`` of a comparison. ``group`` may be empty:
     the document belongs to no group and takes part in no group comparison.
     """

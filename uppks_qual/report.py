@@ -10,6 +10,7 @@ import base64
 import datetime as _dt
 import functools
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from . import analysis
 if TYPE_CHECKING:
     import jinja2
 
+    from .manifest import Hypothesis
     from .project import Project
 
 __all__ = ["Results", "write_results"]
@@ -40,28 +42,61 @@ class Results:
     files: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one report compares: the column, its groups, the hypothesis and the factors."""
+
+    by: str
+    groups: list[str]
+    hypothesis: Hypothesis | None
+    factors: list[str]
+
+
+def _plan(project: Project, groups: Sequence[str] | None) -> _Plan:
+    study, docs = project.manifest, project.documents()
+    by = study.compare_by
+    present = [v for v in docs[by].dropna().unique() if str(v)] if by in docs else []
+    chosen = list(groups) if groups is not None else study.comparison_groups(present)
+    hypothesis = study.hypothesis
+    if hypothesis is not None and not {hypothesis.better, hypothesis.worse} <= set(present):
+        hypothesis = None  # the hypothesis names groups this corpus does not have
+    return _Plan(by, [g for g in chosen if g in present], hypothesis,
+                 [c.code_id for c in project.codebook.factors()])
+
+
 def _tables(project: Project, evidence: pd.DataFrame, auto_only: pd.DataFrame,
-            a: str, b: str) -> dict[str, pd.DataFrame]:
+            plan: _Plan) -> dict[str, pd.DataFrame]:
     docs = project.documents()
     segs = project.segments(kind="sentence")
-    factors = [c.code_id for c in project.codebook.factors()]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        comparison = analysis.compare_groups(evidence, a, b, documents=docs)
-    return {
-        "frequencies": analysis.code_frequencies(evidence, documents=docs, segments=segs),
-        "framework_matrix": analysis.framework_table(evidence),
-        "valence_balance": analysis.valence_balance(evidence),
+    tables = {
+        "frequencies": analysis.code_frequencies(evidence, by=plan.by, documents=docs,
+                                                 segments=segs),
+        "framework_matrix": analysis.framework_table(evidence, cols=plan.by),
+        "valence_balance": analysis.valence_balance(evidence, by=plan.by),
         "cooccurrence": analysis.cooccurrence(evidence),
-        "comparison": comparison,
-        "thesis_comparison": analysis.thesis_comparison(evidence, a=a, b=b, factors=factors),
-        "thesis_comparison_auto_only": analysis.thesis_comparison(auto_only, a=a, b=b,
-                                                                  factors=factors),
-        "documents": docs,
     }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # small counts: said in the page
+        if len(plan.groups) == 2:
+            tables["comparison"] = analysis.compare_groups(
+                evidence, *plan.groups, by=plan.by, documents=docs)
+        elif len(plan.groups) > 2:
+            tables["comparison"] = analysis.pairwise_comparisons(
+                evidence, by=plan.by, groups=plan.groups, documents=docs)
+            tables["group_differences"] = analysis.group_differences(
+                evidence, by=plan.by, groups=plan.groups, documents=docs)
+    if plan.hypothesis is not None:
+        h = plan.hypothesis
+        factors = list(h.factors) or plan.factors
+        tables["hypothesis"] = analysis.thesis_comparison(evidence, a=h.better, b=h.worse,
+                                                          factors=factors)
+        tables["hypothesis_auto_only"] = analysis.thesis_comparison(
+            auto_only, a=h.better, b=h.worse, factors=factors)
+    tables["documents"] = docs
+    return tables
 
 
-def _charts(project: Project, evidence: pd.DataFrame, lang: str) -> dict[str, Any]:
+def _charts(project: Project, evidence: pd.DataFrame, plan: _Plan, lang: str) -> dict[str, Any]:
     # Figures made without pyplot: the user's backend (e.g. inline in a notebook) is untouched.
     from matplotlib.figure import Figure
 
@@ -75,30 +110,40 @@ def _charts(project: Project, evidence: pd.DataFrame, lang: str) -> dict[str, An
         figures[name] = fig
         return fig.subplots()
 
-    charts.plot_factor_frequencies(evidence, codebook=cb, lang=lang, ax=new("frequencies_raw"))
-    charts.plot_factor_frequencies(evidence, normalise=True, documents=docs, codebook=cb,
-                                   lang=lang, ax=new("frequencies_per_1000_words"))
-    charts.plot_valence(evidence, codebook=cb, lang=lang, ax=new("valence"))
+    charts.plot_factor_frequencies(evidence, by=plan.by, codebook=cb, lang=lang,
+                                   ax=new("frequencies_raw"))
+    charts.plot_factor_frequencies(evidence, by=plan.by, normalise=True, documents=docs,
+                                   codebook=cb, lang=lang, ax=new("frequencies_per_1000_words"))
+    charts.plot_valence(evidence, by=plan.by, codebook=cb, lang=lang, ax=new("valence"))
     charts.plot_code_document_heatmap(evidence, codebook=cb, lang=lang,
                                       ax=new("code_document_heatmap", (12, 5.5)))
     charts.plot_cooccurrence(evidence, codebook=cb, lang=lang, ax=new("cooccurrence", (7, 6)))
-    for group, rows in docs.groupby("group"):
-        first = rows[rows["informant_role"] == "chair"]["doc_id"].tolist() or rows["doc_id"].tolist()
-        length = int(rows.set_index("doc_id").loc[first[0], "n_chars"])
-        charts.plot_coding_stripe(evidence, first[0], n_chars=length, codebook=cb, lang=lang,
-                                  ax=new(f"stripe_{group}", (10, 3.2)))
+    for i, group in enumerate(plan.groups):  # one document of each group, coded
+        rows = docs[docs[plan.by] == group]
+        if len(rows):
+            first = rows.iloc[0]
+            charts.plot_coding_stripe(evidence, str(first["doc_id"]), n_chars=int(first["n_chars"]),
+                                      codebook=cb, lang=lang,
+                                      ax=new(f"stripe_{i + 1}_{_slug(str(group))}", (10, 3.2)))
     for fig in figures.values():
         fig.tight_layout()
     return figures
 
 
-def write_results(project: Project, out: str | Path, *, a: str = "Asoka", b: str = "Melati",
+def _slug(name: str) -> str:
+    """A file-name-safe form of a group name."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:40] or "group"
+
+
+def write_results(project: Project, out: str | Path, *, groups: Sequence[str] | None = None,
                   lang: str = "en", method: str = "rules") -> Results:
     """Write CSV tables, PNG and SVG charts and ``report.html`` into ``out``.
 
-    Every table and chart counts the project's evidence (:meth:`Project.evidence`: its
-    evidence coders, a human's judgement replacing the automatic coder's where the human read
-    the text); the ``..._auto_only`` table counts the automatic evidence coders alone.
+    What is compared comes from the project's manifest (:attr:`Project.manifest`): the
+    column (``compare.by``), its groups, and the hypothesis if the study has one. Every table
+    and chart counts the project's evidence (:meth:`Project.evidence`: its evidence coders, a
+    human's judgement replacing the automatic coder's where the human read the text); the
+    ``hypothesis_auto_only`` table counts the automatic evidence coders alone.
 
     Parameters
     ----------
@@ -106,8 +151,10 @@ def write_results(project: Project, out: str | Path, *, a: str = "Asoka", b: str
         An auto-coded project (``project.autocode()`` has run).
     out : path
         Output folder (created).
-    a, b : str
-        The two groups compared.
+    groups : sequence of str, optional
+        The groups to compare (default: the manifest's, else every group present). Two:
+        ``comparison.csv`` with odds ratios; more: pairwise comparisons and
+        ``group_differences.csv``.
     lang : {"en", "id"}
         Language of chart labels.
     method : str
@@ -115,19 +162,19 @@ def write_results(project: Project, out: str | Path, *, a: str = "Asoka", b: str
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    plan = _plan(project, groups)
     evidence = project.evidence()
     kinds = dict(zip(project.coders()["coder"], project.coders()["kind"], strict=True))
     coders = [c for c in project.evidence_coders if kinds.get(c) == "human"]
     auto_only = project.evidence(coders=[c for c in project.evidence_coders
                                          if kinds.get(c) == "auto"])
-    result = Results(tables=_tables(project, evidence, auto_only, a, b))
+    result = Results(tables=_tables(project, evidence, auto_only, plan))
     for name, table in result.tables.items():
         path = out / f"{name}.csv"
         table.to_csv(path, index=name in ("framework_matrix",))
         result.files.append(path)
-    figures = _charts(project, evidence, lang)
     images: dict[str, str] = {}
-    for name, fig in figures.items():
+    for name, fig in _charts(project, evidence, plan, lang).items():
         for ext in ("png", "svg"):
             path = out / f"{name}.{ext}"
             fig.savefig(path, dpi=120)
@@ -136,7 +183,7 @@ def write_results(project: Project, out: str | Path, *, a: str = "Asoka", b: str
         fig.savefig(buffer, format="png", dpi=100)
         images[name] = base64.b64encode(buffer.getvalue()).decode("ascii")
     page = out / "report.html"
-    page.write_text(_html(project, result.tables, images, coders=coders, a=a, b=b,
+    page.write_text(_html(project, result.tables, images, coders=coders, plan=plan,
                           method=method), encoding="utf-8")
     result.files.append(page)
     return result
@@ -286,10 +333,11 @@ def _thesis_rows(thesis: pd.DataFrame) -> list[ThesisRow]:
     -------
     list of ThesisRow
         One per factor: its id, the two groups' verdicts, counts and quotes, and whether it
-        agrees with and supports the study (as ``str``).
+        agrees with and supports the hypothesis (as ``str``).
     """
     return [{"factor": str(r["factor"]), "sides": [_thesis_side(r, "a"), _thesis_side(r, "b")],
-             "agrees": str(r["agrees_with_study"]), "supports": str(r["supports_study"])}
+             "agrees": str(r["agrees_with_hypothesis"]),
+             "supports": str(r["supports_hypothesis"])}
             for r in thesis.to_dict("records")]
 
 
@@ -300,35 +348,56 @@ def _count_true(column: pd.Series) -> int:
 
 def _page_tables(tables: dict[str, pd.DataFrame]) -> dict[str, Table]:
     """The tables of the page, as :func:`_table_data` structures, keyed by their CSV name."""
-    comparison = tables["comparison"]
     documents = tables["documents"].drop(columns=["sha256", "path"], errors="ignore")
-    return {
-        "comparison": _table_data(comparison[[c for c in COMPARE_COLUMNS if c in comparison]],
-                                  "compare_groups"),
+    out = {
         "framework_matrix": _table_data(tables["framework_matrix"], "framework_table",
                                         index=True),
         "frequencies": _table_data(tables["frequencies"], "code_frequencies"),
         "valence_balance": _table_data(tables["valence_balance"], "valence_balance"),
         "documents": _table_data(documents, "documents"),
     }
+    if "comparison" in tables:
+        comparison = tables["comparison"]
+        pairwise = "group_differences" in tables
+        shown = [c for c in comparison.columns if c in COMPARE_COLUMNS or
+                 (pairwise and c in ("group_a", "group_b"))]
+        out["comparison"] = _table_data(comparison[shown], "pairwise_comparisons" if pairwise
+                                        else "compare_groups")
+    if "group_differences" in tables:
+        out["group_differences"] = _table_data(tables["group_differences"], "group_differences")
+    return out
+
+
+def _hypothesis(tables: dict[str, pd.DataFrame], plan: _Plan) -> dict[str, Any] | None:
+    """The hypothesis section: the statement, its groups and how the codings bear on it."""
+    if plan.hypothesis is None or "hypothesis" not in tables:
+        return None
+    h, table, auto = plan.hypothesis, tables["hypothesis"], tables["hypothesis_auto_only"]
+    return {"statement": h.statement or f"Each factor is better in {h.better} than in "
+                                        f"{h.worse}.",
+            "better": h.better, "worse": h.worse, "n": len(table),
+            "agree": _count_true(table["agrees_with_hypothesis"]),
+            "agree_auto": _count_true(auto["agrees_with_hypothesis"]),
+            "support": _count_true(table["supports_hypothesis"]),
+            "rows": _thesis_rows(table)}
 
 
 def _context(project: Project, tables: dict[str, pd.DataFrame], images: dict[str, str], *,
-             coders: Sequence[str], a: str, b: str, method: str) -> dict[str, Any]:
+             coders: Sequence[str], plan: _Plan, method: str) -> dict[str, Any]:
     """Everything the template shows, as plain strings, numbers, dicts and lists.
 
     Parameters
     ----------
     project : Project
-        The project (its file name and provenance note are shown).
+        The project (its manifest, file name and provenance note are shown).
     tables : dict of str to DataFrame
         The tables of :func:`write_results`.
     images : dict of str to str
         Chart name to base64-encoded PNG.
     coders : sequence of str
         Human coders whose codings are part of the evidence.
-    a, b : str
-        The two groups compared.
+    plan : _Plan
+        What is compared.
     method : str
         How the automatic codings were made.
 
@@ -337,19 +406,15 @@ def _context(project: Project, tables: dict[str, pd.DataFrame], images: dict[str
     dict
         The template's variables; none of them is marked safe.
     """
-    thesis, auto_thesis = tables["thesis_comparison"], tables["thesis_comparison_auto_only"]
     evidence = ("automatic codings, overridden by the manual codings of "
                 f"{', '.join(coders)} where they read the text") if coders else "automatic codings"
     return {
-        "a": a, "b": b, "method": method, "evidence": evidence,
-        "provenance": project.get_meta("provenance") or DEFAULT_NOTE,
+        "title": project.manifest.title or "Coded comparison", "by": plan.by,
+        "groups": plan.groups, "n_factors": len(plan.factors), "method": method,
+        "evidence": evidence, "provenance": project.get_meta("provenance") or DEFAULT_NOTE,
         "project_name": project.path.name,
         "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "agree": _count_true(thesis["agrees_with_study"]), "n_factors": len(thesis),
-        "agree_auto": _count_true(auto_thesis["agrees_with_study"]),
-        "n_factors_auto": len(auto_thesis),
-        "support": _count_true(thesis["supports_study"]),
-        "thesis": _thesis_rows(thesis),
+        "hypothesis": _hypothesis(tables, plan),
         "tables": _page_tables(tables),
         "images": [{"name": n, "title": n.replace("_", " "), "data": data}
                    for n, data in images.items()],
@@ -372,7 +437,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _html(project: Project, tables: dict[str, pd.DataFrame], images: dict[str, str], *,
-          coders: Sequence[str], a: str, b: str, method: str) -> str:
+          coders: Sequence[str], plan: _Plan, method: str) -> str:
     """Render ``report.html`` (see :func:`_context` for the parameters)."""
-    context = _context(project, tables, images, coders=coders, a=a, b=b, method=method)
+    context = _context(project, tables, images, coders=coders, plan=plan, method=method)
     return _environment().get_template(TEMPLATE).render(context)

@@ -57,9 +57,9 @@ def codings_frame(
 
     Examples
     --------
-    >>> df = codings_frame([{"doc_id": "d1", "group": "Asoka", "start": 0, "end": 5,
+    >>> df = codings_frame([{"doc_id": "d1", "group": "north", "start": 0, "end": 5,
     ...                      "code_id": "leadership", "factor": "leadership",
-    ...                      "coder": "ana", "text": "Rapat"}])
+    ...                      "coder": "c1", "text": "Rapat"}])
     >>> df["valence"].iloc[0], str(df["group"].dtype)
     ('neutral', 'category')
     """

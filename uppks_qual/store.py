@@ -29,11 +29,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import SchemaVersionError, StoreError
-from .records import Code, Codebook, Coding, Document, Segment
+from .records import DOCUMENT_FIELDS, Code, Codebook, Coding, Document, Segment
 
 __all__ = ["SCHEMA_VERSION", "Store", "metadata"]
 
-#: 2 added the ``readings`` table (files of version 1 are upgraded when opened).
+#: 2 added the ``readings`` table and ``documents.attributes`` (files of version 1 are upgraded
+#: when opened).
 SCHEMA_VERSION = 2
 APP = "uppks-qual"
 
@@ -56,6 +57,7 @@ documents = sa.Table(
     sa.Column("informant", sa.String, nullable=False),
     sa.Column("date", sa.String, nullable=False),
     sa.Column("meta", sa.Text, nullable=False, default="{}"),
+    sa.Column("attributes", sa.Text, nullable=False, default="{}"),
     sa.Column("path", sa.String),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("n_words", sa.Integer, nullable=False),
@@ -161,6 +163,14 @@ def _files(path: Path) -> list[Path]:
     return [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
 
 
+def _upgrade(conn: Connection, version: int) -> None:
+    """Bring a file of an older schema version up to :data:`SCHEMA_VERSION` in place."""
+    metadata.create_all(conn)  # creates only the tables the file lacks
+    if version < 2:
+        conn.execute(sa.text("ALTER TABLE documents ADD COLUMN attributes TEXT NOT NULL "
+                             "DEFAULT '{}'"))
+
+
 def check_version(path: str | Path) -> int:
     """The schema version of a project file; :class:`SchemaVersionError` unless this library
     can read it. The file is opened read-only, so checking someone else's SQLite file never
@@ -199,6 +209,7 @@ def document_row(doc: Document, position: int) -> dict[str, Any]:
         "village": doc.village, "source_type": doc.source_type,
         "informant_role": doc.informant_role, "informant": doc.informant, "date": doc.date,
         "meta": json.dumps(dict(doc.meta), ensure_ascii=False, default=str), "path": doc.path,
+        "attributes": json.dumps(dict(doc.attributes), ensure_ascii=False),
         "sha256": hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
         "n_words": doc.n_words, "added": now(),
     }
@@ -209,7 +220,8 @@ def document_from_row(row: Any) -> Document:
     return Document(doc_id=row["doc_id"], text=row["text"], group=row["group"],
                     village=row["village"], source_type=row["source_type"],
                     informant_role=row["informant_role"], informant=row["informant"],
-                    date=row["date"], meta=json.loads(row["meta"]), path=row["path"])
+                    date=row["date"], meta=json.loads(row["meta"]), path=row["path"],
+                    attributes=json.loads(row["attributes"]))
 
 
 def segment_rows(segs: Sequence[Segment]) -> list[dict[str, Any]]:
@@ -238,6 +250,17 @@ def code_from_row(row: Any) -> Code:
     spec.update(label_en=row["label_en"], label_id=row["label_id"], colour=row["colour"],
                 parent=row["parent"], factor=row["factor"], kind=row["kind"])
     return Code(**spec)
+
+
+def _expand_attributes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Replace the JSON column ``attributes`` by one column per attribute name (sorted;
+    None where a document has no value)."""
+    values = [json.loads(a) for a in frame["attributes"]]
+    names = sorted({k for v in values for k in v})
+    out = frame.drop(columns="attributes")
+    for name in names:
+        out[name] = [v.get(name) for v in values]
+    return out
 
 
 def _in(column: Any, value: str | Sequence[str] | None) -> Any:
@@ -304,7 +327,7 @@ class Store:
         store = cls(path, _engine(path))
         if version < SCHEMA_VERSION:
             with store.engine.begin() as conn:
-                metadata.create_all(conn)  # creates only the tables the file lacks
+                _upgrade(conn, version)
                 store._put_meta(conn, "schema_version", str(SCHEMA_VERSION))
         return store
 
@@ -386,13 +409,45 @@ class Store:
             return {r.doc_id: r.text for r in conn.execute(q)}
 
     def documents_frame(self) -> pd.DataFrame:
-        """One row per document: metadata, words, characters, content hash."""
-        cols = [c for c in documents.c if c.name not in ("text", "meta", "added", "position")]
-        q = sa.select(*cols, sa.func.length(documents.c.text).label("n_chars")).order_by(
-            documents.c.position)
+        """One row per document: metadata, title, path, content hash, words and characters,
+        then one column per attribute (by name)."""
+        cols = [c for c in documents.c if c.name not in ("text", "meta", "added", "position",
+                                                         "attributes")]
+        q = sa.select(*cols, sa.func.length(documents.c.text).label("n_chars"),
+                      documents.c.meta, documents.c.attributes).order_by(documents.c.position)
         with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(q).mappings().all(),
-                                columns=[*(c.name for c in cols), "n_chars"])
+            frame = pd.DataFrame(conn.execute(q).mappings().all(),
+                                 columns=[*(c.name for c in cols), "n_chars", "meta",
+                                          "attributes"])
+        titles = [json.loads(m).get("title") or d for m, d in zip(frame["meta"], frame["doc_id"],
+                                                                   strict=True)]
+        frame.insert(frame.columns.get_loc("date") + 1, "title", titles)
+        return _expand_attributes(frame.drop(columns="meta"))
+
+    def update_documents(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Apply ``{doc_id: {name: value}}`` in one transaction (already validated): document
+        fields (group, village, ...) replace their column, ``title`` the title, any other name
+        an attribute (``None`` removes it)."""
+        with self.engine.begin() as conn:
+            for doc_id, values in changes.items():
+                row = conn.execute(sa.select(documents.c.meta, documents.c.attributes).where(
+                    documents.c.doc_id == doc_id)).one()
+                meta, attrs = json.loads(row.meta), json.loads(row.attributes)
+                update: dict[str, Any] = {k: v for k, v in values.items()
+                                          if k in DOCUMENT_FIELDS}
+                for name, value in values.items():
+                    if name == "title":
+                        meta["title"] = value
+                    elif name in DOCUMENT_FIELDS:
+                        continue
+                    elif value is None:
+                        attrs.pop(name, None)
+                    else:
+                        attrs[name] = value
+                update.update(meta=json.dumps(meta, ensure_ascii=False, default=str),
+                              attributes=json.dumps(attrs, ensure_ascii=False))
+                conn.execute(documents.update().where(documents.c.doc_id == doc_id)
+                             .values(update))
 
     def groups(self) -> list[str]:
         """The distinct groups of the documents, sorted."""
@@ -563,19 +618,22 @@ class Store:
                       origin: str | Sequence[str] | None = None,
                       group: str | Sequence[str] | None = None,
                       code: str | Sequence[str] | None = None) -> pd.DataFrame:
-        """Codings with their document's metadata (:data:`CODING_ROW_COLUMNS`), filtered, in
-        reading order."""
+        """Codings with their document's metadata (:data:`CODING_ROW_COLUMNS`, then one column
+        per document attribute), filtered, in reading order."""
         c, d = codings, documents
         q = sa.select(c.c.coding_id, c.c.doc_id, d.c.group, d.c.village, d.c.source_type,
                       d.c.informant_role, d.c.informant, c.c.start, c.c.end, c.c.code_id,
-                      c.c.valence, c.c.coder, c.c.origin, c.c.confidence, c.c.text).join(d)
+                      c.c.valence, c.c.coder, c.c.origin, c.c.confidence, c.c.text,
+                      d.c.attributes).join(d)
         for clause in (_in(c.c.coder, coder), _in(c.c.origin, origin), _in(d.c.group, group),
                        _in(c.c.code_id, code)):
             if clause is not None:
                 q = q.where(clause)
         q = q.order_by(d.c.position, c.c.start, c.c.end, c.c.code_id, c.c.coder)
         with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(q).mappings().all(), columns=list(CODING_ROW_COLUMNS))
+            frame = pd.DataFrame(conn.execute(q).mappings().all(),
+                                 columns=[*CODING_ROW_COLUMNS, "attributes"])
+        return _expand_attributes(frame)
 
     def coding_keys(self) -> dict[tuple[str, int, int, str, str], tuple[str | None, str | None]]:
         """``{(doc_id, start, end, code_id, coder): (valence, memo)}`` of every coding."""

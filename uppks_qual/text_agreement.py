@@ -106,13 +106,13 @@ def segment_agreement(df: pd.DataFrame, units: pd.DataFrame, coders: Sequence[st
     >>> from uppks_qual.schema import codings_frame
     >>> df = codings_frame([
     ...     {"doc_id": "d", "group": "A", "start": 0, "end": 5, "code_id": "leadership",
-    ...      "coder": "ana"},
+    ...      "coder": "c1"},
     ...     {"doc_id": "d", "group": "A", "start": 0, "end": 5, "code_id": "leadership",
-    ...      "coder": "budi"},
+    ...      "coder": "c2"},
     ...     {"doc_id": "d", "group": "A", "start": 6, "end": 9, "code_id": "leadership",
-    ...      "coder": "ana"}])
+    ...      "coder": "c1"}])
     >>> units = pd.DataFrame({"doc_id": ["d", "d", "d"], "start": [0, 6, 10], "end": [5, 9, 12]})
-    >>> segment_agreement(df, units, ("ana", "budi"))[["code", "percent_agreement"]].round(3)
+    >>> segment_agreement(df, units, ("c1", "c2"))[["code", "percent_agreement"]].round(3)
              code  percent_agreement
     0  leadership              0.667
     1     overall              0.667

@@ -4,6 +4,8 @@
   :class:`~uppks_qual.errors.EncodingProblem` naming the file and byte offset, never mojibake;
 * CRLF and lone CR become LF, then the text is put in Unicode NFC, **before** any offset is
   computed, so offsets index the normalised text;
+* a quote is found in a text exactly, ignoring case, or ignoring case, spacing and
+  punctuation (:func:`find_span`), always as offsets into the original text;
 * YAML is parsed with line numbers kept for every mapping key.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +21,10 @@ from typing import Any
 import yaml
 
 from .errors import EncodingProblem, QualError, SpanError
+from .params import Options, validate_params
 
-__all__ = ["SPEAKER_LABEL", "YamlDoc", "decode", "find_quote", "normalise", "paragraph_spans",
-           "parse_yaml", "read_text", "sentence_spans", "trim"]
+__all__ = ["MATCH_MODES", "SPEAKER_LABEL", "YamlDoc", "decode", "find_span", "normalise",
+           "paragraph_spans", "parse_yaml", "read_text", "sentence_spans", "trim"]
 
 #: A speaker label at the start of a line (``P:``, ``I:``, ``Buya:``): 1-12 letters or digits
 #: starting with a capital, then a colon; group 1 is the label.
@@ -109,35 +113,113 @@ def sentence_spans(text: str, offset: int, spans: list[tuple[int, int]]) -> list
     return out
 
 
-def find_quote(text: str, quote: str, *, doc_id: str, occurrence: int | None = None) -> int:
-    """Start offset of ``quote`` in ``text``; a :class:`SpanError` if absent or ambiguous.
+#: What ``match=`` of :func:`find_span` accepts.
+MATCH_MODES: tuple[str, ...] = ("exact", "casefold", "loose")
 
-    Occurrences may overlap ("aa" occurs twice in "aaa"); ``occurrence`` is 1-based.
+
+def _is_separator(char: str) -> bool:
+    """White space or punctuation: what ``match="loose"`` treats as interchangeable."""
+    return char.isspace() or unicodedata.category(char).startswith("P")
+
+
+def _folded(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
+    """``text`` case-folded character by character (``loose``: each run of separators
+    becomes one space), with, for each folded character, the original offset it starts
+    (``first``) or ends (``last``) at; -1 inside a character that folds to several
+    ("ß" -> "ss")."""
+    out: list[str] = []
+    first: list[int] = []
+    last: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        if loose and _is_separator(text[i]):
+            j = i + 1
+            while j < n and _is_separator(text[j]):
+                j += 1
+            out.append(" ")
+            first.append(i)
+            last.append(j)
+            i = j
+            continue
+        fold = text[i].casefold()
+        out.append(fold)
+        first += [i] + [-1] * (len(fold) - 1)
+        last += [-1] * (len(fold) - 1) + [i + 1]
+        i += 1
+    return "".join(out), first, last
+
+
+def _matches(text: str, quote: str, match: str) -> list[tuple[int, int]]:
+    """Every (possibly overlapping) span of ``text`` that ``quote`` matches in ``match`` mode."""
+    first: Sequence[int]
+    last: Sequence[int]
+    if match == "exact":
+        hay, needle = text, quote
+        first, last = range(len(text)), range(1, len(text) + 1)
+    else:
+        loose = match == "loose"
+        hay, first, last = _folded(text, loose=loose)
+        needle = _folded(quote, loose=loose)[0]
+        needle = needle.strip(" ") if loose else needle
+    spans, i = [], hay.find(needle) if needle else -1
+    while i >= 0:
+        j = i + len(needle)
+        if first[i] >= 0 and last[j - 1] >= 0:  # starts and ends on whole characters
+            spans.append((first[i], last[j - 1]))
+        i = hay.find(needle, i + 1)
+    return spans
+
+
+@validate_params({"match": [Options(*MATCH_MODES)]})
+def find_span(text: str, quote: str, *, doc_id: str, occurrence: int | None = None,
+              match: str = "exact") -> tuple[int, int]:
+    """``(start, end)`` of ``quote`` in ``text``; a :class:`SpanError` if absent or ambiguous.
+
+    Parameters
+    ----------
+    text, quote : str
+        The document's text and the words to find.
+    doc_id : str
+        The document, for messages.
+    occurrence : int, optional
+        Which match (1-based, counted in ``match`` mode; matches may overlap: "aa" occurs
+        twice in "aaa"); required when the quote matches more than once.
+    match : {"exact", "casefold", "loose"}, default "exact"
+        ``"exact"``: the same characters. ``"casefold"``: ignoring case (``str.casefold``,
+        so "STRASSE" finds "Straße"). ``"loose"``: ignoring case, and any run of white space
+        or punctuation matches any other run ("kas, bulanan" finds "Kas bulanan"); white
+        space and punctuation at either end of the quote are ignored.
+
+    Returns
+    -------
+    tuple of int
+        Half-open offsets into ``text``, from the first to the last matched character.
 
     Examples
     --------
-    >>> find_quote("Rapat tiap bulan", "tiap", doc_id="d")
-    6
+    >>> find_span("Rapat tiap bulan", "tiap", doc_id="d")
+    (6, 10)
+    >>> find_span("Sejak  2019, kas bulanan.", "sejak 2019", doc_id="d", match="loose")
+    (0, 11)
     """
-    if not quote:
-        raise SpanError("empty quote; give the exact words to code", doc_id=doc_id)
-    starts, i = [], text.find(quote)
-    while i >= 0:
-        starts.append(i)
-        i = text.find(quote, i + 1)
-    if not starts:
-        raise SpanError(f"quote {quote[:60]!r} not found in document {doc_id!r}; copy the exact "
-                        "words (offsets are into the LF/NFC-normalised text)", doc_id=doc_id)
+    if not quote or (match == "loose" and all(map(_is_separator, quote))):
+        raise SpanError(f"empty quote {quote!r}; give the words to code", doc_id=doc_id)
+    spans = _matches(text, quote, match)
+    if not spans:
+        how = "copy the exact words" if match == "exact" else f"match={match!r}"
+        raise SpanError(f"quote {quote[:60]!r} not found in document {doc_id!r} ({how}; offsets "
+                        "are into the LF/NFC-normalised text)", doc_id=doc_id, match=match)
+    starts = [s for s, _ in spans]
     if occurrence is None:
-        if len(starts) > 1:
-            raise SpanError(f"quote {quote[:60]!r} occurs {len(starts)} times in {doc_id!r} (at "
-                            f"offsets {starts[:10]}); pass occurrence=1..{len(starts)}",
+        if len(spans) > 1:
+            raise SpanError(f"quote {quote[:60]!r} occurs {len(spans)} times in {doc_id!r} (at "
+                            f"offsets {starts[:10]}); pass occurrence=1..{len(spans)}",
                             doc_id=doc_id, offsets=starts)
-        return starts[0]
-    if not 1 <= occurrence <= len(starts):
-        raise SpanError(f"occurrence={occurrence} but quote occurs {len(starts)} time(s) in "
+        return spans[0]
+    if not 1 <= occurrence <= len(spans):
+        raise SpanError(f"occurrence={occurrence} but quote occurs {len(spans)} time(s) in "
                         f"{doc_id!r}", doc_id=doc_id)
-    return starts[occurrence - 1]
+    return spans[occurrence - 1]
 
 
 def decode(data: bytes, path: str | Path) -> str:

@@ -11,7 +11,12 @@ Conventions
 -----------
 - ``level="factor"`` counts by the top-level ancestor (``factor`` column, output column
   ``factor``); ``level="code"`` by ``code_id`` (output column ``code``).
-- ``by=`` / ``cols=`` name a metadata column of the codings frame: one of :data:`BY_COLUMNS`.
+- ``by=`` / ``cols=`` name a metadata column of the codings frame (:func:`metadata_columns`):
+  one of :data:`BY_COLUMNS` or an extra column of the frame, a document attribute such as
+  ``district``. Codings whose value is missing (a document in no group) are left out of every
+  table. Rates per word or per segment need a document attribute (one value per document).
+- Nothing here knows a study: group names, coders and a study's hypothesis are arguments
+  (read from the study's manifest by the caller).
 - Frequency-like outputs contain every combination of ``by`` value and factor category, with
   zeros where nothing was coded; both key columns are categoricals in a stable order.
 - ``balance`` means one thing everywhere: ``(positive - negative) / (positive + negative)``
@@ -35,12 +40,13 @@ References
 
 from __future__ import annotations
 
-from ._common import BY_COLUMNS, LEVELS, UNITS, VERDICTS, balance
+from ._common import BY_COLUMNS, LEVELS, UNITS, VERDICTS, balance, metadata_columns
+from ._common import CODING_ONLY as CODING_ONLY
 from ._common import DOCUMENT_COLUMNS as DOCUMENT_COLUMNS
 from ._common import QUOTE_LENGTH as QUOTE_LENGTH
 from ._common import TABLE_VALUES as TABLE_VALUES
 from .compare import _bh_adjust as _bh_adjust
-from .compare import compare_groups
+from .compare import compare_groups, group_differences, pairwise_comparisons
 from .cooccur import cooccurrence
 from .evidence import default_coders, evidence
 from .framework import framework_matrix, framework_table
@@ -61,6 +67,9 @@ __all__ = [
     "evidence",
     "framework_matrix",
     "framework_table",
+    "group_differences",
+    "metadata_columns",
+    "pairwise_comparisons",
     "thesis_comparison",
     "valence_balance",
 ]
@@ -70,7 +79,7 @@ __all__ = [
 # Sphinx cross-references, and ``doctest.testmod(uppks_qual.analysis)`` finding their
 # examples all go by ``__module__``).
 for _function in (balance, code_frequencies, compare_groups, cooccurrence, coverage,
-                  default_coders, evidence, framework_matrix, framework_table, thesis_comparison,
-                  valence_balance):
+                  default_coders, evidence, framework_matrix, framework_table, group_differences,
+                  metadata_columns, pairwise_comparisons, thesis_comparison, valence_balance):
     _function.__module__ = __name__
 del _function

@@ -11,6 +11,7 @@ from ..errors import ParameterError
 from ..errors import warn as _warn
 from ..params import InstanceOf, Options, check_param
 from ..records import VALENCES
+from ..schema import CODING_DTYPES
 
 LEVELS: tuple[str, ...] = ("factor", "code")
 """Levels accepted by ``level=``: the top-level factor or the code itself."""
@@ -21,12 +22,23 @@ UNITS: tuple[str, ...] = ("segment", "document")
 BY_COLUMNS: tuple[str, ...] = (
     "group", "village", "source_type", "informant_role", "informant", "doc_id", "coder", "origin",
 )
-"""Metadata columns of the codings frame accepted by ``by=`` and ``cols=``."""
+"""The fixed metadata columns of the codings frame, accepted by ``by=`` and ``cols=`` (so is
+any extra column of the frame, a document attribute: see :func:`metadata_columns`)."""
+
+CODING_ONLY: tuple[str, ...] = (
+    "coding_id", "start", "end", "code_id", "code_label", "factor", "valence", "confidence",
+    "text",
+)
+"""Columns of the codings frame that describe a coding, not its context: never ``by=``."""
 
 DOCUMENT_COLUMNS: tuple[str, ...] = (
     "group", "village", "source_type", "informant_role", "informant", "doc_id",
 )
-"""The ``by=`` columns that are attributes of a document (needed for per-word/segment rates)."""
+"""The fixed ``by=`` columns that are attributes of a document (for per-word/segment rates)."""
+
+_BY_WHAT = "a metadata column of the codings frame, one of"
+_DOC_WHAT = ("a document attribute (one value per document, for rates per word or per "
+             "segment), one of")
 
 VERDICTS: tuple[str, ...] = ("working", "mixed", "lacking", "insufficient evidence")
 """Verdicts of :func:`thesis_comparison`."""
@@ -68,6 +80,58 @@ def _by_values(df: pd.DataFrame, by: str, extra: pd.Series | None = None) -> lis
     if extra is not None:
         values += [v for v in sorted(extra.dropna().unique()) if v not in values]
     return values
+
+
+def metadata_columns(df: pd.DataFrame) -> list[str]:
+    """The columns of a codings frame that ``by=`` and ``cols=`` accept.
+
+    The fixed document and coder columns (:data:`BY_COLUMNS`), then every extra column of the
+    frame (a document attribute such as ``district`` or ``wave``); never the columns that
+    describe the coding itself (``coding_id``, ``start``, ``end``, ``code_id``, ``code_label``,
+    ``factor``, ``valence``, ``confidence``, ``text``).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from uppks_qual.schema import codings_frame
+    >>> df = codings_frame([{"doc_id": "d1", "group": "north", "start": 0, "end": 5,
+    ...                      "code_id": "leadership", "district": "east"}])
+    >>> metadata_columns(df)[-3:]
+    ['coder', 'origin', 'district']
+    """
+    return [*BY_COLUMNS, *(c for c in df.columns if c not in CODING_DTYPES)]
+
+
+def _check_by(func: str, df: pd.DataFrame, by: object, *, name: str = "by") -> None:
+    """``by`` must be a metadata column of ``df`` (see :func:`metadata_columns`)."""
+    check_param(by, Options(*metadata_columns(df), what=_BY_WHAT), name=name, func=func)
+
+
+def _check_document_attribute(func: str, df: pd.DataFrame, by: str) -> None:
+    """``by`` must be one value per document: a fixed document column or a constant extra."""
+    extras = [c for c in df.columns if c not in CODING_DTYPES]
+    varies: dict[str, list[str]] = {}
+    if extras:
+        per_doc = df.groupby("doc_id", sort=True, observed=True)[extras].nunique(dropna=False)
+        varies = {c: [str(d) for d in per_doc.index[per_doc[c] > 1]] for c in extras}
+    allowed = [*DOCUMENT_COLUMNS, *(c for c in extras if not varies[c])]
+    if varies.get(by):
+        docs = varies[by]
+        shown = ", ".join(map(repr, docs[:5])) + (" ..." if len(docs) > 5 else "")
+        raise ParameterError(
+            f"The 'by' parameter of {func} must be {_DOC_WHAT} "
+            f"{{{', '.join(map(repr, allowed))}}}. Got {by!r}, which takes more than one value "
+            f"within document(s) {shown}, instead.",
+            parameter="by", function=func, value=by, documents=docs)
+    check_param(by, Options(*allowed, what=_DOC_WHAT), name="by", func=func)
 
 
 def _check_pair(func: str, df: pd.DataFrame, by: str, a: object, b: object) -> None:
@@ -202,19 +266,28 @@ def _tally(work: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _doc_attribute(func: str, by: str, documents: pd.DataFrame | None,
-                   df: pd.DataFrame) -> pd.Series:
-    """Map doc_id -> value of ``by`` from ``documents`` (or, failing that, the codings)."""
-    check_param(by, Options(*DOCUMENT_COLUMNS, what="a document attribute (for rates per word "
-                                               "or per segment), one of"), name="by", func=func)
+def _doc_attribute(by: str, documents: pd.DataFrame | None, df: pd.DataFrame) -> pd.Series:
+    """Map doc_id -> value of ``by`` from ``documents`` (or, failing that, the codings).
+
+    ``by`` must have been checked with :func:`_check_document_attribute`.
+    """
     source = documents if documents is not None and by in documents.columns else df
     pairs = source[["doc_id", by]].astype(object).drop_duplicates("doc_id")
     return pairs.set_index("doc_id")[by]
 
 
 def _words(func: str, documents: pd.DataFrame, by: str, df: pd.DataFrame) -> pd.Series:
-    """Words of each ``by`` value's documents."""
-    _check_frame(func, "documents", documents, ("doc_id", "n_words", by))
-    attribute = _doc_attribute(func, by, documents, df)
+    """Words of each ``by`` value's documents (documents without a value are left out).
+
+    ``by`` is read from ``documents`` when it has the column, else from the codings; then a
+    document without codings has no value, which is announced with a UserWarning.
+    """
+    _check_frame(func, "documents", documents, ("doc_id", "n_words"))
+    attribute = _doc_attribute(by, documents, df)
     docs = documents.drop_duplicates("doc_id")
+    unknown = sorted(set(docs["doc_id"]) - set(attribute.index))
+    if unknown:
+        _warn(f"{func}: {len(unknown)} document(s) of 'documents' have no codings and no {by!r} "
+              f"column to say their {by!r} ({', '.join(map(repr, unknown[:5]))}); their words "
+              f"are left out of the totals: add a {by!r} column to 'documents'", UserWarning)
     return docs["n_words"].groupby(docs["doc_id"].map(attribute)).sum()

@@ -1,9 +1,10 @@
-"""Group comparison: Fisher's exact test, odds ratios and Benjamini-Hochberg (see
-:mod:`uppks_qual.analysis`).
+"""Group comparison: Fisher's exact test, odds ratios, chi-square tests over several groups and
+Benjamini-Hochberg (see :mod:`uppks_qual.analysis`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -17,8 +18,10 @@ from ..errors import ParameterError
 from ..params import InstanceOf, Interval, Options, validate_params
 from ..schema import validate_codings
 from ._common import (
-    BY_COLUMNS,
     LEVELS,
+    _by_values,
+    _check_by,
+    _check_document_attribute,
     _check_pair,
     _full,
     _key_name,
@@ -29,8 +32,16 @@ from ._common import (
     _words,
 )
 
+_COMPARE_PARAMS: dict[str, list[Any]] = {
+    "level": [Options(*LEVELS)],
+    "documents": [InstanceOf(pd.DataFrame, what="a DataFrame"), None],
+    "alpha": [Interval(float, 0, 1, closed="neither")],
+}
+_PAIR_COLUMNS = ["key", "group_a", "group_b", "count_a", "count_b", "total_a", "total_b",
+                 "rate_a", "rate_b", "difference", "odds_ratio", "ci_low", "ci_high", "p_value"]
+
 # --------------------------------------------------------------------------------------
-# Group comparison
+# Statistics
 # --------------------------------------------------------------------------------------
 
 
@@ -52,11 +63,41 @@ def _odds_ratio_ci(table: Sequence[Sequence[float]], *,
 def _bh_adjust(p_values: ArrayLike) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (the step-up FDR procedure), in input order.
 
-    :func:`scipy.stats.false_discovery_control` with ``method="bh"``; an empty input gives an
+    :func:`scipy.stats.false_discovery_control` with ``method="bh"`` over the finite p-values
+    (a nan p-value, an undefined test, stays nan and is not counted); an empty input gives an
     empty array.
     """
     p = np.asarray(p_values, dtype="float64")
-    return np.asarray(stats.false_discovery_control(p, method="bh"), dtype="float64")
+    out = np.full(p.shape, np.nan)
+    finite = np.isfinite(p)
+    if finite.any():
+        out[finite] = stats.false_discovery_control(p[finite], method="bh")
+    return out
+
+
+def _chi_square(counts: Sequence[int], totals: Sequence[int]) -> dict[str, float]:
+    """Pearson's chi-square test of independence of the k x 2 table ``[count, total - count]``.
+
+    No continuity correction. nan (and a RuntimeWarning) when a column of the table is all
+    zeros (every group's total is this factor: nothing varies).
+    """
+    table = np.array([[c, t - c] for c, t in zip(counts, totals, strict=True)], dtype="float64")
+    n = table.sum()
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    if (expected == 0).any():
+        _warn("the chi-square test is undefined for a factor that makes up all of every "
+              "group's total; returning nan", RuntimeWarning)
+        return {"chi2": math.nan, "dof": len(table) - 1, "p_value": math.nan,
+                "cramers_v": math.nan, "min_expected": float(expected.min())}
+    result = stats.chi2_contingency(table, correction=False)
+    chi2 = float(result.statistic)
+    return {"chi2": chi2, "dof": int(result.dof), "p_value": float(result.pvalue),
+            "cramers_v": math.sqrt(chi2 / n), "min_expected": float(expected.min())}
+
+
+# --------------------------------------------------------------------------------------
+# Plain-language summaries
+# --------------------------------------------------------------------------------------
 
 
 def _fmt(x: float) -> str:
@@ -74,8 +115,9 @@ def _fmt_p(p: float) -> str:
     return f"={p:.3f}" if p < 0.1 else f"={p:.2f}"
 
 
-def _sentence(row: pd.Series, a: str, b: str, alpha: float) -> str:
+def _sentence(row: pd.Series, alpha: float) -> str:
     """Plain-language reading of one comparison row."""
+    a, b = row["group_a"], row["group_b"]
     numbers_ = (f"OR {_fmt(row['odds_ratio'])}, {100 * (1 - alpha):g}% CI "
                 f"{_fmt(row['ci_low'])}-{_fmt(row['ci_high'])}, "
                 f"adjusted p{_fmt_p(row['p_adjusted'])}")
@@ -86,8 +128,46 @@ def _sentence(row: pd.Series, a: str, b: str, alpha: float) -> str:
     return f"{key}: no clear difference between {a} and {b} ({numbers_})"
 
 
+# --------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------
+
+
+def _check_rates(func: str, df: pd.DataFrame, by: str, documents: pd.DataFrame | None) -> None:
+    """``by`` is a metadata column, and a document attribute when rates are per word."""
+    _check_by(func, df, by)
+    if documents is not None:
+        _check_document_attribute(func, df, by)
+
+
+def _groups(func: str, df: pd.DataFrame, by: str, groups: Sequence[Any] | None) -> list[Any]:
+    """The groups to compare: ``groups`` checked, or every value of ``by`` with codings."""
+    known = _by_values(df, by)
+    if groups is None:
+        present = set(df[by].dropna())
+        chosen = [v for v in known if v in present]
+        if len(chosen) < 2:
+            raise ParameterError(
+                f"The 'by' parameter of {func} must be a column with codings in at least two "
+                f"values to compare. Got {by!r}, with {chosen!r}, instead.",
+                parameter="by", function=func, value=by)
+        return chosen
+    allowed = Options(*known)
+    ok = (isinstance(groups, list | tuple) and len(groups) >= 2
+          and len({repr(g) for g in groups}) == len(groups)
+          and all(allowed.is_satisfied_by(g) for g in groups))
+    if not ok:
+        raise ParameterError(
+            f"The 'groups' parameter of {func} must be a list of at least two different values "
+            f"of the {by!r} column, from {{{', '.join(map(repr, known))}}}, or None. Got "
+            f"{groups!r} instead.", parameter="groups", function=func, value=groups)
+    return list(groups)
+
+
 def _group_totals(func: str, df: pd.DataFrame, work: pd.DataFrame, by: str,
-                  groups: Sequence[Any], documents: pd.DataFrame | None) -> list[int]:
+                  groups: Sequence[Any], documents: pd.DataFrame | None,
+                  names: Sequence[str]) -> list[int]:
+    """Each group's codings (or words); a group with none is a ParameterError naming it."""
     if documents is None:
         totals = work["_by"].value_counts()
         what = "codings"
@@ -95,54 +175,80 @@ def _group_totals(func: str, df: pd.DataFrame, work: pd.DataFrame, by: str,
         totals = _words(func, documents, by, df)
         what = "words in documents"
     out = [int(totals.get(g, 0)) for g in groups]
-    for name, group, total in zip(("a", "b"), groups, out, strict=True):
+    for name, group, total in zip(names, groups, out, strict=True):
         if total == 0:
+            verb = "list values" if name == "groups" else "be a value"
             raise ParameterError(
-                f"The {name!r} parameter of {func} must be a value of {by!r} with {what} to "
+                f"The {name!r} parameter of {func} must {verb} of {by!r} with {what} to "
                 f"compare. Got {group!r}, which has no {what}, instead.",
                 parameter=name, function=func, value=group)
     return out
 
 
-def _warn_small(frame: pd.DataFrame, a: str, b: str, min_count: int) -> None:
-    small = [f"{row.iloc[0]} in {g}: {c}" for _, row in frame.iterrows()
-             for g, c in ((a, row["count_a"]), (b, row["count_b"])) if c < min_count]
+def _counts(func: str, df: pd.DataFrame, by: str, level: str, groups: Sequence[Any],
+            documents: pd.DataFrame | None,
+            names: Sequence[str]) -> tuple[list[Any], pd.Series, dict[Any, int]]:
+    """The keys, the codings per (group, key) and each group's total."""
+    work = _prepare(df, by, level)
+    totals = _group_totals(func, df, work, by, groups, documents, names)
+    keys = _keys(df, level)
+    counts = _full(_tally(work), list(groups), keys)["codings"]
+    return keys, counts, dict(zip(groups, totals, strict=True))
+
+
+def _pair_rows(keys: Sequence[Any], counts: pd.Series, a: Any, b: Any, totals: dict[Any, int],
+               scale: float, alpha: float) -> list[dict[str, Any]]:
+    """One row per key coded in ``a`` or ``b``: counts, rates, odds ratio, Fisher's p."""
+    rows = []
+    ta, tb = totals[a], totals[b]
+    for key in keys:
+        ca, cb = int(counts.loc[(a, key)]), int(counts.loc[(b, key)])
+        if ca + cb == 0:
+            continue
+        table = [[ca, ta - ca], [cb, tb - cb]]
+        odds, low, high = _odds_ratio_ci(table, alpha=alpha)
+        rate_a, rate_b = scale * ca / ta, scale * cb / tb
+        rows.append({
+            "key": key, "group_a": a, "group_b": b, "count_a": ca, "count_b": cb,
+            "total_a": ta, "total_b": tb, "rate_a": rate_a, "rate_b": rate_b,
+            "difference": rate_a - rate_b, "odds_ratio": odds, "ci_low": low, "ci_high": high,
+            "p_value": float(stats.fisher_exact(table, alternative="two-sided")[1]),
+        })
+    return rows
+
+
+def _finish_pairs(rows: list[dict[str, Any]], name: str, keys: Sequence[Any],
+                  alpha: float) -> pd.DataFrame:
+    """The comparison frame: BH over all rows, ``significant`` and ``summary``."""
+    out = pd.DataFrame(rows, columns=_PAIR_COLUMNS)
+    out["p_adjusted"] = _bh_adjust(out["p_value"].to_numpy())
+    out["significant"] = out["p_adjusted"] < alpha
+    out["summary"] = [_sentence(row, alpha) for _, row in out.iterrows()]
+    out["key"] = pd.Categorical(out["key"], categories=list(keys))
+    return out.rename(columns={"key": name})
+
+
+def _warn_small(frame: pd.DataFrame, min_count: int) -> None:
+    small = [f"{row.iloc[0]} in {row[g]}: {row[c]}" for _, row in frame.iterrows()
+             for g, c in (("group_a", "count_a"), ("group_b", "count_b"))
+             if row[c] < min_count]
+    small = list(dict.fromkeys(small))  # a group's count shows in every pair it is in
     if small:
         _warn(f"{len(small)} count(s) below min_count={min_count} ({'; '.join(small)}): numbers "
               "this small mean little; read the odds ratios and p-values as descriptive at most",
               UserWarning)
 
 
-def _compare_rows(keys: Sequence[Any], counts: pd.DataFrame, a: str, b: str,
-                  totals: Sequence[int], per_words: bool, alpha: float) -> list[dict[str, Any]]:
-    rows = []
-    scale = 1000.0 if per_words else 1.0
-    for key in keys:
-        ca, cb = int(counts.loc[(a, key), "codings"]), int(counts.loc[(b, key), "codings"])
-        if ca + cb == 0:
-            continue
-        table = [[ca, totals[0] - ca], [cb, totals[1] - cb]]
-        odds, low, high = _odds_ratio_ci(table, alpha=alpha)
-        rows.append({
-            "key": key, "count_a": ca, "count_b": cb, "total_a": totals[0], "total_b": totals[1],
-            "rate_a": scale * ca / totals[0], "rate_b": scale * cb / totals[1],
-            "odds_ratio": odds, "ci_low": low, "ci_high": high,
-            "p_value": float(stats.fisher_exact(table, alternative="two-sided")[1]),
-        })
-    return rows
+# --------------------------------------------------------------------------------------
+# Two groups
+# --------------------------------------------------------------------------------------
 
 
-@validate_params({
-    "by": [Options(*BY_COLUMNS)],
-    "level": [Options(*LEVELS)],
-    "documents": [InstanceOf(pd.DataFrame, what="a DataFrame"), None],
-    "min_count": [Interval(int, 0, None)],
-    "alpha": [Interval(float, 0, 1, closed="neither")],
-})
+@validate_params({**_COMPARE_PARAMS, "min_count": [Interval(int, 0, None)]})
 def compare_groups(
     df: pd.DataFrame,
-    a: str = "Asoka",
-    b: str = "Melati",
+    a: Any,
+    b: Any,
     *,
     by: str = "group",
     level: str = "factor",
@@ -161,7 +267,8 @@ def compare_groups(
     bigger *share of the group's codings*; with ``documents`` the totals are the words of the
     group's documents, so the test asks whether the factor is coded more often *per word of
     material* (each word treated as an opportunity for a coding), and rates are per 1,000
-    words.
+    words. Either way codings are the unit: a description of how much the material talks
+    about a factor, not a test over informants.
 
     The odds ratio is the sample odds ratio ``(count_a * (total_b - count_b)) /
     ((total_a - count_a) * count_b)``; its confidence interval (level ``1 - alpha``) is Woolf's
@@ -169,18 +276,20 @@ def compare_groups(
     zero, 0.5 is added to every cell first (Haldane-Anscombe). p-values are adjusted over the
     factors tested with the Benjamini-Hochberg procedure
     (:func:`scipy.stats.false_discovery_control`); ``significant`` is ``p_adjusted < alpha``.
+    For more than two groups see :func:`pairwise_comparisons` and :func:`group_differences`.
 
     Parameters
     ----------
     df : DataFrame
         Codings frame.
-    a, b : str, default "Asoka", "Melati"
-        The two values of ``by`` to compare.
+    a, b
+        The two values of ``by`` to compare (e.g. two groups of the study's manifest).
     by : str, default "group"
-        Metadata column, one of :data:`BY_COLUMNS` (with ``documents``, a document attribute).
+        Metadata column (see :func:`metadata_columns`; with ``documents``, a document
+        attribute). Codings without a value are left out.
     level : {"factor", "code"}, default "factor"
     documents : DataFrame, optional
-        ``doc_id``, ``n_words`` and ``by``: compare rates per word instead of shares.
+        ``doc_id``, ``n_words`` (and best ``by``): compare rates per word instead of shares.
     min_count : int, default 5
         Warn (UserWarning) when any count is below this.
     alpha : float, default 0.05
@@ -193,14 +302,14 @@ def compare_groups(
         ``count_a``, ``count_b``, ``total_a``, ``total_b``, ``rate_a``, ``rate_b`` (share of
         the group's codings, or codings per 1,000 words), ``difference = rate_a - rate_b``,
         ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value``, ``p_adjusted``, ``significant``
-        and ``summary``, a sentence such as "leadership is coded more often in Asoka (OR 2.3,
+        and ``summary``, a sentence such as "leadership is coded more often in north (OR 2.3,
         95% CI 1.4-3.8, adjusted p=0.004)".
 
     Raises
     ------
     ParameterError
-        If ``a`` or ``b`` is not a value of ``by``, they are equal, a group has no codings
-        (or words), or a parameter is out of range.
+        If ``by`` is not a metadata column, ``a`` or ``b`` is not a value of ``by``, they are
+        equal, a group has no codings (or words), or a parameter is out of range.
 
     Warns
     -----
@@ -210,35 +319,216 @@ def compare_groups(
     Examples
     --------
     >>> from uppks_qual.schema import codings_frame
-    >>> rows = ([{"group": "Asoka", "code_id": "leadership"}] * 8
-    ...         + [{"group": "Asoka", "code_id": "partnerships"}] * 2
-    ...         + [{"group": "Melati", "code_id": "leadership"}] * 1
-    ...         + [{"group": "Melati", "code_id": "partnerships"}] * 5)
+    >>> rows = ([{"group": "north", "code_id": "leadership"}] * 8
+    ...         + [{"group": "north", "code_id": "partnerships"}] * 2
+    ...         + [{"group": "south", "code_id": "leadership"}] * 1
+    ...         + [{"group": "south", "code_id": "partnerships"}] * 5)
     >>> df = codings_frame([dict(r, doc_id="d", start=0, end=1) for r in rows])
-    >>> result = compare_groups(df, min_count=0)
+    >>> result = compare_groups(df, "north", "south", min_count=0)
     >>> result[["factor", "count_a", "count_b"]].to_numpy().tolist()
     [['leadership', 8, 1], ['partnerships', 2, 5]]
     >>> print(result.loc[0, "summary"])
-    leadership is coded more often in Asoka (OR 20, 95% CI 1.4-282, adjusted p=0.035)
+    leadership is coded more often in north (OR 20, 95% CI 1.4-282, adjusted p=0.035)
     """
     validate_codings(df)
     func = "compare_groups"
+    _check_rates(func, df, by, documents)
     _check_pair(func, df, by, a, b)
-    work = _prepare(df, by, level)
-    totals = _group_totals(func, df, work, by, (a, b), documents)
-    keys = _keys(df, level)
-    counts = _full(_tally(work), [a, b], keys)
-    rows = _compare_rows(keys, counts, a, b, totals, documents is not None, alpha)
-    name = _key_name(level)
-    out = pd.DataFrame(rows, columns=[
-        "key", "count_a", "count_b", "total_a", "total_b", "rate_a", "rate_b",
-        "odds_ratio", "ci_low", "ci_high", "p_value"]).rename(columns={"key": name})
-    out.insert(1, "group_a", a)
-    out.insert(2, "group_b", b)
-    out.insert(9, "difference", out["rate_a"] - out["rate_b"])
+    keys, counts, totals = _counts(func, df, by, level, [a, b], documents, ["a", "b"])
+    scale = 1.0 if documents is None else 1000.0
+    rows = _pair_rows(keys, counts, a, b, totals, scale, alpha)
+    out = _finish_pairs(rows, _key_name(level), keys, alpha)
+    _warn_small(out, min_count)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# More than two groups
+# --------------------------------------------------------------------------------------
+
+
+@validate_params({**_COMPARE_PARAMS, "min_count": [Interval(int, 0, None)]})
+def pairwise_comparisons(
+    df: pd.DataFrame,
+    *,
+    by: str = "group",
+    groups: Sequence[Any] | None = None,
+    level: str = "factor",
+    documents: pd.DataFrame | None = None,
+    min_count: int = 5,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """:func:`compare_groups` for every pair of groups, adjusted over all the tests.
+
+    Each pair ``(a, b)`` of ``groups`` (``a`` before ``b`` in the order of ``groups``) is
+    compared as :func:`compare_groups` does (Fisher's exact test, odds ratio with Woolf's
+    interval, shares of codings or rates per 1,000 words). The Benjamini-Hochberg adjustment
+    is then made once over **all** rows (every pair x factor), so ``p_adjusted`` and
+    ``significant`` account for every test made, and differ from those of a single
+    :func:`compare_groups` call.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame.
+    by : str, default "group"
+        Metadata column (see :func:`metadata_columns`; with ``documents``, a document
+        attribute). Codings without a value are left out.
+    groups : sequence, optional
+        At least two different values of ``by``, in the order pairs are formed. Default:
+        every value of ``by`` that has codings, in category (or sorted) order.
+    level : {"factor", "code"}, default "factor"
+    documents : DataFrame, optional
+        ``doc_id``, ``n_words`` (and best ``by``): compare rates per word instead of shares.
+    min_count : int, default 5
+        Warn (one UserWarning) when any count is below this.
+    alpha : float, default 0.05
+        Significance level and the confidence level ``1 - alpha``.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`compare_groups`, one row per (pair, factor coded in either
+        group of the pair), pairs in order: ``(g1, g2), (g1, g3), ..., (g2, g3), ...``.
+
+    Raises
+    ------
+    ParameterError
+        For a bad ``by`` or ``groups``, a group without codings (or words), or a parameter out
+        of range.
+
+    Examples
+    --------
+    >>> from uppks_qual.schema import codings_frame
+    >>> rows = [("north", 8), ("south", 1), ("east", 4)]
+    >>> df = codings_frame([{"doc_id": g, "group": g, "start": i, "end": i + 1,
+    ...                      "code_id": "leadership" if i < n else "partnerships"}
+    ...                     for g, n in rows for i in range(10)])
+    >>> result = pairwise_comparisons(df, min_count=0)
+    >>> result[["group_a", "group_b"]].drop_duplicates().to_numpy().tolist()
+    [['east', 'north'], ['east', 'south'], ['north', 'south']]
+    >>> len(result), bool(result["p_adjusted"].ge(result["p_value"]).all())
+    (6, True)
+    """
+    validate_codings(df)
+    func = "pairwise_comparisons"
+    _check_rates(func, df, by, documents)
+    chosen = _groups(func, df, by, groups)
+    names = ["groups"] * len(chosen)
+    keys, counts, totals = _counts(func, df, by, level, chosen, documents, names)
+    scale = 1.0 if documents is None else 1000.0
+    rows = [row for a, b in itertools.combinations(chosen, 2)
+            for row in _pair_rows(keys, counts, a, b, totals, scale, alpha)]
+    out = _finish_pairs(rows, _key_name(level), keys, alpha)
+    _warn_small(out, min_count)
+    return out
+
+
+def _differences_frame(keys: Sequence[Any], counts: pd.Series, groups: Sequence[Any],
+                       totals: dict[Any, int], scale: float) -> pd.DataFrame:
+    """One row per key coded in any group: counts, totals, rates and the chi-square test."""
+    rows = []
+    for key in keys:
+        cs = [int(counts.loc[(g, key)]) for g in groups]
+        if sum(cs) == 0:
+            continue
+        ts = [totals[g] for g in groups]
+        row: dict[str, Any] = {"key": key}
+        row.update({f"count_{g}": c for g, c in zip(groups, cs, strict=True)})
+        row.update({f"total_{g}": t for g, t in zip(groups, ts, strict=True)})
+        row.update({f"rate_{g}": scale * c / t for g, c, t in zip(groups, cs, ts, strict=True)})
+        rows.append({**row, **_chi_square(cs, ts)})
+    columns = ["key", *(f"{what}_{g}" for what in ("count", "total", "rate") for g in groups),
+               "chi2", "dof", "p_value", "cramers_v", "min_expected"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@validate_params(_COMPARE_PARAMS)
+def group_differences(
+    df: pd.DataFrame,
+    *,
+    by: str = "group",
+    groups: Sequence[Any] | None = None,
+    level: str = "factor",
+    documents: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Does how often each factor is coded differ across several groups? A chi-square test.
+
+    For each factor coded in at least one group, the k x 2 table with one row
+    ``[count, total - count]`` per group is tested for independence with Pearson's
+    chi-square test (:func:`scipy.stats.chi2_contingency`, ``k - 1`` degrees of freedom, no
+    continuity correction, also for k = 2). Totals are each group's codings, or the words of
+    its documents with ``documents`` (as in :func:`compare_groups`, whose totals and counts
+    are the same for two groups). p-values are adjusted over the factors with the
+    Benjamini-Hochberg procedure. The effect size is Cramér's V, ``sqrt(chi2 / N)`` for a
+    table of two columns (``N`` the sum of the totals). Which groups differ: see
+    :func:`pairwise_comparisons`.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame.
+    by : str, default "group"
+        Metadata column (see :func:`metadata_columns`; with ``documents``, a document
+        attribute). Codings without a value are left out.
+    groups : sequence, optional
+        At least two different values of ``by``; default: every value with codings, in
+        category (or sorted) order.
+    level : {"factor", "code"}, default "factor"
+    documents : DataFrame, optional
+        ``doc_id``, ``n_words`` (and best ``by``): rates per 1,000 words instead of shares.
+    alpha : float, default 0.05
+        Significance level for ``significant``.
+
+    Returns
+    -------
+    DataFrame
+        Wide form, one row per factor: ``factor`` (or ``code``); for each group ``g`` of
+        ``groups``, in order, ``count_<g>``, then ``total_<g>``, then ``rate_<g>`` (share of
+        the group's codings, or codings per 1,000 words; ``<g>`` is ``str(g)``); then
+        ``chi2``, ``dof``, ``p_value``, ``cramers_v``, ``min_expected`` (the smallest expected
+        count of the table), ``p_adjusted`` and ``significant``. ``chi2`` and the p-values are
+        nan, with a RuntimeWarning, when a factor makes up every group's total.
+
+    Raises
+    ------
+    ParameterError
+        For a bad ``by`` or ``groups``, a group without codings (or words), or a parameter out
+        of range.
+
+    Warns
+    -----
+    UserWarning
+        When an expected count is below 5 (the chi-square approximation may then be poor;
+        :func:`pairwise_comparisons` uses Fisher's exact test).
+
+    Examples
+    --------
+    >>> from uppks_qual.schema import codings_frame
+    >>> rows = [("north", 10), ("south", 4), ("east", 6)]
+    >>> df = codings_frame([{"doc_id": g, "group": g, "start": i, "end": i + 1,
+    ...                      "code_id": "leadership" if i < n else "partnerships"}
+    ...                     for g, n in rows for i in range(20)])
+    >>> table = group_differences(df, groups=["north", "south", "east"])
+    >>> table.loc[0, ["count_north", "count_south", "count_east"]].tolist()
+    [10, 4, 6]
+    >>> table.loc[0, ["chi2", "dof", "p_value"]].astype(float).round(4).tolist()
+    [4.2, 2.0, 0.1225]
+    """
+    validate_codings(df)
+    func = "group_differences"
+    _check_rates(func, df, by, documents)
+    chosen = _groups(func, df, by, groups)
+    names = ["groups"] * len(chosen)
+    keys, counts, totals = _counts(func, df, by, level, chosen, documents, names)
+    out = _differences_frame(keys, counts, chosen, totals, 1.0 if documents is None else 1000.0)
     out["p_adjusted"] = _bh_adjust(out["p_value"].to_numpy())
     out["significant"] = out["p_adjusted"] < alpha
-    out["summary"] = [_sentence(row, a, b, alpha) for _, row in out.iterrows()]
-    out[name] = pd.Categorical(out[name], categories=keys)
-    _warn_small(out, a, b, min_count)
-    return out
+    low = out[out["min_expected"] < 5]
+    if len(low):
+        _warn(f"{func}: {len(low)} factor(s) have an expected count below 5 "
+              f"({', '.join(map(str, low['key']))}): the chi-square approximation may be poor; "
+              "see pairwise_comparisons for Fisher's exact test", UserWarning)
+    out["key"] = pd.Categorical(out["key"], categories=list(keys))
+    return out.rename(columns={"key": _key_name(level)})

@@ -63,13 +63,13 @@ def evidence(df: pd.DataFrame, *, coders: Sequence[str] | None = None,
     >>> from uppks_qual.schema import codings_frame
     >>> df = codings_frame([
     ...     {"doc_id": "d", "group": "A", "start": 0, "end": 9, "code_id": "leadership",
-    ...      "origin": "manual", "coder": "ana"},
+    ...      "origin": "manual", "coder": "c1"},
     ...     {"doc_id": "d", "group": "A", "start": 0, "end": 9, "code_id": "leadership",
     ...      "origin": "auto", "coder": "auto"},
     ...     {"doc_id": "d", "group": "A", "start": 20, "end": 30, "code_id": "leadership",
     ...      "origin": "auto", "coder": "auto"}])
     >>> evidence(df)[["start", "coder"]].to_numpy().tolist()
-    [[0, 'ana'], [20, 'auto']]
+    [[0, 'c1'], [20, 'auto']]
     """
     validate_codings(df, where="evidence")
     check_param(read, [InstanceOf(pd.DataFrame, what="a DataFrame"), None], name="read",

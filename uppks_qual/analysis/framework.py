@@ -8,11 +8,11 @@ from ..params import Interval, Options, validate_params
 from ..records import VALENCES
 from ..schema import validate_codings
 from ._common import (
-    BY_COLUMNS,
     LEVELS,
     QUOTE_LENGTH,
     TABLE_VALUES,
     _by_values,
+    _check_by,
     _finish,
     _full,
     _key_name,
@@ -22,8 +22,7 @@ from ._common import (
     balance,
 )
 
-_MATRIX_PARAMS = {"rows": [Options(*LEVELS)], "cols": [Options(*BY_COLUMNS)],
-                  "quotes": [Interval(int, 0, None)]}
+_MATRIX_PARAMS = {"rows": [Options(*LEVELS)], "quotes": [Interval(int, 0, None)]}
 
 # --------------------------------------------------------------------------------------
 # Quotes
@@ -109,7 +108,8 @@ def framework_matrix(
     rows : {"factor", "code"}, default "factor"
         What the matrix rows are.
     cols : str, default "group"
-        Metadata column for the matrix columns, one of :data:`BY_COLUMNS`.
+        Metadata column for the matrix columns (see :func:`metadata_columns`: a fixed column
+        or a document attribute); codings without a value are left out.
     quotes : int, default 2
         Quotes per cell (0 for none).
 
@@ -126,7 +126,7 @@ def framework_matrix(
     --------
     >>> from uppks_qual.schema import codings_frame
     >>> df = codings_frame([
-    ...     {"doc_id": "asoka-int-chair", "group": "Asoka", "start": 0, "end": 50,
+    ...     {"doc_id": "north-int-chair", "group": "north", "start": 0, "end": 50,
     ...      "code_id": "leadership", "valence": "positive", "informant_role": "chair",
     ...      "text": "Ketua rajin mengingatkan kami setiap bulan di rapat."},
     ... ])
@@ -134,9 +134,10 @@ def framework_matrix(
     >>> matrix.loc[0, "n"].item(), matrix.loc[0, "balance"].item()
     (1, 1.0)
     >>> print(matrix.loc[0, "quotes"][0])
-    "Ketua rajin mengingatkan kami setiap bulan di rapat." (asoka-int-chair, chair)
+    "Ketua rajin mengingatkan kami setiap bulan di rapat." (north-int-chair, chair)
     """
     validate_codings(df)
+    _check_by("framework_matrix", df, cols, name="cols")
     col_values, keys = _by_values(df, cols), _keys(df, rows)
     work = _prepare(df, cols, rows)
     table = _full(_valence_counts(work), col_values, keys)
@@ -188,15 +189,16 @@ def framework_table(
     --------
     >>> from uppks_qual.schema import codings_frame
     >>> df = codings_frame([
-    ...     {"doc_id": "a1", "group": "Asoka", "start": 0, "end": 5, "code_id": "leadership",
+    ...     {"doc_id": "n1", "group": "north", "start": 0, "end": 5, "code_id": "leadership",
     ...      "valence": "positive"},
-    ...     {"doc_id": "m1", "group": "Melati", "start": 0, "end": 5, "code_id": "leadership",
+    ...     {"doc_id": "s1", "group": "south", "start": 0, "end": 5, "code_id": "leadership",
     ...      "valence": "negative"},
     ... ])
     >>> framework_table(df, values="balance").loc["leadership"].tolist()
     [1.0, -1.0]
     """
     validate_codings(df)
+    _check_by("framework_table", df, cols, name="cols")
     long = framework_matrix(df, rows=rows, cols=cols, quotes=quotes if values == "summary" else 0)
     key = _key_name(rows)
     if values == "summary":

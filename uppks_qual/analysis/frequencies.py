@@ -10,10 +10,11 @@ from ..params import InstanceOf, Options, validate_params
 from ..records import VALENCES
 from ..schema import validate_codings
 from ._common import (
-    BY_COLUMNS,
     LEVELS,
     _blocks,
     _by_values,
+    _check_by,
+    _check_document_attribute,
     _check_frame,
     _doc_attribute,
     _finish,
@@ -41,7 +42,7 @@ def _sentences(func: str, segments: pd.DataFrame, by: str, documents: pd.DataFra
     if by in sentences.columns:
         values = sentences[by].astype(object)
     else:
-        values = sentences["doc_id"].map(_doc_attribute(func, by, documents, df))
+        values = sentences["doc_id"].map(_doc_attribute(by, documents, df))
     return pd.DataFrame({"doc_id": sentences["doc_id"].to_numpy(),
                          "s_start": sentences["start"].to_numpy(),
                          "s_end": sentences["end"].to_numpy(),
@@ -59,8 +60,8 @@ def _coded_sentences(work: pd.DataFrame, sentences: pd.DataFrame) -> pd.Series:
 _FRAME_OR_NONE = [InstanceOf(pd.DataFrame, what="a DataFrame"), None]
 
 
-@validate_params({"by": [Options(*BY_COLUMNS)], "level": [Options(*LEVELS)],
-                  "documents": _FRAME_OR_NONE, "segments": _FRAME_OR_NONE})
+@validate_params({"level": [Options(*LEVELS)], "documents": _FRAME_OR_NONE,
+                  "segments": _FRAME_OR_NONE})
 def code_frequencies(
     df: pd.DataFrame,
     *,
@@ -76,13 +77,18 @@ def code_frequencies(
     df : DataFrame
         Codings frame (``project.codings()`` or :func:`~uppks_qual.schema.codings_frame`).
     by : str, default "group"
-        Metadata column to split by, one of :data:`BY_COLUMNS`.
+        Metadata column to split by: one of :data:`BY_COLUMNS` or an extra column of ``df``
+        (a document attribute such as ``district``; see :func:`metadata_columns`). Codings
+        whose ``by`` value is missing (a document in no group) are left out.
     level : {"factor", "code"}, default "factor"
         Count by top-level factor or by code.
     documents : DataFrame, optional
-        One row per document with ``doc_id``, ``n_words`` and the ``by`` column; adds
-        ``words`` (words of that ``by`` value's documents) and ``per_1000_words``
-        (codings per 1,000 of those words).
+        One row per document with ``doc_id``, ``n_words`` and best the ``by`` column (else
+        it is read from the codings, and a document without codings is left out with a
+        warning); adds ``words`` (words of that ``by`` value's documents) and
+        ``per_1000_words`` (codings per 1,000 of those words). ``by`` must then be a
+        document attribute: a fixed document column or an extra column with one value per
+        ``doc_id``.
     segments : DataFrame, optional
         One row per segment with ``doc_id``, ``kind``, ``start``, ``end`` (and the ``by``
         column, or ``documents`` to look it up); adds ``n_segments`` (the ``by`` value's
@@ -101,23 +107,27 @@ def code_frequencies(
     Raises
     ------
     ParameterError
-        For an unknown ``level`` or ``by``, or a ``documents``/``segments`` frame without the
+        For an unknown ``level`` or ``by``, a ``by`` that is not a document attribute with
+        ``documents`` or ``segments``, or a ``documents``/``segments`` frame without the
         columns it needs.
 
     Examples
     --------
     >>> from uppks_qual.schema import codings_frame
     >>> df = codings_frame([
-    ...     {"doc_id": "a1", "group": "Asoka", "start": 0, "end": 9, "code_id": "leadership"},
-    ...     {"doc_id": "a1", "group": "Asoka", "start": 0, "end": 9, "code_id": "partnerships"},
-    ...     {"doc_id": "m1", "group": "Melati", "start": 5, "end": 20, "code_id": "leadership"},
+    ...     {"doc_id": "n1", "group": "north", "start": 0, "end": 9, "code_id": "leadership"},
+    ...     {"doc_id": "n1", "group": "north", "start": 0, "end": 9, "code_id": "partnerships"},
+    ...     {"doc_id": "s1", "group": "south", "start": 5, "end": 20, "code_id": "leadership"},
     ... ])
     >>> freq = code_frequencies(df)
     >>> freq[["group", "factor", "codings"]].to_numpy().tolist()
-    [['Asoka', 'leadership', 1], ['Asoka', 'partnerships', 1], ['Melati', 'leadership', 1], ['Melati', 'partnerships', 0]]
+    [['north', 'leadership', 1], ['north', 'partnerships', 1], ['south', 'leadership', 1], ['south', 'partnerships', 0]]
     """
     validate_codings(df)
     func = "code_frequencies"
+    _check_by(func, df, by)
+    if documents is not None or segments is not None:
+        _check_document_attribute(func, df, by)
     extra = documents[by] if documents is not None and by in documents.columns else None
     by_values, keys = _by_values(df, by, extra), _keys(df, level)
     work = _prepare(df, by, level)
@@ -212,7 +222,7 @@ def coverage(df: pd.DataFrame, documents: pd.DataFrame, *, level: str = "code") 
 # --------------------------------------------------------------------------------------
 
 
-@validate_params({"by": [Options(*BY_COLUMNS)], "level": [Options(*LEVELS)]})
+@validate_params({"level": [Options(*LEVELS)]})
 def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor") -> pd.DataFrame:
     """Positive, negative and neutral codings and their balance per factor and group.
 
@@ -221,7 +231,7 @@ def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor
     df : DataFrame
         Codings frame.
     by : str, default "group"
-        Metadata column, one of :data:`BY_COLUMNS`.
+        Metadata column (see :func:`metadata_columns`); codings without a value are left out.
     level : {"factor", "code"}, default "factor"
 
     Returns
@@ -236,7 +246,7 @@ def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor
     --------
     >>> from uppks_qual.schema import codings_frame
     >>> df = codings_frame([
-    ...     {"doc_id": "a", "group": "Asoka", "start": 0, "end": 5, "code_id": "leadership",
+    ...     {"doc_id": "a", "group": "north", "start": 0, "end": 5, "code_id": "leadership",
     ...      "valence": v} for v in ("positive", "positive", "positive", "negative", "neutral")
     ... ])
     >>> table = valence_balance(df)
@@ -244,6 +254,7 @@ def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor
     ([3, 1, 1], 0.5)
     """
     validate_codings(df)
+    _check_by("valence_balance", df, by)
     by_values, keys = _by_values(df, by), _keys(df, level)
     table = _full(_valence_counts(_prepare(df, by, level)), by_values, keys)
     table["n"] = table[list(VALENCES)].sum(axis=1)

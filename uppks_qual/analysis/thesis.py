@@ -1,4 +1,5 @@
-"""The study's comparison: a verdict per factor and group (see :mod:`uppks_qual.analysis`)."""
+"""A hypothesis about two groups: a verdict per factor and group (see
+:mod:`uppks_qual.analysis`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ._common import _check_pair, _full, _prepare, _valence_counts, balance
 from .framework import _pick_quotes
 
 # --------------------------------------------------------------------------------------
-# The study's comparison
+# A hypothesis "each factor works better in a than in b"
 # --------------------------------------------------------------------------------------
 
 
@@ -50,25 +51,28 @@ def _agrees(row: pd.Series, *, strict: bool) -> Any:
 def thesis_comparison(
     df: pd.DataFrame,
     *,
-    a: str = "Asoka",
-    b: str = "Melati",
+    a: Any,
+    b: Any,
     working: float = 0.2,
     lacking: float = -0.2,
     min_evidence: int = 3,
     quotes: int = 2,
     factors: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Reproduce the study's comparison: did each factor work in group ``a`` and in ``b``?
+    """Test a hypothesis "each factor works better in group ``a`` than in group ``b``".
 
-    The study found that six factors (the officers' leadership, clarity of information,
-    support from formal and informal figures, the field officers' role, capital growth and
-    partnerships) worked better in Asoka than in Melati. This function derives a verdict per
-    factor and group from the valence of the codings and says whether the direction agrees.
+    A study's hypothesis (or its published finding, to be reproduced) names two groups and
+    the factors that should do better in the first; it belongs in the study's manifest and is
+    passed in here as ``a``, ``b`` and ``factors``. This function derives a verdict per factor
+    and group from the valence of the codings and says whether the direction agrees with the
+    hypothesis.
 
     .. important::
-       On the bundled data this reflects an **illustrative corpus** written from the study's
-       published summary, **not field findings**: agreement with the study there shows that
-       the toolkit recovers what the corpus was written to contain, nothing more.
+       The verdicts are read from codings, so they are only as good as the material and the
+       coding. On an **illustrative corpus** written from a study's summary they are
+       **not field findings**: agreement then shows that the toolkit recovers what the
+       corpus was written to contain, nothing more. Codings are not independent trials: read
+       the verdicts together with case-level figures and their uncertainty.
 
     Rules
     -----
@@ -84,11 +88,11 @@ def thesis_comparison(
       balance is nan); otherwise
       ``"working"`` if ``balance >= working``, ``"lacking"`` if ``balance <= lacking``, and
       ``"mixed"`` in between;
-    - ``agrees_with_study`` (the *direction*) is ``<NA>`` when either group's verdict is
+    - ``agrees_with_hypothesis`` (the *direction*) is ``<NA>`` when either group's verdict is
       "insufficient evidence"; otherwise True exactly when ``balance_a > balance_b`` (the
       factor's evidence is more favourable in ``a``), else False;
-    - ``supports_study`` is stricter: the direction agrees **and** ``verdict_a != "lacking"``
-      (the factor did better in ``a`` and did not fail there).
+    - ``supports_hypothesis`` is stricter: the direction agrees **and**
+      ``verdict_a != "lacking"`` (the factor did better in ``a`` and did not fail there).
 
     Quotes per group and factor are chosen as in :func:`framework_matrix`, preferring
     positive quotes for a "working" verdict, negative ones for "lacking" and no valence
@@ -98,8 +102,9 @@ def thesis_comparison(
     ----------
     df : DataFrame
         Codings frame.
-    a, b : str, default "Asoka", "Melati"
-        The groups (values of ``group``): ``a`` is the one the study found doing better.
+    a, b
+        Two values of ``group``: ``a`` is the group the hypothesis expects to do better.
+        Required: there is no default study.
     working, lacking : float, default 0.2, -0.2
         Balance thresholds in [-1, 1], ``lacking < working``.
     min_evidence : int, default 3
@@ -107,26 +112,27 @@ def thesis_comparison(
     quotes : int, default 2
         Quotes per group and factor.
     factors : sequence of str, optional
-        The factors to compare, e.g. ``[c.code_id for c in codebook.factors()]`` for the six
-        study factors. Default: the factor categories of ``df`` that have codings (which
-        includes structural codes if the frame has them).
+        The factors the hypothesis is about, e.g. ``[c.code_id for c in
+        codebook.factors()]``. Default: the factor categories of ``df`` that have codings
+        (which includes structural codes if the frame has them).
 
     Returns
     -------
     DataFrame
         One row per factor: ``factor``, ``group_a``, ``group_b``; for each group (suffix
         ``_a``/``_b``) ``verdict``, ``balance``, ``positive``, ``negative``, ``neutral`` and
-        ``quotes`` (tuple); and ``agrees_with_study`` (nullable boolean).
+        ``quotes`` (tuple); and ``agrees_with_hypothesis`` and ``supports_hypothesis``
+        (nullable booleans).
 
     Examples
     --------
     >>> from uppks_qual.schema import codings_frame
-    >>> rows = ([{"group": "Asoka", "valence": "positive"}] * 4
-    ...         + [{"group": "Melati", "valence": "negative"}] * 3)
+    >>> rows = ([{"group": "north", "valence": "positive"}] * 4
+    ...         + [{"group": "south", "valence": "negative"}] * 3)
     >>> df = codings_frame([dict(r, doc_id="d", start=0, end=1, code_id="leadership")
     ...                     for r in rows])
-    >>> row = thesis_comparison(df).iloc[0]
-    >>> row["verdict_a"], row["verdict_b"], bool(row["agrees_with_study"])
+    >>> row = thesis_comparison(df, a="north", b="south").iloc[0]
+    >>> row["verdict_a"], row["verdict_b"], bool(row["agrees_with_hypothesis"])
     ('working', 'lacking', True)
     """
     validate_codings(df)
@@ -149,16 +155,16 @@ def thesis_comparison(
     return _thesis_frame(table, a, b, list(factors))
 
 
-def _thesis_frame(table: pd.DataFrame, a: str, b: str, factors: list[str]) -> pd.DataFrame:
+def _thesis_frame(table: pd.DataFrame, a: Any, b: Any, factors: list[str]) -> pd.DataFrame:
     columns = ["verdict", "balance", *VALENCES, "quotes"]
     side_a = table.xs(a, level="_by")[columns].add_suffix("_a")
     side_b = table.xs(b, level="_by")[columns].add_suffix("_b")
     out = side_a.join(side_b).rename_axis("factor").reset_index()
     out.insert(1, "group_a", a)
     out.insert(2, "group_b", b)
-    out["agrees_with_study"] = pd.array([_agrees(r, strict=False) for _, r in out.iterrows()],
-                                        dtype="boolean")
-    out["supports_study"] = pd.array([_agrees(r, strict=True) for _, r in out.iterrows()],
-                                     dtype="boolean")
+    out["agrees_with_hypothesis"] = pd.array(
+        [_agrees(r, strict=False) for _, r in out.iterrows()], dtype="boolean")
+    out["supports_hypothesis"] = pd.array(
+        [_agrees(r, strict=True) for _, r in out.iterrows()], dtype="boolean")
     out["factor"] = pd.Categorical(out["factor"], categories=factors)
     return out

@@ -2,7 +2,8 @@
 tool's export. :func:`read_codings_csv` is the one reader; it validates every row.
 
 Columns: ``doc_id``, ``code_id`` and either ``start, end`` (half-open offsets into the
-normalised text) or ``quote`` (exact words; ``occurrence`` optional); optional
+normalised text) or ``quote`` (the words; optional ``occurrence``, and ``match``: ``exact``,
+the default, ``casefold`` or ``loose``, see :func:`uppks_qual.textio.find_span`); optional
 ``passage_id``, ``valence``, ``memo`` or ``note``, ``coder`` and ``text`` (checked against the
 offsets). A row with an empty ``code_id`` records a passage the coder read and left uncoded.
 """
@@ -18,7 +19,7 @@ import pandas as pd
 from ..errors import ImportProblem, QualError, SpanError, UnknownDocumentError
 from ..params import Options, check_param
 from ..records import VALENCES, Codebook, Coding, check_span
-from ..textio import find_quote
+from ..textio import MATCH_MODES, find_span
 
 __all__ = ["CODINGS_CSV_COLUMNS", "codings_from_rows", "read_codings_csv"]
 
@@ -122,9 +123,10 @@ def _span(row: dict[str, str], text: str, doc_id: str) -> tuple[int, int]:
         if occurrence and not occurrence.isdigit():
             raise SpanError(f"occurrence must be a whole number, got {occurrence!r}",
                             doc_id=doc_id)
-        start = find_quote(text, row["quote"], doc_id=doc_id,
-                           occurrence=int(occurrence) if occurrence else None)
-        end = start + len(row["quote"])
+        match = row.get("match", "").strip() or "exact"
+        check_param(match, [Options(*MATCH_MODES)], name="match", func="the codings CSV")
+        start, end = find_span(text, row["quote"], doc_id=doc_id, match=match,
+                               occurrence=int(occurrence) if occurrence else None)
     else:
         raise SpanError("the row needs start and end offsets or a quote", doc_id=doc_id)
     check_span(doc_id, start, end, len(text))

@@ -21,11 +21,17 @@ What an export holds
       definition, ``isCodable="true"``); code memos as ``NoteRef``.
     * ``Variables`` and ``Cases``: one Case per document (named by its id, ``SourceRef`` to
       it) with a ``VariableValue`` for group, village, source_type, informant_role, informant,
-      date and every other metadata field (lists, mappings and mixed types as JSON text in a
-      variable whose Description is :data:`~uppks_qual.interop.refi_read.JSON_VARIABLE`).
+      date, every other metadata field (Description
+      :data:`~uppks_qual.interop.refi_read.META_VARIABLE`; lists, mappings and mixed types as
+      JSON text in a variable whose Description is
+      :data:`~uppks_qual.interop.refi_read.JSON_VARIABLE`) and every attribute, typed
+      (Boolean, Integer, Float, Date for ISO dates, Text; mixed types as JSON text,
+      :data:`~uppks_qual.interop.refi_read.ATTRIBUTE_JSON_VARIABLE`).
     * ``Sources``: a ``TextSource`` per document (``name`` = document id,
-      ``plainTextPath="internal://<guid>.txt"``), one ``PlainTextSelection`` per coded span
-      with one ``Coding`` per code and coder (``creatingUser``).
+      ``plainTextPath="internal://<guid>.txt"``; the GUID is the document's ``refi_guid``
+      attribute when it has a valid, unused one, so a project imported from another tool
+      keeps its GUIDs), one ``PlainTextSelection`` per coded span with one ``Coding`` per
+      code and coder (``creatingUser``).
     * Valence, origin and confidence of a coding ride in a ``Note`` named
       :data:`~uppks_qual.interop.refi_read.CODING_NOTE` that the ``Coding`` points to with
       ``NoteRef``; its text is ``valence: positive`` / ``origin: auto`` / ``confidence: 0.8``
@@ -62,11 +68,15 @@ from .._version import __version__
 from ..errors import InterchangeError, RefiWarning, warn
 from ..records import Code, Codebook, Document
 from .refi_read import (
+    ATTRIBUTE_JSON_VARIABLE,
     CODING_NOTE,
     DOCUMENT_FIELDS,
     EXTRAS_NAME,
+    GUID_ATTRIBUTE,
     JSON_VARIABLE,
+    META_VARIABLE,
     local,
+    norm_guid,
     parse_xml,
     read_project,
     read_qdc,
@@ -96,6 +106,8 @@ GUID_NAMESPACE = uuid.UUID("2c7ca0ec-f7cb-5467-8c15-318f11998d6f")
 """uuid5 namespace of every GUID uppks-qual writes (``uuid5(GUID_NAMESPACE, "code:<id>")``)."""
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_GUID = re.compile(r"^(?:[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|"
+                   r"\{[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -106,7 +118,7 @@ def guid_for(kind: str, key: str) -> str:
 
     Examples
     --------
-    >>> guid_for("user", "ana") == guid_for("user", "ana")
+    >>> guid_for("user", "coder1") == guid_for("user", "coder1")
     True
     >>> len(guid_for("code", "leadership"))
     36
@@ -202,6 +214,7 @@ class _Export:
         default_factory=list)  # guid, name, text, author GUID, created
     refs: dict[tuple[str, str], list[str]] = dataclasses.field(default_factory=dict)
     settings: dict[str, str] = dataclasses.field(default_factory=dict)  # e.g. provenance
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)  # doc id -> GUID
 
     def user(self, name: str) -> str:
         return self.users.setdefault(name, guid_for("user", name))
@@ -261,7 +274,27 @@ def _gather(data: ProjectData) -> _Export:
     order = {d.doc_id: i for i, d in enumerate(data.documents)}
     rows.sort(key=lambda r: (order[r.doc_id], r.start, r.end, r.code_id, r.coder))
     return _Export(data.name, data.codebook, list(data.documents), rows, data.memos,
-                   settings=dict(data.settings))
+                   settings=dict(data.settings), sources=_source_guids(data.documents))
+
+
+def _source_guids(documents: Sequence[Document]) -> dict[str, str]:
+    """Document id -> TextSource GUID: the ``refi_guid`` attribute (kept as written) when it
+    is a GUID no other document uses, else :func:`guid_for`."""
+    out: dict[str, str] = {}
+    seen: set[str | None] = set()
+    for doc in documents:
+        kept = doc.attributes.get(GUID_ATTRIBUTE)
+        if kept is not None:
+            kept = str(kept).strip()
+            if _GUID.match(kept) and norm_guid(kept) not in seen:
+                out[doc.doc_id] = kept
+                seen.add(norm_guid(kept))
+                continue
+            warn(f"document {doc.doc_id!r}: {GUID_ATTRIBUTE}={kept!r} is not a GUID or is used "
+                 "by another document; exported with a new GUID", RefiWarning)
+        out[doc.doc_id] = guid_for("source", doc.doc_id)
+        seen.add(out[doc.doc_id])
+    return out
 
 
 def _coding_key(row: Any) -> str:
@@ -329,7 +362,7 @@ def _build_project(xml: _Xml, root: Any, data: _Export, members: list[tuple[str,
     if len(data.codebook):
         code_notes = {k[1]: v for k, v in data.refs.items() if k[0] == "code"}
         _code_tree(xml, xml.add(xml.add(root, "CodeBook"), "Codes"), data.codebook, code_notes)
-    _variables_and_cases(xml, root, data.documents)
+    _variables_and_cases(xml, root, data)
     if data.documents:
         sources = xml.add(root, "Sources")
         for doc in data.documents:
@@ -345,9 +378,10 @@ def _build_project(xml: _Xml, root: Any, data: _Export, members: list[tuple[str,
 
 
 def _text_source(xml: _Xml, sources: Any, doc: Document, data: _Export) -> tuple[str, bytes]:
-    guid = guid_for("source", doc.doc_id)
+    guid = data.sources[doc.doc_id]
+    member = f"{guid.strip('{}')}.txt"
     source = xml.add(sources, "TextSource", guid=guid, name=doc.doc_id,
-                     plainTextPath=f"internal://{guid}.txt")
+                     plainTextPath=f"internal://{member}")
     rows = [r for r in data.codings if r.doc_id == doc.doc_id]
     for (start, end), group in itertools.groupby(rows, key=lambda r: (r.start, r.end)):
         spans = list(group)
@@ -364,7 +398,7 @@ def _text_source(xml: _Xml, sources: Any, doc: Document, data: _Export) -> tuple
                 xml.add(coding, "NoteRef", targetGUID=note)
     for note in data.refs.get(("document", doc.doc_id), ()):
         xml.add(source, "NoteRef", targetGUID=note)
-    return f"sources/{guid}.txt", doc.text.encode("utf-8")
+    return f"sources/{member}", doc.text.encode("utf-8")
 
 
 def _snippet(text: str, limit: int = 60) -> str:
@@ -416,29 +450,62 @@ def _format_value(kind: str, value: Any) -> str:
     return str(value)
 
 
-def _variables_and_cases(xml: _Xml, root: Any, documents: Sequence[Document]) -> None:
-    per_doc = [_document_values(d) for d in documents]
-    names = list(dict.fromkeys(k for values in per_doc for k in values))
-    kinds = {n: _variable_type([v[n] for v in per_doc if v.get(n) is not None]) for n in names}
-    kinds = {n: k for n, k in kinds.items() if any(v.get(n) is not None for v in per_doc)}
-    if not kinds:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Variable:
+    """One exported Variable and its value for each document (None: no value)."""
+
+    guid: str
+    name: str
+    kind: str  # a typeOfVariable, or "JSON" (written as Text)
+    description: str | None
+    values: list[Any]
+
+
+def _variables(documents: Sequence[Document]) -> list[_Variable]:
+    """The metadata variables (fields and ``meta``), then the attribute variables."""
+    meta = [_document_values(d) for d in documents]
+    attributes = [{k: v for k, v in d.attributes.items() if k != GUID_ATTRIBUTE}
+                  for d in documents]
+    return [*_family(meta, "variable", META_VARIABLE, JSON_VARIABLE),
+            *_family(attributes, "attribute", None, ATTRIBUTE_JSON_VARIABLE)]
+
+
+def _family(per_doc: Sequence[Mapping[str, Any]], kind: str, scalar: str | None,
+            json_text: str) -> list[_Variable]:
+    """Variables of one family (GUIDs ``guid_for(kind, name)``), described by ``scalar`` or,
+    when only JSON keeps the values, ``json_text``; the document fields need no description."""
+    out = []
+    for name in dict.fromkeys(k for values in per_doc for k, v in values.items() if v is not None):
+        column = [values.get(name) for values in per_doc]
+        type_ = _variable_type([v for v in column if v is not None])
+        if type_ == "JSON":
+            description: str | None = json_text
+        else:
+            description = None if kind == "variable" and name in DOCUMENT_FIELDS else scalar
+        out.append(_Variable(guid_for(kind, name), name, type_, description, column))
+    return out
+
+
+def _variables_and_cases(xml: _Xml, root: Any, data: _Export) -> None:
+    variables = _variables(data.documents)
+    if not variables:
         return
-    variables = xml.add(root, "Variables")
-    for name, kind in kinds.items():
-        var = xml.add(variables, "Variable", guid=guid_for("variable", name), name=name,
-                      typeOfVariable="Text" if kind == "JSON" else kind)
-        if kind == "JSON":
-            xml.add(var, "Description", JSON_VARIABLE)
+    holder = xml.add(root, "Variables")
+    for var in variables:
+        el = xml.add(holder, "Variable", guid=var.guid, name=var.name,
+                     typeOfVariable="Text" if var.kind == "JSON" else var.kind)
+        if var.description:
+            xml.add(el, "Description", var.description)
     cases = xml.add(root, "Cases")
-    for doc, values in zip(documents, per_doc, strict=True):
+    for i, doc in enumerate(data.documents):
         case = xml.add(cases, "Case", guid=guid_for("case", doc.doc_id), name=doc.doc_id)
-        for name, kind in kinds.items():
-            if values.get(name) is None:
+        for var in variables:
+            if var.values[i] is None:
                 continue
             vv = xml.add(case, "VariableValue")
-            xml.add(vv, "VariableRef", targetGUID=guid_for("variable", name))
-            xml.add(vv, _VALUE_TAGS[kind], _format_value(kind, values[name]))
-        xml.add(case, "SourceRef", targetGUID=guid_for("source", doc.doc_id))
+            xml.add(vv, "VariableRef", targetGUID=var.guid)
+            xml.add(vv, _VALUE_TAGS[var.kind], _format_value(var.kind, var.values[i]))
+        xml.add(case, "SourceRef", targetGUID=data.sources[doc.doc_id])
 
 
 def _extras_json(data: _Export) -> bytes:
@@ -450,7 +517,7 @@ def _extras_json(data: _Export) -> bytes:
     extras = {
         "format": "uppks-qual", "version": 1, "written_by": _origin(),
         "codebook_name": data.codebook.name, "codes": codes,
-        "documents": {guid_for("source", d.doc_id): d.doc_id for d in data.documents},
+        "documents": {data.sources[d.doc_id]: d.doc_id for d in data.documents},
         "settings": data.settings,
     }
     return json.dumps(extras, ensure_ascii=False, indent=1, default=str).encode("utf-8")

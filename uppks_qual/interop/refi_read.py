@@ -26,16 +26,30 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import InterchangeError, RefiWarning
+from ..errors import InterchangeError, ParameterError, RefiWarning
 from ..errors import warn as _warn
-from ..records import ORIGINS, SOURCE_TYPES, VALENCES, Code, Codebook, Coding, Document
+from ..records import (
+    DOCUMENT_FIELDS,
+    ORIGINS,
+    RESERVED_ATTRIBUTES,
+    SOURCE_TYPES,
+    VALENCES,
+    Code,
+    Codebook,
+    Coding,
+    Document,
+    check_attributes,
+)
 from .offsets import OffsetMap, normalise_with_offsets
 
 __all__ = [
+    "ATTRIBUTE_JSON_VARIABLE",
     "CODING_NOTE",
     "DOCUMENT_FIELDS",
     "EXTRAS_NAME",
+    "GUID_ATTRIBUTE",
     "JSON_VARIABLE",
+    "META_VARIABLE",
     "ImportedMemo",
     "ImportedProject",
     "RefiWarning",
@@ -50,11 +64,17 @@ EXTRAS_NAME = "uppks-qual.json"
 CODING_NOTE = "uppks-qual coding"
 """Name of the Note that carries a coding's valence, origin and confidence."""
 JSON_VARIABLE = "uppks-qual: values are JSON-encoded"
-"""Description of a Variable whose TextValues are JSON (lists, mappings, mixed types)."""
-DOCUMENT_FIELDS = ("group", "village", "source_type", "informant_role", "informant", "date")
-"""Document attributes filled from variables of the same name (defaults: ``"unknown"``)."""
+"""Description of a metadata Variable whose TextValues are JSON (lists, mappings, mixed types)."""
+META_VARIABLE = "uppks-qual: document metadata"
+"""Description of a Variable that holds a metadata field (``Document.meta``), not an attribute."""
+ATTRIBUTE_JSON_VARIABLE = "uppks-qual: attribute values are JSON-encoded"
+"""Description of an attribute Variable whose values mix types (JSON-encoded TextValues)."""
+GUID_ATTRIBUTE = "refi_guid"
+"""The attribute that keeps a document's TextSource GUID (export reuses it)."""
 UNKNOWN = "unknown"
-DEFAULT_SOURCE_TYPE = "document"
+FIELD_DEFAULTS = {"group": "", "village": "", "source_type": "document", "informant_role": "",
+                  "informant": "", "date": UNKNOWN}
+"""Document fields (:data:`DOCUMENT_FIELDS`) of a source without a variable of that name."""
 DEFAULT_COLOUR = "#777777"
 RICH_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html", ".htm")
 
@@ -141,7 +161,7 @@ def document_id(name: str, used: set[str]) -> str:
     """A document id from a source name: file suffix dropped, lower-case ASCII, unique.
 
     Letters, digits, ``_``, ``.`` and ``-`` are kept; other runs become ``-``
-    (``"A1 Ketua Asoka.docx"`` -> ``"a1-ketua-asoka"``).
+    (``"A1 Ketua Kelompok.docx"`` -> ``"a1-ketua-kelompok"``).
     """
     stem = name.strip()
     for suffix in RICH_SUFFIXES:
@@ -334,11 +354,14 @@ def _docx_text(data: bytes) -> str:
 # --------------------------------------------------------------------------- project reader
 @dataclass(slots=True)
 class _Source:
-    guid: str
-    name: str
+    guid: str  # normalised (upper case, no braces)
+    written_guid: str  # as the file spells it: kept as the ``refi_guid`` attribute
+    name: str  # for messages: the title, else the GUID
+    title: str | None  # the source's name, else its file name without extension
     doc_id: str
     offsets: OffsetMap
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # variables (attributes or fields)
+    meta: dict[str, Any] = field(default_factory=dict)  # uppks-qual metadata variables, case
     description: str = ""
 
 
@@ -365,7 +388,8 @@ class _Note:
 class _Variable:
     name: str
     kind: str
-    json: bool
+    json: bool  # TextValues are JSON-encoded
+    meta: bool  # a metadata field written by uppks-qual, not an attribute
 
 
 class _Reader:
@@ -385,6 +409,8 @@ class _Reader:
         self.note_refs: list[tuple[str, str, str, int | None]] = []  # note, on, target, coding
         self.inline_memos: list[ImportedMemo] = []
         self.used_docs: set[str] = set()
+        self.attribute_names: dict[str, str] = {}  # variable name -> attribute name
+        self.used_attributes: set[str] = {*RESERVED_ATTRIBUTES, GUID_ATTRIBUTE}
         self.default_user: str | None = None
         self.counts: dict[str, int] = {}
 
@@ -443,6 +469,10 @@ class _Reader:
                           p.source.offsets.text[p.start:p.end]) for p in self.codings]
         memos = self.inline_memos + self._memos()
         docs = [self._document(s) for s in self.sources.values()]
+        renamed = [f"{old!r} -> {new!r}" for old, new in self.attribute_names.items() if old != new]
+        if renamed:
+            warn(f"{self.path}: renamed variable(s) to valid attribute names (letters, digits "
+                 f"and '_', not a column name): {', '.join(renamed)}")
         settings = {str(k): str(v) for k, v in (self.extras.get("settings") or {}).items()
                     if k in ("provenance",)}
         return ImportedProject(name, codebook, docs, codings, memos, settings)
@@ -478,7 +508,8 @@ class _Reader:
             raise self.fail(el, "Variable needs guid and name attributes")
         desc = (child_text(el, "Description") or "").strip()
         self.variables[guid] = _Variable(el.get("name"), el.get("typeOfVariable") or "Text",
-                                         desc == JSON_VARIABLE)
+                                         desc in (JSON_VARIABLE, ATTRIBUTE_JSON_VARIABLE),
+                                         desc in (JSON_VARIABLE, META_VARIABLE))
 
     def _note(self, el: Any) -> None:
         guid = norm_guid(el.get("guid"))
@@ -506,10 +537,12 @@ class _Reader:
         if raw is None:  # a rich text format uppks-qual cannot read: skipped with a warning
             self.skipped_sources.add(guid)
             return
-        name = el.get("name") or guid
+        title = (el.get("name") or "").strip() or _file_title(el, guid)
         known = self.extras.get("documents", {}).get(guid)
-        doc_id = unique(known, self.used_docs, "-") if known else document_id(name, self.used_docs)
-        source = _Source(guid, name, doc_id, normalise_with_offsets(raw))
+        doc_id = unique(known, self.used_docs, "-") if known else document_id(
+            title or guid, self.used_docs)
+        source = _Source(guid, el.get("guid").strip(), title or guid, title, doc_id,
+                         normalise_with_offsets(raw))
         self.sources[guid] = source
         for child in children(el):
             self._source_child(child, source, el.get("creatingUser"))
@@ -525,8 +558,7 @@ class _Reader:
             self._note_ref(child, "document", source.doc_id, None)
         elif kind == "VariableValue":
             var, value = self._value(child)
-            if value is not None:
-                source.values.setdefault(var, value)
+            self._keep(source, var, value, child)
         elif kind == "Description":
             source.description = (child.text or "").strip()
         elif kind != "PlainTextContent":
@@ -683,7 +715,7 @@ class _Reader:
         return out
 
     # -- variables, cases, documents
-    def _value(self, el: Any) -> tuple[str, Any]:
+    def _value(self, el: Any) -> tuple[_Variable, Any]:
         ref = next(children(el, "VariableRef"), None)
         guid = norm_guid(ref.get("targetGUID")) if ref is not None else None
         if guid is None or guid not in self.variables:
@@ -692,15 +724,22 @@ class _Reader:
         var = self.variables[guid]
         for child in children(el):
             if local(child) != "VariableRef":
-                return var.name, _convert(local(child), child.text or "", var, self.path)
-        return var.name, None
+                return var, _convert(local(child), child.text or "", var, self.path)
+        return var, None
+
+    def _keep(self, source: _Source, var: _Variable, value: Any, el: Any) -> None:
+        """Keep a variable's value for ``source`` (the first of two different values)."""
+        if value is None:
+            return
+        held = source.meta if var.meta else source.values
+        if held.setdefault(var.name, value) != value:
+            warn(f"{self.path}:{el.sourceline}: variable {var.name!r} of source "
+                 f"{source.name!r} has two values; kept {held[var.name]!r}")
 
     def _case(self, el: Any) -> None:
-        values: dict[str, Any] = {}
+        values = []
         for vv in children(el, "VariableValue"):
-            name, value = self._value(vv)
-            if value is not None:
-                values.setdefault(name, value)
+            values.append((*self._value(vv), vv))
         for ref in children(el, "SourceRef"):
             source = self.sources.get(norm_guid(ref.get("targetGUID")) or "")
             if source is None:
@@ -708,38 +747,89 @@ class _Reader:
                     warn(f"{self.path}:{ref.sourceline}: Case {el.get('guid')} refers to source "
                          f"{ref.get('targetGUID')}, which is not a TextSource; skipped")
                 continue
-            for name, value in values.items():
-                if source.values.setdefault(name, value) != value:
-                    warn(f"{self.path}:{el.sourceline}: variable {name!r} of source "
-                         f"{source.name!r} has two values; kept {source.values[name]!r}")
+            for var, value, vv in values:
+                self._keep(source, var, value, vv)
             if el.get("name") and el.get("name") != source.doc_id:
-                source.values.setdefault("case", el.get("name"))
+                source.meta.setdefault("case", el.get("name"))
         if any(True for _ in children(el, "SelectionRef")):
             warn(f"{self.path}:{el.sourceline}: Case {el.get('guid')}: SelectionRef "
                  "(case membership of a text span) is not imported")
 
     def _document(self, source: _Source) -> Document:
-        values = dict(source.values)
-        named: dict[str, str] = {}
+        values, meta = dict(source.values), dict(source.meta)
+        fields = self._fields(source, values, meta)
+        attributes: dict[str, Any] = {GUID_ATTRIBUTE: source.written_guid}
+        for name, value in values.items():
+            if isinstance(value, str | bool | int | float):
+                attributes[self._attribute(name)] = value
+            elif value is not None:  # lists and mappings from JSON-encoded variables
+                meta.setdefault(name, value)
+        if source.title and source.title != source.doc_id:
+            meta.setdefault("title", source.title)
+        if source.description:
+            meta.setdefault("description", source.description)
+        return Document(doc_id=source.doc_id, text=source.offsets.text, **fields, meta=meta,
+                        attributes=attributes)
+
+    def _fields(self, source: _Source, values: dict[str, Any],
+                meta: dict[str, Any]) -> dict[str, str]:
+        """The Document fields, taken out of ``values`` (a variable named like the field, in
+        any case and spacing: ``Informant role``); :data:`FIELD_DEFAULTS` for the others."""
+        fields = dict(FIELD_DEFAULTS)
         for name in DOCUMENT_FIELDS:
             key = name if name in values else next(
                 (k for k in values if slug(k) == name), None)
             if key is not None:
-                named[name] = str(values.pop(key))
-        source_type = named.get("source_type", DEFAULT_SOURCE_TYPE)
-        if source_type not in SOURCE_TYPES:
-            warn(f"{self.path}: source {source.name!r}: source_type {source_type!r} is not one "
-                 f"of {SOURCE_TYPES}; using {DEFAULT_SOURCE_TYPE!r}")
-            values["source_type_original"] = source_type
-            source_type = DEFAULT_SOURCE_TYPE
-        if source.name != source.doc_id:
-            values.setdefault("title", source.name)
-        if source.description:
-            values.setdefault("description", source.description)
-        return Document(
-            doc_id=source.doc_id, text=source.offsets.text, source_type=source_type,
-            **{k: named.get(k, UNKNOWN) for k in DOCUMENT_FIELDS if k != "source_type"},
-            meta=values)
+                fields[name] = str(values.pop(key))
+        if fields["source_type"] not in SOURCE_TYPES:
+            default = FIELD_DEFAULTS["source_type"]
+            warn(f"{self.path}: source {source.name!r}: source_type {fields['source_type']!r} "
+                 f"is not one of {SOURCE_TYPES}; using {default!r}")
+            meta["source_type_original"] = fields["source_type"]
+            fields["source_type"] = default
+        return fields
+
+    def _attribute(self, name: str) -> str:
+        """The attribute name of the variable ``name``, the same for every document."""
+        if name not in self.attribute_names:
+            self.attribute_names[name] = attribute_name(name, self.used_attributes)
+        return self.attribute_names[name]
+
+
+def attribute_name(name: str, used: set[str]) -> str:
+    """A valid attribute name for the variable ``name`` that is not in ``used`` (added to it).
+
+    A name :func:`~uppks_qual.records.check_attributes` accepts is kept; others are
+    slugified; a column name (``text``, ``Group``) gets ``_var``; a clash gets ``_2``, ...
+
+    Examples
+    --------
+    >>> used = {"text"}
+    >>> [attribute_name(n, used) for n in ("Age", "Jenis Kelamin", "text", "2019 wave")]
+    ['Age', 'jenis_kelamin', 'text_var', 'v_2019_wave']
+    """
+    try:
+        check_attributes({name: None})
+        candidate = name
+    except ParameterError:
+        candidate = slug(name) or "variable"
+    if candidate[0].isdigit():
+        candidate = f"v_{candidate}"
+    candidate = candidate[:56]
+    if slug(candidate) in RESERVED_ATTRIBUTES:
+        candidate = f"{candidate}_var"
+    return unique(candidate, used, "_")
+
+
+def _file_title(el: Any, guid: str) -> str | None:
+    """The file name, without extension, of a source's ``plainTextPath``/``richTextPath``
+    (``internal://a/board_2017.txt`` -> ``board_2017``); None when it is only the GUID."""
+    for attr in ("plainTextPath", "richTextPath"):
+        if ref := el.get(attr):
+            stem = PurePosixPath(urllib.parse.unquote(_split_ref(ref)[1])).stem.strip()
+            if stem and norm_guid(stem) != guid:
+                return stem
+    return None
 
 
 def _convert(kind: str, text: str, var: _Variable, path: Path) -> Any:
@@ -799,6 +889,22 @@ def read_qdc(path: str | Path) -> Codebook:
 
 def read_project(source: str | Path) -> ImportedProject:
     """Read a ``.qdpx`` archive or a ``.qde`` XML file into records (nothing is written).
+
+    Documents
+        A TextSource's document id is its ``name`` slugified (``"A1 Ketua Kelompok.docx"``
+        -> ``a1-ketua-kelompok``), else the file name of its ``plainTextPath``/``richTextPath``
+        without extension (``internal://board_2017.txt`` -> ``board_2017``), else its GUID;
+        ids are made unique. That name, as written, is ``meta["title"]``; the GUID is the
+        attribute ``refi_guid`` (an export writes it back).
+    Variables
+        Values on the source or its Case named ``group``, ``village``, ``source_type``,
+        ``informant_role``, ``informant`` or ``date`` (any case and spacing) fill those
+        fields (absent: ``""``, ``date`` ``"unknown"``, ``source_type`` ``"document"``).
+        Every other variable becomes a document attribute of its type (Boolean, Integer,
+        Float; Text and Date as text), renamed with a :class:`RefiWarning` when its name is
+        not a valid attribute name (``Jenis Kelamin`` -> ``jenis_kelamin``, ``text`` ->
+        ``text_var``); lists and mappings (JSON-encoded variables) and the metadata fields
+        uppks-qual exports go to ``meta``.
 
     Raises
     ------

@@ -63,7 +63,7 @@ def build_tables(source: pd.DataFrame | Mapping[str, Any], *,
     Examples
     --------
     >>> from uppks_qual.schema import codings_frame
-    >>> df = codings_frame([{"doc_id": "d1", "group": "Asoka", "start": 0, "end": 5,
+    >>> df = codings_frame([{"doc_id": "d1", "group": "north", "start": 0, "end": 5,
     ...                      "code_id": "leadership", "text": "Rapat"}])
     >>> build_tables(df)["presence"].to_dict()
     {'d1': {'leadership': 1}}

@@ -21,6 +21,12 @@ schema and the tools' published descriptions of their exports:
     ``richTextPath="internal://…docx"`` (the .docx is made by the tests from
     :data:`QUALCODER_DOCX_PARAGRAPHS`); non-codable category codes; Cases with attributes; a
     memo on a coding.
+``unnamed/``
+    Like a project another QDA program wrote for a user: TextSources with **no** ``name``,
+    only ``plainTextPath="internal://board_2017.txt"`` (the file name is the only human
+    name), lower-case GUIDs; Cases with typed variables (Text, Integer, Boolean, Float, Date)
+    whose names are not valid attribute names (``Jenis Kelamin``, ``text``, ``Tanggal
+    rapat``) next to one that fills a document field (``Group``).
 
 Positions are computed here from the quotes, in Unicode code points of the exact text each
 tool would have counted, so the tests can check every imported coding against its quote.
@@ -375,6 +381,71 @@ def qualcoder() -> tuple[str, dict[str, str]]:
     return qde, {f"sources/{text_src}.txt": QUALCODER_TEXT}
 
 
+UNNAMED_TEXTS = {
+    "board_2017": "Rapat pengurus 2017.\nKas bulanan diperiksa ketua; notulen lengkap.\n",
+    "admin-1": "Admin kabupaten: laporan masuk terlambat.\nDana cair bulan Juni.\n",
+}
+UNNAMED_SOURCES = {"board_2017": "5d0a6c1e-8b2f-4c3d-9e4f-0a1b2c3d4e01",
+                   "admin-1": "5d0a6c1e-8b2f-4c3d-9e4f-0a1b2c3d4e02"}
+
+
+def unnamed() -> tuple[str, dict[str, str]]:
+    user = "6e1b7d2f-9c30-4d4e-8f50-1b2c3d4e5f60"
+    kas, dana = "7f2c8e30-ad41-4e5f-9061-2c3d4e5f6071", "7f2c8e30-ad41-4e5f-9061-2c3d4e5f6072"
+    names = ["Group", "Jenis Kelamin", "text", "Umur", "Aktif", "Skor", "Tanggal rapat"]
+    types = ["Text", "Text", "Text", "Integer", "Boolean", "Float", "Date"]
+    var = {n: f"8a3d9f41-be52-4f60-a172-3d4e5f60718{i}" for i, n in enumerate(names)}
+
+    def value(name: str, text: str) -> str:
+        tag = f"{types[names.index(name)]}Value"
+        return (f'<VariableValue><VariableRef targetGUID="{var[name]}"/><{tag}>{text}</{tag}>'
+                "</VariableValue>")
+
+    board, admin = UNNAMED_TEXTS["board_2017"], UNNAMED_TEXTS["admin-1"]
+    variables = "\n    ".join(f'<Variable guid="{var[n]}" name="{n}" typeOfVariable="{t}"/>'
+                              for n, t in zip(names, types, strict=True))
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="UPPKS board" origin="Some QDA 2.0" creatingUserGUID="{user}">
+  <Users>
+    <User guid="{user}" name="Eka"/>
+  </Users>
+  <CodeBook>
+    <Codes>
+      <Code guid="{kas}" name="Kas" isCodable="true" color="#E69F00"/>
+      <Code guid="{dana}" name="Dana" isCodable="true"/>
+    </Codes>
+  </CodeBook>
+  <Variables>
+    {variables}
+  </Variables>
+  <Cases>
+    <Case guid="9b4e0a52-cf63-4071-b283-4e5f60718291" name="Board 2017">
+      {value("Group", "Asoka")}{value("Jenis Kelamin", "P")}{value("text", "transkrip")}
+      {value("Umur", "52")}{value("Aktif", "true")}{value("Skor", "3.5")}
+      {value("Tanggal rapat", "2017-06-01")}
+      <SourceRef targetGUID="{UNNAMED_SOURCES['board_2017']}"/>
+    </Case>
+    <Case guid="9b4e0a52-cf63-4071-b283-4e5f60718292" name="Admin 1">
+      {value("Jenis Kelamin", "L")}{value("text", "catatan")}{value("Umur", "38")}
+      {value("Aktif", "false")}{value("Skor", "-1.25")}
+      <SourceRef targetGUID="{UNNAMED_SOURCES['admin-1']}"/>
+    </Case>
+  </Cases>
+  <Sources>
+    <TextSource guid="{UNNAMED_SOURCES['board_2017']}" plainTextPath="internal://board_2017.txt" creatingUser="{user}">
+      {sel(board, "Kas bulanan diperiksa ketua", "0c5f1b63-d074-4182-8394-5f6071829301",
+           coding("1d602c74-e185-4293-94a5-607182930401", kas, user))}
+    </TextSource>
+    <TextSource guid="{UNNAMED_SOURCES['admin-1']}" plainTextPath="internal://admin-1.txt" creatingUser="{user}">
+      {sel(admin, "Dana cair bulan Juni", "0c5f1b63-d074-4182-8394-5f6071829302",
+           coding("1d602c74-e185-4293-94a5-607182930402", dana, user))}
+    </TextSource>
+  </Sources>
+</Project>
+"""
+    return qde, {"sources/board_2017.txt": board, "sources/admin-1.txt": admin}
+
+
 def write(folder: str, qde: str, files: dict[str, str] | None = None) -> None:
     base = HERE / folder
     base.mkdir(exist_ok=True)
@@ -390,3 +461,4 @@ if __name__ == "__main__":
     write("atlasti", *atlasti())
     write("maxqda", *maxqda())
     write("qualcoder", *qualcoder())
+    write("unnamed", *unnamed())
