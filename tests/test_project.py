@@ -682,3 +682,14 @@ def test_show_keeps_the_original_text(project: Project) -> None:
     page = project.show(DOC_B, jupyter=False)
     assert shown(page) == project.document(DOC_B).text  # no re-joined tokens ("Pak , ...")
     assert hasattr(project.show(DOC_B), "_repr_html_")  # renders as a notebook cell's output
+
+
+def test_comparison_groups_and_default_evidence_coders(project: Project) -> None:
+    assert project.comparison_groups() == ["Asoka", "Melati"]
+    project.set_attributes(DOC_A, wave=2)
+    project.set_attributes(DOC_B, wave=1)
+    assert project.comparison_groups("wave") == [1, 2]
+    assert project.comparison_groups("no_such_column") == []
+    kinds = project.coders().set_index("coder")["kind"]
+    humans, autos = sorted(kinds[kinds == "human"].index), sorted(kinds[kinds == "auto"].index)
+    assert project.evidence_coders == [*humans, *autos] and humans and autos

@@ -320,13 +320,12 @@ def _groups(proj: Any, by: str) -> list[Any]:
         raise ParameterError(f"--by {by!r} is not a document column or attribute; known: "
                              f"{', '.join(docs.columns)}", parameter="by", function="compare",
                              value=by)
-    present = [v for v in docs[by].dropna().unique() if str(v)]
-    groups = proj.manifest.comparison_groups(present) if by == proj.manifest.compare_by \
-        else sorted(present, key=str)
+    groups = proj.comparison_groups(by)
     if len(groups) < 2:
         raise ParameterError(f"the documents have fewer than two values of {by!r} to compare "
-                             f"({', '.join(groups) or 'none'}); set them with `uppks-qual "
-                             "attributes`", parameter="by", function="compare", value=by)
+                             f"({', '.join(map(str, groups)) or 'none'}); set them with "
+                             "`uppks-qual attributes`", parameter="by", function="compare",
+                             value=by)
     return groups
 
 

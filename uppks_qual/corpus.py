@@ -387,16 +387,28 @@ def sniff_delimiter(sample: str) -> str:
         return ","
 
 
-def _read_csv(path: Path, manifest: Manifest) -> list[ParsedDocument]:
-    """A CSV of utterances, one row each; rows of a ``doc_id`` become one document."""
-    text = read_text(path)  # UTF-8 checked (an error names the byte offset), LF, NFC
+def read_table(path: str | Path, *,
+               error: type[QualError] = CorpusError) -> tuple[pd.DataFrame, str]:
+    """A CSV file as a frame of strings, its delimiter sniffed (:func:`sniff_delimiter`).
+
+    Returns the frame and how it was read ("read with the semicolon (';') as delimiter"), for
+    messages. The text is checked as UTF-8 (an error names the byte offset) and normalised;
+    a malformed file raises ``error`` naming the delimiter used.
+    """
+    text = read_text(path)
     sep = sniff_delimiter(text[:65536])
     how = f"read with the {DELIMITERS[sep]} ({sep!r}) as delimiter"
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
                             index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CorpusError(f"malformed CSV ({how}): {exc}", path=path) from None
+        raise error(f"malformed CSV ({how}): {exc}", path=path) from None
+    return frame, how
+
+
+def _read_csv(path: Path, manifest: Manifest) -> list[ParsedDocument]:
+    """A CSV of utterances, one row each; rows of a ``doc_id`` become one document."""
+    frame, how = read_table(path)
     missing = [c for c in CSV_REQUIRED if c not in frame.columns]
     if missing:
         raise CorpusError(f"CSV ({how}) is missing column(s) {', '.join(missing)}; required: "

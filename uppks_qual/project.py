@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import os
 import sys
@@ -31,9 +30,8 @@ import pandas as pd
 
 from . import autocode as _autocode
 from . import learn
-from .analysis.evidence import default_coders
 from .analysis.evidence import evidence as _evidence
-from .corpus import Corpus, document_segments, sniff_delimiter
+from .corpus import Corpus, document_segments, read_table
 from .display import HtmlPage, render_document
 from .errors import (
     ImportProblem,
@@ -62,7 +60,7 @@ from .records import (
 from .schema import codings_frame
 from .store import Store
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
-from .textio import find_span, read_text
+from .textio import find_span
 
 __all__ = ["Project", "show"]
 
@@ -472,11 +470,26 @@ class Project:
     def evidence_coders(self) -> list[str]:
         """The coders whose codings :meth:`evidence` counts, in order of precedence: the
         project setting (:meth:`set_evidence_coders`) or, when unset, every human coder by
-        name, then every automatic coder."""
+        name, then every automatic coder (as :func:`uppks_qual.analysis.default_coders`)."""
         stored = self.get_meta("evidence_coders")
         if stored:
             return list(json.loads(stored))
-        return default_coders(self.codings())
+        coders = self.coders()  # by name
+        return [*coders.loc[coders["kind"] == "human", "coder"],
+                *coders.loc[coders["kind"] == "auto", "coder"]]
+
+    def comparison_groups(self, by: str | None = None) -> list[Any]:
+        """The values of ``by`` (default: the manifest's ``compare.by``) that a comparison
+        compares: the manifest's groups present in the documents, in its order; for another
+        column every value present, sorted. Empty when no document has the column."""
+        manifest, docs = self.manifest, self.documents()
+        by = by or manifest.compare_by
+        if by not in docs.columns:
+            return []
+        present = [v for v in docs[by].dropna().unique() if str(v)]
+        if by != manifest.compare_by:
+            return sorted(present, key=str)
+        return [g for g in manifest.comparison_groups(present) if g in present]
 
     def set_evidence_coders(self, coders: Sequence[str] | None) -> None:
         """Fix which coders :meth:`evidence` counts, in order of precedence (e.g.
@@ -676,13 +689,8 @@ def _check_field(name: str, value: str, manifest: Manifest, where: str) -> None:
 
 def _read_table(path: str | Path) -> pd.DataFrame:
     """A CSV of attributes (delimiter sniffed) with a ``doc_id`` column, as strings."""
-    text = read_text(path)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            sep=sniff_delimiter(text[:65536]), index_col=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ImportProblem(f"cannot read CSV: {exc}", path=path) from None
+    frame, how = read_table(path, error=ImportProblem)
     if "doc_id" not in frame.columns:
-        raise ImportProblem(f"the CSV needs a doc_id column; found {', '.join(frame.columns)}",
-                            path=path, line=1)
+        raise ImportProblem(f"the CSV ({how}) needs a doc_id column; found "
+                            f"{', '.join(frame.columns)}", path=path, line=1)
     return frame

@@ -55,13 +55,14 @@ class _Plan:
 def _plan(project: Project, groups: Sequence[str] | None) -> _Plan:
     study, docs = project.manifest, project.documents()
     by = study.compare_by
-    present = [v for v in docs[by].dropna().unique() if str(v)] if by in docs else []
-    chosen = list(groups) if groups is not None else study.comparison_groups(present)
+    present = set(docs[by].dropna()) if by in docs else set()
+    chosen = project.comparison_groups() if groups is None else \
+        [g for g in groups if g in present]
     hypothesis = study.hypothesis
-    if hypothesis is not None and not {hypothesis.better, hypothesis.worse} <= set(present):
+    if hypothesis is not None and not {hypothesis.better, hypothesis.worse} <= \
+            set(docs["group"].dropna()):
         hypothesis = None  # the hypothesis names groups this corpus does not have
-    return _Plan(by, [g for g in chosen if g in present], hypothesis,
-                 [c.code_id for c in project.codebook.factors()])
+    return _Plan(by, chosen, hypothesis, [c.code_id for c in project.codebook.factors()])
 
 
 def _tables(project: Project, evidence: pd.DataFrame, auto_only: pd.DataFrame,
