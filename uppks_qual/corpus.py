@@ -153,6 +153,23 @@ def _check_values(meta: dict[str, Any], yd: Any, path: str | Path, manifest: Man
             "speakers must map labels (1-12 letters/digits starting with a capital, e.g. "
             "`S: Suami informan`) to names", path, yd.line_of(meta, "speakers"), "speakers",
         )
+    for label, value in speakers.items():
+        if isinstance(value, dict):
+            line = yd.line_of(speakers, label)
+            if set(value) - {"name", "role"} or not str(value.get("name") or "").strip():
+                raise _field_error(
+                    f"speaker {label}: give a name, or a mapping with `name:` and optional "
+                    "`role:` (e.g. `B: {name: Buya Syamsul, role: informal_leader}`)",
+                    path, line, "speakers")
+            if value.get("role") is not None and value["role"] not in manifest.roles:
+                raise _field_error(
+                    f"speaker {label}: role {value['role']!r} must be one of "
+                    f"{', '.join(manifest.roles)} (add others under `informant_roles:` in "
+                    "corpus.yaml)", path, line, "speakers")
+        elif isinstance(value, list | tuple) or value is None:
+            raise _field_error(f"speaker {label}: the value must be a name or a mapping with "
+                               "`name:` and `role:`", path, yd.line_of(speakers, label),
+                               "speakers")
 
 
 def read_front_matter(
@@ -267,7 +284,10 @@ def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -
     if not text:
         raise CorpusError("empty document: there is no text after the front matter",
                           path=path, line=first_line, doc_id=str(meta["id"]))
-    speakers = {**DEFAULT_SPEAKERS, **{str(k): str(v) for k, v in (meta.get("speakers") or {}).items()}}
+    declared = dict(meta.get("speakers") or {})
+    speakers = {**DEFAULT_SPEAKERS, **{str(k): _speaker_name(v) for k, v in declared.items()}}
+    roles = {str(k): str(v["role"]) for k, v in declared.items()
+             if isinstance(v, dict) and v.get("role")}
     interview = meta["source_type"] == "interview"
     units = split_units(text, interview=interview, doc_id=str(meta["id"]),
                         speakers=speakers if interview else None, path=path,
@@ -277,6 +297,8 @@ def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -
     extra.update(extra.pop("meta", None) or {})
     if meta["source_type"] == "interview":
         extra["speakers"] = speakers
+        if roles:
+            extra["speaker_roles"] = roles
     informant = str(meta["informant"]).strip()
     doc = Document(
         doc_id=str(meta["id"]), text=text, group=_text(meta.get("group")),
@@ -286,6 +308,11 @@ def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -
         meta=extra, path=str(path), attributes=dict(meta.get("attributes") or {}),
     )
     return ParsedDocument(doc, tuple(units), int(meta.get("_line", {}).get("id", 2)))
+
+
+def _speaker_name(value: Any) -> str:
+    """The name of a ``speakers:`` entry: a name, or a mapping with ``name`` (and ``role``)."""
+    return str(value["name"]).strip() if isinstance(value, dict) else str(value)
 
 
 def _text(value: Any) -> str:

@@ -46,6 +46,7 @@ from .errors import (
 from .interop import csvio, refi, tables
 from .manifest import Manifest
 from .params import Options, check_param, validate_params
+from .passages import locate
 from .records import (
     DOCUMENT_FIELDS,
     SOURCE_TYPES,
@@ -459,6 +460,8 @@ class Project:
         frame.insert(11, "factor", [cb[x].factor for x in frame["code_id"]])
         if factor is not None:
             frame = frame[frame["factor"].isin([factor] if isinstance(factor, str) else factor)]
+        frame = locate(frame, self._store.document_records(frame["doc_id"].unique()),
+                       interviewer_labels=self.manifest.interviewer_labels)
         return codings_frame(frame, groups=[g for g in self._store.groups() if g],
                              factors=[x.code_id for x in cb.top_level()])
 
@@ -499,15 +502,18 @@ class Project:
         check_param(coders, [list, tuple, None], name="coders", func="set_evidence_coders")
         self.set_meta("evidence_coders", json.dumps(list(coders)) if coders is not None else "")
 
-    @validate_params({"coders": [list, tuple, None], "kind": [Options("factor", "all")]})
+    @validate_params({"coders": [list, tuple, None], "kind": [Options("factor", "all")],
+                      "include_notes": [bool]})
     def evidence(self, *, coders: Sequence[str] | None = None, kind: str = "factor",
-                 lang: str = "en") -> pd.DataFrame:
+                 include_notes: bool = False, lang: str = "en") -> pd.DataFrame:
         """The codings every count of this project is made from: the one evidence path.
 
         On every passage the first coder of ``coders`` (default :attr:`evidence_coders`) who
         coded it, or read it and left it uncoded (:meth:`readings`), has the say; nothing is
         counted twice (:func:`uppks_qual.analysis.evidence`). ``kind="factor"`` keeps the
         codings of the codebook's factors (the comparison's subject), ``"all"`` every code.
+        The researcher's own words (bracketed notes and interviewer questions, see
+        :mod:`uppks_qual.passages`) are left out unless ``include_notes=True``.
 
         Examples
         --------
@@ -517,7 +523,7 @@ class Project:
         order = self.evidence_coders if coders is None else list(coders)
         factors = [c.code_id for c in self.codebook.factors()] if kind == "factor" else None
         return _evidence(self.codings(lang=lang), coders=order, read=self.readings(coder=order),
-                         factors=factors)
+                         factors=factors, include_notes=include_notes)
 
     # ------------------------------------------------------------------ agreement
     def _pair(self, coders: Sequence[str] | None) -> tuple[str, str]:

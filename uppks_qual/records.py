@@ -21,6 +21,7 @@ from .textio import SPEAKER_LABEL
 __all__ = [
     "DOCUMENT_FIELDS",
     "ORIGINS",
+    "PASSAGE_KINDS",
     "RESERVED_ATTRIBUTES",
     "SEGMENT_KINDS",
     "SOURCE_TYPES",
@@ -38,6 +39,10 @@ SOURCE_TYPES: tuple[str, ...] = ("interview", "observation", "document")
 SEGMENT_KINDS: tuple[str, ...] = ("turn", "paragraph", "sentence")
 VALENCES: tuple[str, ...] = ("positive", "negative", "neutral")
 ORIGINS: tuple[str, ...] = ("manual", "auto")
+#: Where a coded passage comes from (see :mod:`uppks_qual.passages`): an informant's turn, a
+#: paragraph of an observation/document note, the interviewer's question, or the researcher's
+#: bracketed note.
+PASSAGE_KINDS: tuple[str, ...] = ("turn", "paragraph", "question", "note")
 
 Valence = Literal["positive", "negative", "neutral"]
 
@@ -49,7 +54,8 @@ DOCUMENT_FIELDS: tuple[str, ...] = ("group", "village", "source_type", "informan
 RESERVED_ATTRIBUTES: frozenset[str] = frozenset((
     "coding_id", "doc_id", "start", "end", "code_id", "code_label", "factor", "valence",
     "coder", "origin", "confidence", "text", "title", "path", "sha256", "n_words", "n_chars",
-    "position", "added", "meta", "attributes", *DOCUMENT_FIELDS))
+    "position", "added", "meta", "attributes", "speaker", "case", "kind", "codebook_version",
+    *DOCUMENT_FIELDS))
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 

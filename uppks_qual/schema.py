@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from .errors import ParameterError
-from .records import ORIGINS, SOURCE_TYPES, VALENCES
+from .records import ORIGINS, PASSAGE_KINDS, SOURCE_TYPES, VALENCES
 
 __all__ = ["CODING_COLUMNS", "CODING_DTYPES", "codings_frame", "validate_codings"]
 
@@ -27,6 +27,9 @@ CODING_DTYPES: dict[str, str] = {
     "source_type": "category",
     "informant_role": "object",
     "informant": "object",
+    "case": "object",
+    "speaker": "object",
+    "kind": "category",
     "start": "int64",
     "end": "int64",
     "code_id": "object",
@@ -50,7 +53,9 @@ def codings_frame(
     """Build a codings frame with the fixed columns, order and dtypes.
 
     Missing optional columns are filled (``coding_id`` numbered from 1, ``confidence`` NaN,
-    ``valence`` "neutral", ``origin`` "manual", text columns empty). Other columns (document
+    ``valence`` "neutral", ``origin`` "manual", text columns empty, ``case`` the informant of an
+    interview and the document otherwise, ``kind`` "turn" in an interview and "paragraph"
+    otherwise: see :mod:`uppks_qual.passages`). Other columns (document
     attributes such as ``district`` or ``wave``) are kept, after the fixed ones. An empty
     ``group`` (a document that belongs to no group) becomes missing, so it takes part in no
     group comparison.
@@ -69,7 +74,7 @@ def codings_frame(
         "coding_id": range(1, n + 1), "valence": "neutral", "origin": "manual",
         "confidence": float("nan"), "village": "", "source_type": "interview",
         "informant_role": "", "informant": "", "code_label": None, "coder": "", "text": "",
-        "group": "", "factor": None,
+        "group": "", "factor": None, "case": None, "speaker": None, "kind": None,
     }
     for col in CODING_COLUMNS:
         if col not in frame.columns:
@@ -78,6 +83,14 @@ def codings_frame(
         frame["code_label"] = frame["code_label"].fillna(frame["code_id"])
     if frame["factor"].isna().any():
         frame["factor"] = frame["factor"].fillna(frame["code_id"].str.split(".").str[0])
+    if frame["case"].isna().any():  # the informant of an interview, else the document
+        own = frame["informant"].fillna("").astype(str).str.strip().ne("") & \
+            frame["source_type"].astype(object).eq("interview")
+        frame["case"] = frame["case"].fillna(
+            frame["informant"].where(own, frame["doc_id"]).astype(object))
+    if frame["kind"].isna().any():
+        frame["kind"] = frame["kind"].fillna(frame["source_type"].astype(object).map(
+            lambda t: "turn" if t == "interview" else "paragraph"))
     frame["valence"] = frame["valence"].fillna("neutral")
     frame["group"] = frame["group"].replace("", None)
     extra = [c for c in frame.columns if c not in CODING_DTYPES]
@@ -88,6 +101,7 @@ def codings_frame(
         "valence": list(VALENCES),
         "origin": list(ORIGINS),
         "source_type": list(SOURCE_TYPES),
+        "kind": list(PASSAGE_KINDS),
     }
     for col, dtype in CODING_DTYPES.items():
         if dtype == "category":
@@ -122,7 +136,7 @@ def validate_codings(df: pd.DataFrame, *, where: str = "codings") -> pd.DataFram
     Examples
     --------
     >>> validate_codings(codings_frame([])).shape
-    (0, 17)
+    (0, 20)
     >>> validate_codings(pd.DataFrame({"doc_id": ["d1"]}))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

@@ -400,6 +400,14 @@ class Store:
                 documents.c.doc_id == doc_id)).mappings().one_or_none()
         return None if row is None else document_from_row(row)
 
+    def document_records(self, doc_ids: Iterable[str] | None = None) -> dict[str, Document]:
+        """``{doc_id: Document}`` of the given documents (all when None), in project order."""
+        q = sa.select(documents).order_by(documents.c.position)
+        if doc_ids is not None:
+            q = q.where(documents.c.doc_id.in_(sorted(set(doc_ids))))
+        with self.engine.connect() as conn:
+            return {r["doc_id"]: document_from_row(r) for r in conn.execute(q).mappings()}
+
     def texts(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
         """``{doc_id: text}`` of the given documents (all when None) that exist."""
         q = sa.select(documents.c.doc_id, documents.c.text).order_by(documents.c.position)

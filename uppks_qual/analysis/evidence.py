@@ -18,6 +18,8 @@ from ..schema import validate_codings
 __all__ = ["default_coders", "evidence"]
 
 _SPAN = ["doc_id", "start", "end"]
+#: Passage kinds that are the researcher speaking, not the material (left out by default).
+RESEARCHER_KINDS = ("note", "question")
 
 
 def default_coders(df: pd.DataFrame) -> list[str]:
@@ -30,7 +32,8 @@ def default_coders(df: pd.DataFrame) -> list[str]:
 
 def evidence(df: pd.DataFrame, *, coders: Sequence[str] | None = None,
              read: pd.DataFrame | None = None,
-             factors: Sequence[str] | None = None) -> pd.DataFrame:
+             factors: Sequence[str] | None = None,
+             include_notes: bool = False) -> pd.DataFrame:
     """One body of evidence from several coders: on every passage, the first coder who read it
     has the say.
 
@@ -52,6 +55,11 @@ def evidence(df: pd.DataFrame, *, coders: Sequence[str] | None = None,
         (``project.readings()``).
     factors : sequence of str, optional
         Keep only codings of these factors (the ``factor`` column), in this category order.
+    include_notes : bool, default False
+        Count codings of the researcher's own words too: bracketed notes and interviewer
+        questions (``kind`` "note" or "question", :mod:`uppks_qual.passages`). They are not
+        what informants said or what was observed, so by default they are left out (after
+        precedence: a coder who coded a note still claims that passage).
 
     Returns
     -------
@@ -74,6 +82,7 @@ def evidence(df: pd.DataFrame, *, coders: Sequence[str] | None = None,
     validate_codings(df, where="evidence")
     check_param(read, [InstanceOf(pd.DataFrame, what="a DataFrame"), None], name="read",
                 func="evidence")
+    check_param(include_notes, [bool], name="include_notes", func="evidence")
     order = default_coders(df) if coders is None else list(coders)
     claimed = pd.DataFrame(columns=_SPAN)
     parts = []
@@ -86,6 +95,8 @@ def evidence(df: pd.DataFrame, *, coders: Sequence[str] | None = None,
         claimed = pd.concat([claimed, *seen], ignore_index=True)
     out = pd.concat([df.iloc[:0], *parts]).sort_values(
         ["doc_id", "start", "end", "code_id", "coder"], kind="stable")
+    if not include_notes:
+        out = out[~out["kind"].isin(RESEARCHER_KINDS)]
     if factors is not None:
         out = out[out["factor"].isin(list(factors))].copy()
         out["factor"] = out["factor"].cat.set_categories(list(factors))
