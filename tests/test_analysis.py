@@ -317,54 +317,74 @@ def framework() -> pd.DataFrame:
 
 
 def test_framework_cells_by_hand(framework: pd.DataFrame) -> None:
-    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):
+    # no informant names: each document is a case (codings_frame's rule for the case column)
+    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 cell"):
         matrix = framework_matrix(framework)
     assert len(matrix) == 4  # 2 factors x 2 groups
+    assert list(matrix.columns) == ["factor", "group", "cases", "n", "positive", "negative",
+                                    "neutral", "balance", "majority", "quotes", "disconfirming"]
+    a = cell(matrix, factor="leadership", group="north")
+    # north has 4 cases (chair, sec, m1, obs-1), all mention leadership: chair (2 positive)
+    # and m1 lean positive, sec negative, obs-1 (only neutral) neither way
+    assert a[["cases", "n", "positive", "negative", "neutral"]].tolist() == [4, 4, 2, 1, 1]
+    # mean case balance over the 3 cases with a balance: (1 + 1 - 1) / 3
+    assert a["balance"] == pytest.approx(1 / 3)
+    assert a["majority"] == "positive"
+    m = cell(matrix, factor="leadership", group="south")
+    assert m[["cases", "n", "negative"]].tolist() == [2, 2, 2] and m["balance"] == -1.0
+    empty = cell(matrix, factor="partnerships", group="north")
+    assert empty[["cases", "n"]].tolist() == [4, 0] and math.isnan(empty["balance"])
+    assert empty["quotes"] == () and empty["disconfirming"] == ()
+
+
+def test_framework_cells_by_coding(framework: pd.DataFrame) -> None:
+    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):
+        matrix = framework_matrix(framework, unit="coding")
+    assert list(matrix.columns) == ["factor", "group", "n", "positive", "negative", "neutral",
+                                    "balance", "majority", "quotes", "disconfirming"]
     a = cell(matrix, factor="leadership", group="north")
     assert a[["n", "positive", "negative", "neutral"]].tolist() == [5, 3, 1, 1]
     # balance = (pos - neg) / (pos + neg) = (3 - 1) / (3 + 1) = 0.5; the neutral coding does
     # not weigh on it (the old framework formula divided by n: (3 - 1) / 5 = 0.4)
     assert a["balance"] == pytest.approx(0.5)
     assert a["majority"] == "positive"
-    m = cell(matrix, factor="leadership", group="south")
-    assert m["balance"] == pytest.approx(-1.0)  # (0 - 2) / 2
-    empty = cell(matrix, factor="partnerships", group="north")
-    assert empty["n"] == 0 and math.isnan(empty["balance"]) and empty["quotes"] == ()
+    assert cell(matrix, factor="leadership", group="south")["balance"] == pytest.approx(-1.0)
 
 
-def test_framework_quotes_are_representative(framework: pd.DataFrame) -> None:
+def test_framework_quotes_are_typical(framework: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         matrix = framework_matrix(framework, quotes=3)
-    quotes = cell(matrix, factor="leadership", group="north")["quotes"]
-    # manual first (auto last, despite confidence 0.99); among manual codings (confidence
-    # nan -> 1.0, so all tie) the majority valence (positive) comes first, then moderate
-    # length: LONG (71 chars, positive) before "Rapat rutin." (12 chars, positive), then the
-    # negative one.
-    assert quotes == (
-        f'"{LONG}" (north-int-chair, chair)',
-        '"Rapat rutin." (north-int-m1, member)',
+    north = cell(matrix, factor="leadership", group="north")
+    # most cases lean positive, so typical quotes are positive codings, one per case: the
+    # chair's manual LONG (confidence 1.0) beats its auto coding (0.99, same case: left out);
+    # m1's "Rapat rutin." (manual, 1.0, short) comes next
+    assert north["quotes"] == (f'"{LONG}" (chair, north-int-chair)',
+                               '"Rapat rutin." (member, north-int-m1)')
+    # the secretary's negative coding goes against the majority: the disconfirming quote
+    assert north["disconfirming"] == (
         '"Kadang ketua terlalu dominan waktu rapat, anggota jadi diam saja." '
-        "(north-int-sec, secretary)",
-    )
-    # the same text coded twice appears once
-    south = cell(matrix, factor="leadership", group="south")["quotes"]
-    assert south == ('"Rapat sering batal karena ketua sibuk di kedai pasar." (south-int-m1, member)',)
+        "(secretary, north-int-sec)",)
+    # the same text said by two cases appears once; nothing disconfirms it
+    south = cell(matrix, factor="leadership", group="south")
+    assert south["quotes"] == ('"Rapat sering batal karena ketua sibuk di kedai pasar." '
+                               "(member, south-int-m1)",)
+    assert south["disconfirming"] == ()
 
 
 def test_framework_quotes_rank_auto_codings_by_confidence() -> None:
     text = "A sentence the auto-coder found, long enough to be a moderate quote {}."
     df = make([
-        {"code_id": "leadership", "origin": "auto", "confidence": 0.6, "valence": "positive",
-         "text": text.format("low")},
-        {"code_id": "leadership", "origin": "auto", "confidence": 0.9, "valence": "negative",
-         "text": text.format("high")},
-        {"code_id": "leadership", "origin": "auto", "confidence": 0.6, "valence": "positive",
-         "text": "Short."},
+        {"doc_id": "d1", "code_id": "leadership", "origin": "auto", "confidence": 0.6,
+         "valence": "positive", "text": text.format("low")},
+        {"doc_id": "d2", "code_id": "leadership", "origin": "auto", "confidence": 0.9,
+         "valence": "positive", "text": text.format("high")},
+        {"doc_id": "d3", "code_id": "leadership", "origin": "auto", "confidence": 0.6,
+         "valence": "positive", "text": "Short."},
     ])
     quotes = framework_matrix(df, quotes=3)["quotes"].iloc[0]
-    # confidence beats the majority valence (positive); among equal confidence, moderate
-    # length (the 70-character text) beats "Short." (6 characters)
+    # one case each (the documents): higher confidence first; among equal confidence,
+    # moderate length (the 70-character text) beats "Short." (6 characters)
     assert [q.split('"')[1] for q in quotes] == [text.format("high"), text.format("low"),
                                                  "Short."]
 
@@ -381,11 +401,21 @@ def test_framework_table_wide(framework: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         n = framework_table(framework, values="n")
+        n_codings = framework_table(framework, values="n", unit="coding")
         summary = framework_table(framework, quotes=1)
-    assert n.loc["leadership"].tolist() == [5, 2]
+        by_coding = framework_table(framework, quotes=1, unit="coding")
+    assert n.loc["leadership"].tolist() == [4, 2]  # cases mentioning it
+    assert n_codings.loc["leadership"].tolist() == [5, 2]  # codings
     assert list(n.columns) == ["north", "south"]
-    assert summary.loc["leadership", "north"] == f'n=5 (+3 / -1)\n"{LONG}" (north-int-chair, chair)'
-    assert summary.loc["partnerships", "south"] == ""
+    against = ('disconfirming: "Kadang ketua terlalu dominan waktu rapat, anggota jadi diam '
+               'saja." (secretary, north-int-sec)')
+    assert summary.loc["leadership", "north"] == (
+        f'4 of 4 cases; 2 positive, 1 negative, 1 neutral\n"{LONG}" (chair, north-int-chair)\n'
+        f"{against}")
+    assert summary.loc["partnerships", "south"] == "0 of 2 cases"
+    assert by_coding.loc["leadership", "north"] == (
+        f'n=5 (+3 / -1)\n"{LONG}" (chair, north-int-chair)\n{against}')
+    assert by_coding.loc["partnerships", "south"] == ""
 
 
 @pytest.mark.parametrize(("kwargs", "pattern"), [
@@ -393,6 +423,10 @@ def test_framework_table_wide(framework: pd.DataFrame) -> None:
                      r"\[0, inf\)\. Got -1 instead\."),
     ({"rows": "group"}, r"The 'rows' parameter of framework_matrix"),
     ({"cols": "factor"}, r"The 'cols' parameter of framework_matrix"),
+    ({"unit": "word"}, r"The 'unit' parameter of framework_matrix must be one of \{'case', "
+                       r"'coding'\}\. Got 'word' instead\."),
+    ({"case": "text"}, r"The 'case' parameter of framework_matrix must be a column that names "
+                       r"the case, one of \{'informant', 'case', .*Got 'text' instead\."),
 ])
 def test_framework_bad_parameters(framework: pd.DataFrame, kwargs: dict[str, Any],
                                   pattern: str) -> None:
@@ -409,16 +443,20 @@ def test_framework_table_names_itself_in_messages(framework: pd.DataFrame) -> No
 
 
 def test_one_balance_in_every_view(framework: pd.DataFrame) -> None:
-    # north x leadership: 3 positive, 1 negative, 1 neutral -> (3 - 1) / (3 + 1) = 0.5 in
-    # valence_balance, framework_matrix and thesis_comparison alike
+    # north x leadership: 3 positive, 1 negative, 1 neutral -> (3 - 1) / (3 + 1) = 0.5 pooled
+    # in valence_balance and framework_matrix(unit="coding"); the case views average the
+    # same formula per case: chair 1, sec -1, m1 1 (obs-1 has none) -> 1/3 in
+    # framework_matrix and thesis_comparison alike
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        views = [cell(valence_balance(framework), group="north", factor="leadership"),
-                 cell(framework_matrix(framework), group="north", factor="leadership"),
-                 thesis_comparison(framework, **AB).set_index("factor").loc["leadership"]]
-    values = [views[0]["balance"], views[1]["balance"], views[2]["balance_a"]]
-    assert values == pytest.approx([0.5, 0.5, 0.5])
-    assert views[2]["neutral_a"] == 1  # neutral codings are still counted
+        pooled = [cell(valence_balance(framework), group="north", factor="leadership"),
+                  cell(framework_matrix(framework, unit="coding"), group="north",
+                       factor="leadership")]
+        by_case = [cell(framework_matrix(framework), group="north", factor="leadership"),
+                   thesis_comparison(framework, **AB).set_index("factor").loc["leadership"]]
+    assert [v["balance"] for v in pooled] == pytest.approx([0.5, 0.5])
+    assert [by_case[0]["balance"], by_case[1]["balance_a"]] == pytest.approx([1 / 3, 1 / 3])
+    assert pooled[1]["neutral"] == 1 and by_case[0]["neutral"] == 1  # still counted
 
 
 def test_balance_formula_and_undefined_rows() -> None:
@@ -536,7 +574,7 @@ def two_by_two(a: tuple[int, int], b: tuple[int, int]) -> pd.DataFrame:
 def test_compare_groups_8_2_1_5() -> None:
     df = two_by_two((8, 2), (1, 5))
     with pytest.warns(UserWarning, match="numbers this small mean little"):
-        result = compare_groups(df, "north", "south")
+        result = compare_groups(df, "north", "south", unit="coding")
     lead = cell(result, factor="leadership")
     # table [[8, 2], [1, 5]]: OR = (8 * 5) / (2 * 1) = 20
     # Woolf: SE(log OR) = sqrt(1/8 + 1/2 + 1/1 + 1/5) = sqrt(1.825) = 1.350926
@@ -566,7 +604,7 @@ def test_compare_groups_8_2_1_5() -> None:
 def test_compare_groups_haldane_anscombe_for_a_zero_cell() -> None:
     df = two_by_two((5, 0), (1, 5))
     with pytest.warns(UserWarning):
-        result = compare_groups(df, "north", "south")
+        result = compare_groups(df, "north", "south", unit="coding")
     lead = cell(result, factor="leadership")
     # [[5, 0], [1, 5]] has a zero: +0.5 everywhere -> [[5.5, 0.5], [1.5, 5.5]]
     # OR = 5.5 * 5.5 / (0.5 * 1.5) = 30.25 / 0.75 = 40.3333
@@ -586,7 +624,7 @@ def test_compare_groups_per_word_totals() -> None:
                               "n_words": [2000, 1000]})
     df["doc_id"] = np.where(df["group"] == "north", "d", "m")
     with pytest.warns(UserWarning):
-        result = compare_groups(df, "north", "south", documents=documents)
+        result = compare_groups(df, "north", "south", unit="coding", documents=documents)
     lead = cell(result, factor="leadership")
     # totals are words: [[8, 2000 - 8], [1, 1000 - 1]]; rates per 1,000 words 4.0 and 1.0
     assert (lead["total_a"], lead["total_b"]) == (2000, 1000)
@@ -604,7 +642,7 @@ def test_compare_groups_bh_matches_statsmodels() -> None:
     df = make(rows, factors=list(counts))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every count is >= 5: no warning
-        result = compare_groups(df, "north", "south")
+        result = compare_groups(df, "north", "south", unit="coding")
     expected = multipletests(result["p_value"], alpha=0.05, method="fdr_bh")[1]
     np.testing.assert_allclose(result["p_adjusted"], expected)
     assert result["significant"].tolist() == (result["p_adjusted"] < 0.05).tolist()
@@ -640,7 +678,7 @@ def test_bh_leaves_undefined_p_values_out() -> None:
 def test_compare_groups_any_column_and_errors() -> None:
     df = make(repeat(6, code_id="leadership", source_type="interview")
               + repeat(6, code_id="leadership", source_type="observation"))
-    result = compare_groups(df, "interview", "observation", by="source_type")
+    result = compare_groups(df, "interview", "observation", by="source_type", unit="coding")
     assert (result.loc[0, "group_a"], result.loc[0, "count_a"]) == ("interview", 6)
     assert "no clear difference between interview and observation" in result.loc[0, "summary"]
     with pytest.raises(ParameterError, match=r"The 'a' parameter of compare_groups must be a "
@@ -671,36 +709,39 @@ def test_compare_groups_skips_factors_coded_in_neither_group() -> None:
 
 def evidence(group: str, factor: str, pos: int = 0, neg: int = 0,
              neu: int = 0) -> list[dict[str, Any]]:
-    return (repeat(pos, group=group, code_id=factor, valence="positive",
-                   text=f"{factor} works well in {group}, everyone says so at the meeting.")
-            + repeat(neg, group=group, code_id=factor, valence="negative",
-                     text=f"{factor} does not work in {group}, members complain about it.")
-            + repeat(neu, group=group, code_id=factor, valence="neutral",
-                     text=f"{factor} is described in {group} without any judgement at all."))
+    """Codings of one factor in one group, each said by its own informant (a case of its
+    own), so a group's mean case balance equals its pooled balance (pos - neg) / (pos + neg)."""
+    says = {"positive": f"{factor} works well in {group}, everyone says so at the meeting",
+            "negative": f"{factor} does not work in {group}, members complain about it",
+            "neutral": f"{factor} is described in {group} without any judgement at all"}
+    counts = {"positive": pos, "negative": neg, "neutral": neu}
+    return [{"group": group, "code_id": factor, "valence": v, "informant": f"{group} {v} {i}",
+             "text": f"{says[v]} ({i})."} for v, k in counts.items() for i in range(k)]
 
 
 @pytest.fixture
 def thesis() -> pd.DataFrame:
     rows = (
-        # balance = (pos - neg) / (pos + neg): neutral codings do not weigh on it (the old
-        # thesis formula added 0.5 * neu to the denominator)
-        # leadership: A (4-0)/4 = 1 working (old: 4/5 = 0.8); M (0-3)/3 = -1 lacking -> agrees
+        # leadership: north 4 cases at +1 (2 neutral-only cases have no balance), south 3 at
+        # -1: every bootstrap difference is 2 -> interval [2, 2] -> supports
         evidence("north", "leadership", pos=4, neu=2) + evidence("south", "leadership", neg=3)
-        # information_clarity: A (2-2)/4 = 0 mixed; M 3/3 = 1 working -> A lower -> False
+        # information_clarity: north [1, 1, -1, -1] mean 0 mixed; south [1, 1, 1] working;
+        # difference -1; a resample of north is all +1 with probability 1/16 > 2.5%, so the
+        # upper bound is 0, not below it -> inconclusive (direction disagrees)
         + evidence("north", "information_clarity", pos=2, neg=2)
         + evidence("south", "information_clarity", pos=3)
-        # leader_support: A has 1 valenced coding < 3 -> insufficient -> <NA>
+        # leader_support: north has 1 case with a balance < min_cases = 2 -> insufficient
         + evidence("north", "leader_support", pos=1, neu=5)
         + evidence("south", "leader_support", neg=4)
-        # officer_role: A (3-2)/(3+2) = 0.2 working (old: 1/6 mixed); M (1-3)/4 = -0.5
-        # lacking -> agrees
+        # officer_role: north (3 - 2) / 5 = 0.2 working (inclusive); south (1 - 3) / 4 = -0.5
         + evidence("north", "officer_role", pos=3, neg=2, neu=2)
         + evidence("south", "officer_role", pos=1, neg=3)
-        # capital_growth: A (1-3)/4 = -0.5 lacking; M -1 lacking: A higher -> the direction
-        # agrees, but A is lacking -> does not support the study
+        # capital_growth: north [1, -1, -1, -1] = -0.5 lacking; south [-1, -1, -1] lacking;
+        # difference 0.5 agrees in direction, but a resample of north is all -1 with
+        # probability (3/4)^4 = 0.32, so the lower bound is 0 -> inconclusive
         + evidence("north", "capital_growth", pos=1, neg=3)
         + evidence("south", "capital_growth", neg=3)
-        # partnerships: thresholds are inclusive: A (3-2)/5 = 0.2 working, M -0.2 lacking
+        # partnerships: thresholds are inclusive: north 0.2 working, south -0.2 lacking
         + evidence("north", "partnerships", pos=3, neg=2)
         + evidence("south", "partnerships", pos=2, neg=3)
     )
@@ -711,18 +752,25 @@ def test_thesis_verdicts_by_hand(thesis: pd.DataFrame) -> None:
     result = thesis_comparison(thesis, **AB).set_index("factor")
     # "stage" is a category without codings: not in the default factor list
     assert list(result.index) == SIX
-    assert result["verdict_a"].to_dict() == {
+    assert result["verdict"].to_dict() == {
+        "leadership": "supports", "information_clarity": "inconclusive",
+        "leader_support": "insufficient evidence", "officer_role": "inconclusive",
+        "capital_growth": "inconclusive", "partnerships": "inconclusive"}
+    assert result["state_a"].to_dict() == {
         "leadership": "working", "information_clarity": "mixed",
         "leader_support": "insufficient evidence", "officer_role": "working",
         "capital_growth": "lacking", "partnerships": "working"}
-    assert result["verdict_b"].to_dict() == {
+    assert result["state_b"].to_dict() == {
         "leadership": "lacking", "information_clarity": "working", "leader_support": "lacking",
         "officer_role": "lacking", "capital_growth": "lacking", "partnerships": "lacking"}
-    assert result.loc["leadership", "balance_a"] == pytest.approx(1.0)  # (4 - 0) / 4; old 0.8
-    assert result.loc["officer_role", "balance_a"] == pytest.approx(0.2)  # 1 / 5; old 1/6
-    assert result.loc["leader_support", "balance_a"] == pytest.approx(1.0)  # 1 / 1; old 1/3.5
-    assert result.loc["leader_support", ["positive_a", "negative_a", "neutral_a"]].tolist() == [
-        1, 0, 5]
+    assert result[["cases_a", "cases_b"]].loc["leadership"].tolist() == [4, 3]
+    assert result.loc["leadership", ["ci_low", "ci_high"]].tolist() == [2.0, 2.0]
+    assert result.loc["information_clarity", "ci_high"] == 0.0
+    assert result.loc["capital_growth", "ci_low"] == 0.0
+    assert result.loc["officer_role", "balance_a"] == pytest.approx(0.2)
+    assert result.loc["officer_role", "difference"] == pytest.approx(0.7)  # 0.2 - (-0.5)
+    assert result.loc["leader_support", "balance_a"] == pytest.approx(1.0)  # one case
+    assert math.isnan(result.loc["leader_support", "ci_low"])
     agrees = result["agrees_with_hypothesis"]
     assert str(agrees.dtype) == "boolean"
     assert agrees.isna().to_dict() == {f: f == "leader_support" for f in SIX}
@@ -732,43 +780,61 @@ def test_thesis_verdicts_by_hand(thesis: pd.DataFrame) -> None:
     supports = result["supports_hypothesis"]
     assert str(supports.dtype) == "boolean"
     assert supports.dropna().to_dict() == {
-        "leadership": True, "information_clarity": False, "officer_role": True,
-        "capital_growth": False, "partnerships": True}
+        "leadership": True, "information_clarity": False, "officer_role": False,
+        "capital_growth": False, "partnerships": False}
     assert (result["group_a"].unique().tolist(), result["group_b"].unique().tolist()) == (
         ["north"], ["south"])
 
 
-def test_thesis_quotes_follow_the_verdict(thesis: pd.DataFrame) -> None:
+def test_thesis_quotes_are_typical_not_chosen_by_verdict(thesis: pd.DataFrame) -> None:
     result = thesis_comparison(thesis, **AB, quotes=2).set_index("factor")
-    working = result.loc["leadership", "quotes_a"]  # a working verdict: positive first
-    assert working[0].startswith('"leadership works well in north')
-    lacking = result.loc["leadership", "quotes_b"]
-    assert lacking == ('"leadership does not work in south, members complain about it." (d)',)
+    # one quote per case, most confident first (all manual: 1.0), then coding_id
+    assert result.loc["leadership", "quotes_a"] == (
+        '"leadership works well in north, everyone says so at the meeting (0)." '
+        "(north positive 0, d)",
+        '"leadership works well in north, everyone says so at the meeting (1)." '
+        "(north positive 1, d)")
+    assert result.loc["leadership", "disconfirming_a"] == ()
+    # capital_growth in north: 3 of 4 cases negative -> negative quotes, and the one positive
+    # case is shown against them, although the direction agrees with the hypothesis
+    assert all("does not work" in q for q in result.loc["capital_growth", "quotes_a"])
+    assert result.loc["capital_growth", "disconfirming_a"] == (
+        '"capital_growth works well in north, everyone says so at the meeting (0)." '
+        "(north positive 0, d)",)
+    # a tie (2 cases each way) has no majority: quotes of both valences, nothing disconfirms
+    tied = result.loc["information_clarity", "quotes_a"]
+    assert len(tied) == 2 and result.loc["information_clarity", "disconfirming_a"] == ()
 
 
 def test_thesis_parameters(thesis: pd.DataFrame) -> None:
-    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 row"):  # welfare
-        strict = thesis_comparison(thesis, **AB, working=0.9, lacking=-0.9, min_evidence=1,
+    with pytest.warns(RuntimeWarning, match="balance is undefined for 2 factor x group cell"):
+        strict = thesis_comparison(thesis, **AB, working=0.9, lacking=-0.9, min_cases=1,
                                    factors=["leadership", "leader_support", "welfare"])
     strict = strict.set_index("factor")
     assert list(strict.index) == ["leadership", "leader_support", "welfare"]
-    # leadership A: (4 - 0) / 4 = 1 >= 0.9 -> working (old formula: 0.8 -> mixed);
-    # leader_support A: 1 pos, 5 neutral: 1 / 1 = 1 -> working (old: 1/3.5 -> mixed);
-    # south leader_support: 4 negative -> -1 <= -0.9 -> lacking
-    assert strict.loc["leadership", "verdict_a"] == "working"
-    assert strict.loc["leader_support", "verdict_a"] == "working"
-    assert strict.loc["leader_support", "verdict_b"] == "lacking"
-    assert strict.loc["welfare", "verdict_a"] == "insufficient evidence"  # no codings
+    # leadership north: 4 cases at 1 -> 1 >= 0.9 -> working; leader_support north: one case
+    # at 1, enough with min_cases=1 -> working; south: 4 cases at -1 -> lacking
+    assert strict.loc["leadership", "state_a"] == "working"
+    assert strict.loc["leader_support", "state_a"] == "working"
+    assert strict.loc["leader_support", "state_b"] == "lacking"
+    # with one case in north, leaving it out leaves no difference: the direction does not
+    # survive that run
+    assert strict.loc["leader_support", ["loo_runs", "loo_holds"]].tolist() == [5, 4]
+    assert strict.loc["leader_support", "loo_flips"] == ("north positive 0",)
+    assert strict.loc["welfare", "verdict"] == "insufficient evidence"  # no codings
+    assert strict.loc["welfare", "state_a"] == "insufficient evidence"
     assert math.isnan(strict.loc["welfare", "balance_a"])
-    assert thesis_comparison(thesis, **AB, quotes=0)["quotes_a"].map(len).sum() == 0
+    assert strict.loc["welfare", "stability"] == "not assessed: too few cases"
+    none = thesis_comparison(thesis, **AB, quotes=0)
+    assert none["quotes_a"].map(len).sum() == 0 and none["disconfirming_b"].map(len).sum() == 0
 
 
 def test_thesis_errors_and_docstring(thesis: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match=r"The 'lacking' parameter of thesis_comparison must "
                                              r"be lower than 'working' \(0\.1\)\. Got 0\.1"):
         thesis_comparison(thesis, **AB, working=0.1, lacking=0.1)
-    with pytest.raises(ParameterError, match=r"The 'min_evidence' parameter .* Got -1 instead"):
-        thesis_comparison(thesis, **AB, min_evidence=-1)
+    with pytest.raises(ParameterError, match=r"The 'min_cases' parameter .* Got 0 instead"):
+        thesis_comparison(thesis, **AB, min_cases=0)
     with pytest.raises(ParameterError, match=r"The 'working' parameter of thesis_comparison must "
                                              r"be a float in the range \[-1, 1\]\. Got 2\.0"):
         thesis_comparison(thesis, **AB, working=2.0)
@@ -776,8 +842,10 @@ def test_thesis_errors_and_docstring(thesis: pd.DataFrame) -> None:
                                              r"value of the 'group' column other than "
                                              r"a='north', one of \{'south'\}\. Got 'west'"):
         thesis_comparison(thesis, a="north", b="west")
-    assert "illustrative corpus" in (thesis_comparison.__doc__ or "")
-    assert "not field findings" in (thesis_comparison.__doc__ or "")
+    doc = thesis_comparison.__doc__ or ""
+    for words in ("illustrative corpus", "not field findings", "Each case weighs once",
+                  "cluster-bootstrap interval", "only\n      label the level"):
+        assert words in doc, words
 
 
 # --------------------------------------------------------------------------------------
@@ -819,9 +887,12 @@ def test_by_an_attribute_column(districts: pd.DataFrame) -> None:
     assert cell(table, district="east", factor="leadership")["balance"] == pytest.approx(1 / 3)
     matrix = framework_matrix(districts, cols="district", quotes=0)
     assert cell(matrix, district="west", factor="partnerships")["n"] == 1
-    wide = framework_table(districts, cols="district", values="n")
+    wide = framework_table(districts, cols="district", values="n", unit="coding")
     assert list(wide.columns) == ["east", "west"]
     assert wide.loc["leadership"].tolist() == [3, 1]
+    # by case (here each document): east leadership is n1 (2 codings) and s1 -> 2 cases
+    cases = framework_table(districts, cols="district", values="n")
+    assert cases.loc["leadership"].tolist() == [2, 1]
 
 
 @pytest.mark.filterwarnings("ignore:balance is undefined:RuntimeWarning")
@@ -835,7 +906,7 @@ def test_missing_group_takes_part_in_no_group_table(districts: pd.DataFrame) -> 
     assert len(valence_balance(districts)) == 4
     assert set(framework_matrix(districts, quotes=0)["group"]) == {"north", "south"}
     with pytest.warns(UserWarning, match="below min_count"):
-        result = compare_groups(districts, "north", "south")
+        result = compare_groups(districts, "north", "south", unit="coding")
     # totals are the codings of each group, without x1: 3 and 1
     assert (result.loc[0, "total_a"], result.loc[0, "total_b"]) == (3, 1)
 
@@ -865,7 +936,7 @@ def test_rates_per_word_by_an_attribute(districts: pd.DataFrame) -> None:
     west = cell(freq, district="west", factor="leadership")
     assert (west["words"], west["per_1000_words"]) == (1000, 1.0)
     result = compare_groups(districts, "east", "west", by="district", min_count=0,
-                            documents=documents)
+                            unit="coding", documents=documents)
     assert (result.loc[0, "total_a"], result.loc[0, "total_b"]) == (2000, 1000)
 
 
@@ -890,7 +961,8 @@ def test_rates_need_an_attribute_with_one_value_per_document(districts: pd.DataF
         code_frequencies(varying, by="district", documents=documents)
     with pytest.raises(ParameterError, match=r"The 'by' parameter of compare_groups must be a "
                                              r"document attribute .*Got 'district', which"):
-        compare_groups(varying, "east", "west", by="district", documents=documents)
+        compare_groups(varying, "east", "west", by="district", unit="coding",
+                       documents=documents)
     # without rates a varying column is fine: it is still metadata of each coding
     assert code_frequencies(varying, by="district")["codings"].sum() == 5
 
@@ -963,7 +1035,7 @@ def test_group_differences_3x2_by_hand(three: pd.DataFrame) -> None:
 
 def test_group_differences_of_two_groups_agrees_with_compare_groups(three: pd.DataFrame) -> None:
     two = group_differences(three, groups=["north", "south"]).set_index("factor")
-    pair = compare_groups(three, "north", "south", min_count=0).set_index("factor")
+    pair = compare_groups(three, "north", "south", min_count=0, unit="coding").set_index("factor")
     assert two["count_north"].tolist() == pair["count_a"].tolist()
     assert two["total_south"].tolist() == pair["total_b"].tolist()
     assert two["rate_north"].tolist() == pytest.approx(pair["rate_a"].tolist())
@@ -994,12 +1066,12 @@ def test_group_differences_warn_on_small_expected_counts_and_undefined_tests() -
 def test_pairwise_comparisons_adjust_over_every_test(three: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the smallest count is 4: no min_count=4 warning
-        result = pairwise_comparisons(three, min_count=4)
+        result = pairwise_comparisons(three, min_count=4, unit="coding")
     # default groups: every group with codings in category order (x has no group)
     pairs = result[["group_a", "group_b"]].drop_duplicates().to_numpy().tolist()
     assert pairs == [["north", "south"], ["north", "east"], ["south", "east"]]
     assert len(result) == 3 * 3  # every factor is coded in every pair
-    single = compare_groups(three, "north", "south", min_count=0)
+    single = compare_groups(three, "north", "south", min_count=0, unit="coding")
     assert list(result.columns) == list(single.columns)
     lead = cell(result, group_a="north", group_b="south", factor="leadership")
     # [[10, 10], [4, 16]]: OR = 10 * 16 / (10 * 4) = 4
@@ -1021,7 +1093,7 @@ def test_pairwise_comparisons_groups_in_the_order_given(three: pd.DataFrame) -> 
     by_district = three.assign(district=three["doc_id"].map(
         {"north": "hill", "south": "coast", "east": "coast", "x": "hill"}))
     # an attribute column as by; x (in no group) has a district and counts here
-    result = pairwise_comparisons(by_district, by="district", min_count=0)
+    result = pairwise_comparisons(by_district, by="district", min_count=0, unit="coding")
     assert result.loc[0, ["group_a", "group_b"]].tolist() == ["coast", "hill"]
     assert result.loc[0, ["total_a", "total_b"]].tolist() == [40, 23]
 

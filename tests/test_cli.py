@@ -191,11 +191,25 @@ def test_check_lists_every_problem(bad_folder: Path) -> None:
 def test_compare(project_path: Path) -> None:
     result = run("compare", "--project", project_path)
     assert_clean(result, 0)
-    assert "Asoka vs Melati by group" in result.output
+    assert "Asoka vs Melati by group, unit: cases" in result.output
+    for column in ("cases_a", "cases_b", "balance_a", "balance_b", "ci_low", "ci_high",
+                   "p_value", "p_adjusted"):
+        assert column in result.output
+    summaries = [line for line in result.output.splitlines() if line.startswith("- ")]
+    assert [s.split()[1].rstrip(":") for s in summaries] == SIX_FACTORS
+    assert all("mean case balance" in s for s in summaries)
+
+
+def test_compare_by_codings(project_path: Path) -> None:
+    result = run("compare", "--project", project_path, "--unit", "coding")
+    assert_clean(result, 0)
+    assert "Asoka vs Melati by group, unit: codings" in result.output
     for column in ("count_a", "count_b", "rate_a", "rate_b", "odds_ratio", "p_adjusted"):
         assert column in result.output
     summaries = [line for line in result.output.splitlines() if line.startswith("- ")]
     assert [s.split()[1].rstrip(":") for s in summaries] == SIX_FACTORS
+    bad = run("compare", "--project", project_path, "--unit", "word")
+    assert_clean(bad, 2)
 
 
 def test_compare_manual_only(project_path: Path) -> None:
@@ -459,8 +473,8 @@ def test_cli_report_and_export_count_the_same_evidence(project_path: Path,
         pd.testing.assert_frame_equal(before, after)    # the evidence does not change
         expected = after.groupby(["factor", "group"], observed=False).size()
         results = write_results(proj, tmp_path / "out")
-    cli = _cli_counts(run("compare", "--project", copy).output)
-    report = results.tables["comparison"].set_index("factor")[["count_a", "count_b"]]
+    cli = _cli_counts(run("compare", "--project", copy, "--unit", "coding").output)
+    report = results.tables["coding_rates"].set_index("factor")[["count_a", "count_b"]]
     assert run("export", "--project", copy, "--out", tmp_path / "x.xlsx").exit_code == 0
     exported = pd.read_excel(tmp_path / "x.xlsx", sheet_name="codings")
     exported = exported[exported["factor"].isin(SIX_FACTORS)]

@@ -511,3 +511,149 @@ def test_header_rules_are_enforced(text: str, message: str) -> None:
 
     with pytest.raises(CodebookError, match=message):
         parse_codebook(text, "codebook.yaml")
+
+
+# --------------------------------------------------------------------------- changelog, rules, kinds
+VERSIONED = """\
+changelog:
+  - version: "1.0"
+    date: 2026-01-05
+    change: first
+  - version: "1.1"
+    date: 2026-02-01
+    change: >-
+      rival codes
+      added
+codes:
+  - id: a
+    label: A
+  - id: r
+    kind: rival
+    label: R
+  - id: r.x
+    parent: r
+    label: X
+  - id: o
+    kind: other
+    label: O
+"""
+
+
+def test_changelog_is_read_and_gives_the_version() -> None:
+    codebook = parse_codebook(VERSIONED, "codebook.yaml")
+    assert [(e.version, e.date) for e in codebook.changelog] == [("1.0", "2026-01-05"),
+                                                                 ("1.1", "2026-02-01")]
+    assert codebook.changelog[1].change == "rival codes added"
+    assert codebook.changelog[1].line == 5
+    assert codebook.version == "1.1"
+    assert parse_codebook("codes:\n  - id: a\n    label: A\n").version is None
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('version: "1.1"', "version: 1.1",
+     r"codebook\.yaml:5: changelog version 1\.1 must be a quoted string"),
+    ("date: 2026-02-01", "date: 1 Feb 2026",
+     r"codebook\.yaml:6: changelog date '1 Feb 2026' of version '1\.1' must be an ISO date"),
+    ("date: 2026-02-01", "date: 2025-12-31",
+     r"codebook\.yaml:5: changelog entry '1\.1' \(2025-12-31\) is older than the entry above"),
+    ('version: "1.1"', 'version: "1.0"', r"codebook\.yaml:5: changelog version '1\.0' is listed twice"),
+    ("    change: first\n", "", r"codebook\.yaml:2: changelog entry lacks change"),
+    ("    change: first\n", "    change: first\n    author: ana\n",
+     r"codebook\.yaml:5: unknown key 'author' in a changelog entry"),
+    ("changelog:\n", "changelog: 1.1\nunused:\n", r"codebook\.yaml:1: `changelog` must be a list"),
+    ("kind: other", "kind: others",
+     r"codebook\.yaml:20: kind 'others' of code 'o' must be one of factor, structural, rival, "
+     r"other"),
+], ids=["unquoted-version", "bad-date", "out-of-order", "duplicate-version", "missing-change",
+        "unknown-key", "not-a-list", "unknown-kind"])
+def test_bad_changelog_or_kind_names_file_and_line(old: str, new: str, message: str) -> None:
+    assert VERSIONED.count(old) == 1
+    with pytest.raises(CodebookError, match=message):
+        parse_codebook(VERSIONED.replace(old, new), "codebook.yaml")
+
+
+def test_rivals_and_factors_are_separate() -> None:
+    codebook = parse_codebook(VERSIONED, "codebook.yaml")
+    assert [c.code_id for c in codebook.factors()] == ["a"]
+    assert [c.code_id for c in codebook.rivals()] == ["r", "r.x"]
+    assert codebook["r.x"].kind == "rival"  # children take the top-level code's kind
+    assert codebook["o"].kind == "other"
+    assert [c.code_id for c in codebook.top_level()] == ["a", "r", "o"]
+
+
+RULES = """\
+coding_rules:
+  valence:
+    - rule: >-
+        The state of the factor,
+        not the mood.
+      examples:
+        - {doc_id: d1, quote: "Rapat batal.", code: a, valence: negative, note: why}
+  unit:
+    - rule: A sentence.
+      examples:
+        - {doc_id: d1, quote: "Apa kabar?"}
+codes:
+  - id: a
+    label: A
+"""
+
+
+def test_coding_rules_are_read() -> None:
+    codebook = parse_codebook(RULES, "codebook.yaml")
+    assert list(codebook.rules) == ["valence", "unit"]
+    (valence,) = codebook.rules["valence"]
+    assert (valence.text, valence.line) == ("The state of the factor, not the mood.", 3)
+    (example,) = valence.examples
+    assert (example.doc_id, example.quote, example.code_id, example.valence, example.note) == (
+        "d1", "Rapat batal.", "a", "negative", "why")
+    assert codebook.rules["unit"][0].examples[0].valence is None
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("  unit:", "  units:", r"codebook\.yaml:8: unknown coding_rules topic 'units'"),
+    ("valence: negative, ", "", r"codebook\.yaml:7: an example of a valence rule needs `valence:`"),
+    ("valence: negative", "valence: bad",
+     r"codebook\.yaml:7: valence 'bad' of an example of coding_rules\.valence must be one of"),
+    ("code: a,", "code: b,", r"codebook\.yaml:7: example of coding_rules\.valence names unknown "
+                             r"code 'b'"),
+    ('quote: "Apa kabar?"', "text: x", r"codebook\.yaml:11: unknown key 'text' in an example"),
+    ('    - rule: A sentence.\n      examples:\n        - {doc_id: d1, quote: "Apa kabar?"}\n',
+     "    - A sentence.\n",
+     r"codebook\.yaml:9: each rule of coding_rules\.unit must be a mapping with `rule:`"),
+], ids=["unknown-topic", "valence-missing", "bad-valence", "unknown-code", "unknown-key",
+        "rule-not-mapping"])
+def test_bad_coding_rules_name_file_and_line(old: str, new: str, message: str) -> None:
+    assert RULES.count(old) == 1
+    with pytest.raises(CodebookError, match=message):
+        parse_codebook(RULES.replace(old, new), "codebook.yaml")
+
+
+@pytest.mark.skipif(not REAL_CODEBOOK.exists(), reason="codebook.yaml is not written yet")
+def test_real_codebook_rivals_other_changelog_and_rules(real_corpus) -> None:
+    codebook = load_codebook(REAL_CODEBOOK)
+    assert tuple(c.code_id for c in codebook.factors()) == SIX_FACTORS
+    rivals = [c.code_id for c in codebook.rivals()]
+    assert rivals == ["rival_explanations", *(f"rival_explanations.{x}" for x in (
+        "crisis_1998", "debt_cancellation_rumour", "joint_liability", "remittances"))]
+    for code_id in rivals[1:]:
+        code = codebook[code_id]
+        assert code.has_cues and len(code.examples) >= 2 and code.definition, code_id
+        assert code.use_when and code.not_when, code_id
+    other = codebook["other"]
+    assert (other.kind, other.parent, other.has_cues) == ("other", None, False)
+    assert codebook.version == codebook.changelog[-1].version
+    assert len(codebook.changelog) >= 2
+    assert set(codebook.rules) == {"valence", "unit"}
+    texts = {d.doc_id: d.text for d in real_corpus}
+    for topic, rules in codebook.rules.items():
+        for rule in rules:
+            for example in rule.examples:  # worked examples quote the bundled corpus verbatim
+                assert example.quote in texts[example.doc_id], (topic, example.quote)
+                assert example.code_id is None or example.code_id in codebook
+            if topic == "valence":
+                assert rule.examples and all(e.valence for e in rule.examples), rule.text
+    for code in (*codebook.rivals(), other):  # their examples are quotes from the corpus too
+        for quote in code.examples:
+            assert any(quote in t for t in texts.values()), (code.code_id, quote)
+    assert "version: 1\n" in REAL_CODEBOOK.read_text(encoding="utf-8")  # the format version

@@ -51,15 +51,22 @@ CHARTS = ["frequencies_raw", "frequencies_per_1000_words", "valence", "code_docu
 COLUMNS = {
     "frequencies": ["group", "factor", "codings", "segments", "documents", "informants", "words",
                     "per_1000_words", "n_segments", "pct_segments"],
-    "comparison": ["factor", "group_a", "group_b", "count_a", "count_b", "total_a", "total_b",
-                   "rate_a", "rate_b", "difference", "odds_ratio", "ci_low", "ci_high",
-                   "p_value", "p_adjusted", "significant", "summary"],
-    "hypothesis": ["factor", "group_a", "group_b",
-                          *[f"{c}_a" for c in ("verdict", "balance", "positive", "negative",
-                                               "neutral", "quotes")],
-                          *[f"{c}_b" for c in ("verdict", "balance", "positive", "negative",
-                                               "neutral", "quotes")],
-                          "agrees_with_hypothesis"],
+    "comparison": ["factor", "group_a", "group_b", "cases_a", "cases_b", "mentioning_a",
+                   "mentioning_b", "share_a", "share_b", "share_difference", "share_ci_low",
+                   "share_ci_high", "share_p", "share_p_adjusted", "valenced_a", "valenced_b",
+                   "balance_a", "balance_b", "difference", "ci_low", "ci_high", "p_value",
+                   "exact", "p_adjusted", "significant", "summary"],
+    "coding_rates": ["factor", "group_a", "group_b", "count_a", "count_b", "total_a",
+                     "total_b", "rate_a", "rate_b", "difference", "odds_ratio", "ci_low",
+                     "ci_high", "p_value", "p_adjusted", "significant", "summary"],
+    "hypothesis": ["factor", "group_a", "group_b", "cases_a", "cases_b", "balance_a",
+                   "balance_b", "difference", "ci_low", "ci_high", "p_value", "verdict",
+                   "state_a", "state_b", "agrees_with_hypothesis", "supports_hypothesis",
+                   "loo_runs", "loo_holds", "loo_flips", "stability", "quotes_a", "quotes_b",
+                   "disconfirming_a", "disconfirming_b"],
+    "hypothesis_sensitivity": ["factor", "confidence", "min_valenced", "case", "difference",
+                               "ci_low", "ci_high", "verdict"],
+    "cases": ["case", "group", "factor"],
     "valence_balance": ["group", "factor", "positive", "negative", "neutral", "n", "balance"],
     "cooccurrence": ["a", "b", "count", "n_a", "n_b", "jaccard"],
 }
@@ -136,19 +143,33 @@ def test_report_names_the_six_factors_and_thesis_table(
     assert [c.code_id for c in proj.codebook.factors()] == SIX_FACTORS
     for factor in SIX_FACTORS:
         assert f"<td><b>{factor}</b></td>" in page
-    assert "<th>direction agrees with the hypothesis" in page
+    assert "<th>difference of mean case balances [95% interval]</th>" in page
     assert proj.manifest.hypothesis is not None
     assert squash(proj.manifest.hypothesis.statement) in squash(page)
     thesis = results.tables["hypothesis"]
     auto = results.tables["hypothesis_auto_only"]
+    support = int((thesis["verdict"] == "supports").sum())
+    support_auto = int((auto["verdict"] == "supports").sum())
     agree = int(thesis["agrees_with_hypothesis"].fillna(False).sum())
-    agree_auto = int(auto["agrees_with_hypothesis"].fillna(False).sum())
     text = squash(page)
-    assert f"for <b>{agree} of 6</b> factors" in text
-    assert f"({agree_auto} of 6 with automatic codings alone)" in text
+    assert f"Here <b>{support} of 6</b> factors support the hypothesis" in text
+    assert f"the direction alone agrees for {agree} of 6" in text
+    assert f"With automatic codings alone, {support_auto} of 6 support it" in text
     assert "manual codings of ana where they read the text" in text
-    for verdict in thesis["verdict_a"]:
-        assert html.escape(verdict) in page
+    for verdict, stability in zip(thesis["verdict"], thesis["stability"], strict=True):
+        assert f"<td><b>{html.escape(verdict)}</b></td>" in page
+        assert html.escape(stability) in page
+
+
+def test_report_leads_with_cases_and_labels_the_coding_level(page: str) -> None:
+    text = squash(html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    order = ["What these numbers can and cannot show", "The hypothesis, case by case",
+             "Case-level comparison", "Framework matrix", "Rival explanations",
+             "How much the material talks about each factor (coding level)", "Documents"]
+    positions = [text.index(heading) for heading in order]
+    assert positions == sorted(positions)
+    assert "not tests over informants" in text
+    assert "against:" in text  # disconfirming quotes are shown
 
 
 @pytest.mark.parametrize("name", sorted(COLUMNS))
@@ -160,7 +181,7 @@ def test_csv_tables_have_documented_columns(written: tuple[Project, Results, Pat
     assert [c for c in frame.columns if c in COLUMNS[name]] == COLUMNS[name]
     assert list(frame.columns[:3]) == COLUMNS[name][:3]
     assert len(frame) == len(results.tables[name])
-    if name.startswith("hypothesis") or name == "comparison":
+    if name in ("hypothesis", "hypothesis_auto_only", "comparison", "coding_rates"):
         assert frame["factor"].tolist() == SIX_FACTORS
     if name in ("frequencies", "valence_balance"):
         assert len(frame) == 12 and set(frame["group"]) == {"Asoka", "Melati"}
@@ -172,7 +193,7 @@ def test_framework_matrix_and_documents_csv(written: tuple[Project, Results, Pat
     assert matrix.index.name == "factor"
     assert matrix.index.tolist() == SIX_FACTORS
     assert matrix.columns.tolist() == ["Asoka", "Melati"]
-    assert matrix.map(lambda s: str(s).startswith("n=")).all().all()
+    assert matrix.map(lambda s: bool(re.match(r"\d+ of \d+ cases", str(s)))).all().all()
     docs = pd.read_csv(out / "documents.csv")
     assert sorted(docs["doc_id"]) == sorted(proj.documents()["doc_id"])
     assert {"doc_id", "group", "n_words", "n_chars"} <= set(docs.columns)
@@ -303,8 +324,8 @@ def test_write_results_without_provenance_uses_default_note(small: Project,
 
 
 # --------------------------------------------------------------------------- the HTML page
-CAPTIONS = ["hypothesis", "compare_groups", "framework_table", "code_frequencies",
-            "valence_balance", "documents"]
+CAPTIONS = ["hypothesis", "hypothesis_sensitivity", "compare_groups", "framework_table",
+            "compare_coding_rates", "code_frequencies", "valence_balance", "documents"]
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
 
@@ -375,8 +396,9 @@ def check_page(page: str) -> PageChecker:
 
 
 def test_report_is_well_formed_and_tables_carry_one_caption_first(page: str) -> None:
+    # the bundled codebook has rival explanations: their table follows the framework matrix
     checker = check_page(page)
-    assert checker.captions == CAPTIONS
+    assert checker.captions == [*CAPTIONS[:4], "rival_explanations", *CAPTIONS[4:]]
 
 
 def test_table_data_is_a_plain_structure_of_formatted_strings() -> None:

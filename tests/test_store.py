@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from uppks_qual import store
 from uppks_qual.errors import SchemaVersionError, StoreError
 from uppks_qual.project import Project
-from uppks_qual.records import Codebook
+from uppks_qual.records import ChangelogEntry, Codebook
 
 
 def fill(proj: Project) -> None:
@@ -345,3 +345,71 @@ def test_update_codebook_drops_automatic_codings_of_removed_codes(project: Proje
     assert set(report["removed"]) >= removed
     assert not set(project.codings()["code_id"]) & removed
     assert len(project.codings(origin="manual")) == 2  # manual codings untouched
+
+
+# --------------------------------------------------------------------------- codebook versions
+def versioned(version: str) -> Codebook:
+    """The tiny codebook with a change log whose latest version is ``version``."""
+    log = (ChangelogEntry("1.0", "2026-01-05", "first"),)
+    if version != "1.0":
+        log += (ChangelogEntry(version, "2026-02-01", "more cues"),)
+    return Codebook(tiny_codebook().codes, name="tiny", changelog=log)
+
+
+def test_codings_carry_the_codebook_version(project: Project, tmp_path: Path) -> None:
+    old = set(project.codings()["coding_id"])
+    assert project.codings()["codebook_version"].isna().all()  # the tiny codebook has none
+    project.update_codebook(versioned("1.0"))
+    assert project.codebook.version == "1.0"
+    manual = project.code_quote("asoka-int-a", "Ketua rajin", "leadership", coder="ana")
+    project.autocode()
+    (tmp_path / "c.csv").write_text("doc_id,quote,code_id\nmelati-int-b,Modal macet,capital\n",
+                                    encoding="utf-8")
+    project.import_codings(tmp_path / "c.csv", coder="citra")
+    project.update_codebook(versioned("1.1"))
+    later = project.code_quote("melati-int-b", "Pinjaman belum lunas", "capital.loan", coder="ana")
+    frame = project.codings().set_index("coding_id")
+    version = frame["codebook_version"]
+    assert version[list(old)].isna().all()  # made before the codebook had a version
+    assert version[manual] == "1.0" and version[later] == "1.1"
+    assert set(version[frame["origin"] == "auto"]) == {"1.0"}
+    assert set(version[frame["coder"] == "citra"]) == {"1.0"}
+    project.autocode()  # auto-coding again re-codes under the current version
+    auto = project.codings(origin="auto")
+    assert len(auto) and set(auto["codebook_version"]) == {"1.1"}
+
+
+def test_stored_codebook_keeps_changelog_and_rules(tmp_path: Path) -> None:
+    codebook = real_codebook()
+    Project.create(tmp_path / "p.uqp", codebook=codebook).close()
+    with Project.open(tmp_path / "p.uqp") as again:
+        stored = again.codebook
+        assert stored.version == codebook.version is not None
+        assert stored.changelog == codebook.changelog
+        assert stored.rules == codebook.rules and set(stored.rules) == {"valence", "unit"}
+        assert again.get_meta("codebook_version") == codebook.version
+        again.update_codebook(tiny_codebook())  # a codebook without a change log
+        assert again.codebook.version is None and again.codebook.rules == {}
+        assert again.get_meta("codebook_version") is None
+
+
+def test_a_version_2_file_gets_the_codebook_version_column(project: Project) -> None:
+    path = project.path
+    project.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE codings DROP COLUMN codebook_version")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.close()
+    assert store.check_version(path) == 2
+    with Project.open(path) as again:
+        assert again.get_meta("schema_version") == str(store.SCHEMA_VERSION) == "3"
+        frame = again.codings()
+        assert len(frame) == 2 and frame["codebook_version"].isna().all()  # kept, unknown
+        again.update_codebook(versioned("1.1"))
+        new = again.code_quote("melati-int-b", "Modal macet", "capital", coder="ana")
+        assert again.codings().set_index("coding_id").loc[new, "codebook_version"] == "1.1"
+        assert again.check_integrity() == []
+    with sqlite3.connect(path) as conn:  # the column is nullable, as in a new file
+        columns = {row[1]: row for row in conn.execute("PRAGMA table_info(codings)")}
+    conn.close()
+    assert columns["codebook_version"][3] == 0  # notnull flag

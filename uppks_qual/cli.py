@@ -169,7 +169,14 @@ def check(
     assert corpus is not None and cb is not None
     echo_table(corpus.summary(), title=f"Corpus {path}: {len(corpus)} documents")
     n_factors = len(cb.factors())
-    typer.echo(f"\nCodebook {codebook}: {len(cb)} codes ({n_factors} factors), all cues compiled.")
+    version = f"version {cb.version}" if cb.version else "no changelog version"
+    typer.echo(f"\nCodebook {codebook}: {len(cb)} codes ({n_factors} factors), {version}, "
+               "all cues compiled.")
+    for topic, rules in cb.rules.items():
+        typer.secho(f"\nCoding rules: {topic}", bold=True)
+        for rule in rules:
+            n = len(rule.examples)
+            typer.echo(f"- {rule.text} ({n} worked example{'' if n == 1 else 's'})")
     if corpus.manifest.provenance:
         typer.echo(f"\nAbout the data: {corpus.manifest.provenance}")
 
@@ -211,13 +218,16 @@ def reproduce(
     if "hypothesis" in tables:
         h = run.project.manifest.hypothesis
         assert h is not None
-        cols = ["factor", "verdict_a", "balance_a", "verdict_b", "balance_b",
-                "agrees_with_hypothesis", "supports_hypothesis"]
-        echo_table(tables["hypothesis"][cols].set_index("factor"),
-                   title=f"\nHypothesis: better in {h.better} (a) than in {h.worse} (b)")
+        cols = ["factor", "cases_a", "cases_b", "balance_a", "balance_b", "difference",
+                "ci_low", "ci_high", "verdict", "loo_holds", "loo_runs"]
+        echo_table(tables["hypothesis"][cols].set_index("factor").round(2),
+                   title=f"\nHypothesis: better in {h.better} (a) than in {h.worse} (b); "
+                         "mean case balances, 95% cluster-bootstrap interval of the "
+                         "difference, leave-one-case-out runs keeping its direction")
     elif "comparison" in tables:
         echo_table(tables["comparison"].set_index(tables["comparison"].columns[0])
-                   [["count_a", "count_b", "p_adjusted"]], title="\nComparison")
+                   [["balance_a", "balance_b", "difference", "p_adjusted"]].round(3),
+                   title="\nCase-level comparison (mean case balances)")
     typer.echo(f"\n{len(run.results.files)} files written; open {Path(out) / 'report.html'} "
                "in a browser.")
     echo_provenance(run.project)
@@ -262,6 +272,23 @@ def autocode(
                f"({counts['skipped_manual']} identical to manual codings skipped)")
 
 
+class CompareUnit(StrEnum):
+    """What `uppks-qual compare` counts as one unit."""
+
+    case = "case"
+    coding = "coding"
+
+
+#: Columns `uppks-qual compare` prints (when the table has them), by unit.
+COMPARE_SHOWN = {
+    CompareUnit.case: ("group_a", "group_b", "cases_a", "cases_b", "mentioning_a",
+                       "mentioning_b", "balance_a", "balance_b", "difference", "ci_low",
+                       "ci_high", "p_value", "p_adjusted"),
+    CompareUnit.coding: ("group_a", "group_b", "count_a", "count_b", "rate_a", "rate_b",
+                         "odds_ratio", "p_adjusted"),
+}
+
+
 @app.command()
 @friendly
 def compare(
@@ -273,10 +300,16 @@ def compare(
                                                 "(default: the manifest's compare.by).")] = None,
     origin: Annotated[Origin | None, typer.Option(help="Only the evidence of manual or of "
                                                        "automatic codings.")] = None,
+    unit: Annotated[CompareUnit, typer.Option(
+        help="case: informants (or documents) as the unit, mean case balance with a cluster "
+             "bootstrap CI and a permutation p; coding: how much the material talks about each "
+             "factor, codings per 1,000 words with Fisher's test (not a test over "
+             "informants).")] = CompareUnit.case,
 ) -> None:
     """Compare groups (or values of any metadata column or attribute) factor by factor, on the
-    project's evidence (`project.evidence()`): two groups with odds ratios, more than two
-    pairwise with p adjusted over all pairs."""
+    project's evidence (`project.evidence()`): by default each informant (or document) is one
+    case, weighing once however much it says; more than two groups pairwise, with p adjusted
+    over all pairs."""
     from . import analysis
     from .errors import ParameterError
 
@@ -290,15 +323,21 @@ def compare(
                              parameter="a", function="compare", value=(a, b))
     docs = proj.documents()
     groups = _as_values(docs, by, [a, b]) if a is not None else _groups(proj, by)
+    words = docs if unit == CompareUnit.coding else None  # rates per word: codings only
     if len(groups) == 2:
-        table = analysis.compare_groups(df, groups[0], groups[1], by=by, documents=docs)
+        table = analysis.compare_groups(df, groups[0], groups[1], by=by, unit=unit.value,
+                                        documents=words)
     else:
-        table = analysis.pairwise_comparisons(df, by=by, groups=groups, documents=docs)
+        table = analysis.pairwise_comparisons(df, by=by, groups=groups, unit=unit.value,
+                                              documents=words)
     key = table.columns[0]
-    shown = [c for c in ("group_a", "group_b", "count_a", "count_b", "rate_a", "rate_b",
-                         "odds_ratio", "p_adjusted") if c in table and (len(groups) > 2 or
-                                                                        not c.startswith("group"))]
-    echo_table(table.set_index(key)[shown], title=f"{' vs '.join(map(str, groups))} by {by}")
+    shown = [c for c in COMPARE_SHOWN[unit] if c in table and (len(groups) > 2 or
+                                                                not c.startswith("group"))]
+    what = ("cases (each informant or document once)" if unit == CompareUnit.case
+            else "codings (how much the material talks about each factor)")
+    digits = {c: 4 if c.startswith("p_") else 3 for c in shown}
+    echo_table(table.set_index(key)[shown].round(digits),
+               title=f"{' vs '.join(map(str, groups))} by {by}, unit: {what}")
     for line in table["summary"]:
         typer.echo(f"- {line}")
     echo_provenance(proj)
@@ -485,6 +524,89 @@ def attributes(
     typer.echo(f"set {report['attributes']} column(s) on {report['documents']} document(s)")
     echo_table(proj.documents().drop(columns=["sha256", "path"], errors="ignore"),
                title="Documents")
+
+
+class Valence(StrEnum):
+    """Valence of a coding."""
+
+    positive = "positive"
+    negative = "negative"
+    neutral = "neutral"
+
+
+def _context_option(value: str) -> int | str:
+    """``--context``: a number of sentences or ``turn``."""
+    if value == "turn":
+        return value
+    if value.isdigit():
+        return int(value)
+    raise typer.BadParameter(f"must be a number of sentences (0, 1, 2 ...) or 'turn'; got "
+                             f"{value!r}", param_hint="--context")
+
+
+def _where_option(items: list[str] | None) -> dict[str, list[str]]:
+    """``--where COL=VALUE[,VALUE ...]`` options as ``{column: [values]}``."""
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        column, sep, values = item.partition("=")
+        if not sep or not column.strip():
+            raise typer.BadParameter(f"write COLUMN=VALUE (or COLUMN=V1,V2); got {item!r}",
+                                     param_hint="--where")
+        out.setdefault(column.strip(), []).extend(v.strip() for v in values.split(","))
+    return out
+
+
+def _echo_passage(row: Any, *, width: int = 100) -> None:
+    """One passage of ``query``: a header line, then the text with the coded part in » «."""
+    import textwrap
+
+    def shown(value: Any) -> str:
+        return "" if value is None or value != value else str(value)  # None or NaN: ""
+
+    who = shown(row.informant) + (f" ({shown(row.informant_role)})"
+                                  if shown(row.informant_role) else "")
+    typer.echo(f"[{shown(row.group)}] {who}, {row.doc_id}  {row.code_id}  "
+               f"{shown(row.valence)}".rstrip())
+    coded = "»" + " ".join(str(row.text).split()) + "«"
+    body = " ".join(p for p in (row.before, coded, row.after) if p)
+    typer.echo(textwrap.fill(body, width=width, initial_indent="  ", subsequent_indent="  ",
+                             break_long_words=False, break_on_hyphens=False))
+
+
+@app.command()
+@friendly
+def query(
+    project: Annotated[Path, typer.Argument(help="Project file (SQLite).")] = DEFAULT_PROJECT,
+    code: Annotated[list[str] | None, typer.Option("--code", metavar="CODE", help="Code id (its sub-codes "
+                                                   "too); repeat or comma-separate for "
+                                                   "several.")] = None,
+    valence: Annotated[list[Valence] | None, typer.Option(help="Valence; repeat for several.")]
+    = None,
+    where: Annotated[list[str] | None, typer.Option(metavar="COL=VALUE", help="COLUMN=VALUE of the evidence "
+                                                    "(group, informant_role, an attribute "
+                                                    "...); VALUE may be V1,V2; repeat for "
+                                                    "more columns.")] = None,
+    context: Annotated[str, typer.Option(metavar="N|turn", help="Sentences of context before and after within "
+                                              "the turn or paragraph, or 'turn' for all of "
+                                              "it.")] = "1",
+    limit: Annotated[int, typer.Option(min=0, help="Passages to print (0: all).")] = 20,
+    include_notes: Annotated[bool, typer.Option(help="Also the researcher's bracketed notes "
+                                                     "and interviewer questions.")] = False,
+) -> None:
+    """Read the coded passages of the project's evidence (`project.query()`) that match, each
+    with its context; the coded words are marked » «."""
+    span = _context_option(context)
+    conditions = _where_option(where)
+    codes = [c.strip() for item in code or [] for c in item.split(",") if c.strip()]
+    proj = _open(project)
+    hits = proj.query(codes or None, [v.value for v in valence] if valence else None,
+                      conditions, span, include_notes=include_notes)
+    shown = hits if limit == 0 else hits.head(limit)
+    for row in shown.itertuples():
+        _echo_passage(row)
+        typer.echo("")
+    typer.echo(f"{len(hits)} passages (showing {len(shown)})")
+    proj.close()
 
 
 def main() -> None:

@@ -1,31 +1,47 @@
 """Loading and validating ``codebook.yaml`` (the format is documented in its header).
 
 Every problem is a :class:`~uppks_qual.errors.CodebookError` whose message names
-``file:line``. Reading a codebook checks its structure (ids, tree, labels, colours, cue lists
-and the keys of token patterns) and never imports spaCy; the cues are compiled into matchers
+``file:line``. Reading a codebook checks its structure (ids, tree, kinds, labels, colours, cue
+lists and the keys of token patterns, the ``changelog`` and the ``coding_rules`` for human
+coders) and never imports spaCy; the cues are compiled into matchers
 where they are used (:func:`uppks_qual.autocode.compile_cues`, which ``uppks-qual check``
 runs so that a pattern spaCy rejects is still reported before any coding starts).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from pathlib import Path
 from typing import Any
 
 from .errors import CodebookError, PatternError, QualError
-from .records import Code, Codebook
+from .records import (
+    CODE_KINDS,
+    VALENCES,
+    ChangelogEntry,
+    Code,
+    Codebook,
+    CodingRule,
+    RuleExample,
+    is_date,
+)
 from .textio import YamlDoc, parse_yaml, read_text
 
 __all__ = ["check_codebook", "load_codebook", "parse_codebook"]
 
 _CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CODE_KEYS = ("id", "parent", "kind", "label", "definition", "use_when", "not_when", "examples",
              "colour", "color", "cues", "positive", "negative", "memo")
 CUE_KEYS = ("phrases", "lemmas", "patterns", "persons")
-TOP_KEYS = ("version", "name", "codes", "actors", "description")
-KINDS = ("factor", "structural")
+TOP_KEYS = ("version", "name", "codes", "actors", "description", "coding_rules", "changelog")
+KINDS = CODE_KINDS
+RULE_TOPICS = ("valence", "unit")
+RULE_KEYS = ("rule", "examples")
+EXAMPLE_KEYS = ("doc_id", "quote", "code", "valence", "note")
+CHANGE_KEYS = ("version", "date", "change")
 TOKEN_KEYS = {"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "IS_PUNCT", "IS_DIGIT", "LIKE_NUM",
               "IS_ALPHA", "OP", "LENGTH", "IS_TITLE", "IS_LOWER", "IS_UPPER", "SHAPE", "IS_SENT_START"}
 
@@ -89,12 +105,163 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
                 codes.append(_make_code(code_id, raw, yd, path, actors.get(code_id, ())))
             except QualError as exc:
                 problems.append(exc)
+    changelog = _changelog(data, yd, path, problems)
+    rules = _rules(data, raw, yd, path, problems)
     if problems:
         if len(problems) == 1:
             raise problems[0]
         raise CodebookError(f"{len(problems)} problems:\n" + "\n".join(p.message for p in problems),
                             problems=problems)
-    return Codebook(tuple(codes), name=str(data.get("name", Path(str(path)).stem)), path=str(path))
+    return Codebook(tuple(codes), name=str(data.get("name", Path(str(path)).stem)), path=str(path),
+                    changelog=changelog, rules=rules)
+
+
+def _changelog(data: dict[str, Any], yd: YamlDoc, path: str | Path,
+               problems: list[QualError]) -> tuple[ChangelogEntry, ...]:
+    """``changelog:`` -> entries, oldest first; each problem is added to ``problems``."""
+    items = data.get("changelog")
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        problems.append(CodebookError("`changelog` must be a list of entries "
+                                      "`{version: \"1.1\", date: 2026-12-02, change: ...}`",
+                                      path=path, line=yd.line_of(data, "changelog")))
+        return ()
+    out: list[ChangelogEntry] = []
+    for index, item in enumerate(items):
+        try:
+            entry = _change_entry(item, yd, path, yd.line_of(items, str(index)))
+        except QualError as exc:
+            problems.append(exc)
+            continue
+        _check_change_order(entry, out, path, problems)
+        out.append(entry)
+    return tuple(out)
+
+
+def _change_entry(item: Any, yd: YamlDoc, path: str | Path, line: int) -> ChangelogEntry:
+    if not isinstance(item, dict):
+        raise CodebookError("each changelog entry must be a mapping with keys "
+                            f"{', '.join(CHANGE_KEYS)}", path=path, line=line)
+    line = yd.line_of(item)
+    for key in item:
+        if key not in CHANGE_KEYS:
+            raise CodebookError(f"unknown key {key!r} in a changelog entry; allowed keys are "
+                                f"{', '.join(CHANGE_KEYS)}", path=path, line=yd.line_of(item, key))
+    missing = [k for k in CHANGE_KEYS if k not in item]
+    if missing:
+        raise CodebookError(f"changelog entry lacks {', '.join(missing)}; each entry needs "
+                            f"{', '.join(CHANGE_KEYS)}", path=path, line=line)
+    version, date, change = item["version"], item["date"], item["change"]
+    if not isinstance(version, str) or not version.strip():
+        raise CodebookError(f"changelog version {version!r} must be a quoted string such as "
+                            '"1.1" (unquoted, YAML reads 1.10 as the number 1.1)', path=path,
+                            line=yd.line_of(item, "version"))
+    text = date.isoformat() if isinstance(date, _dt.date) else str(date)
+    if not (_ISO_DATE.match(text) and is_date(text)):
+        raise CodebookError(f"changelog date {date!r} of version {version!r} must be an ISO "
+                            "date YYYY-MM-DD", path=path, line=yd.line_of(item, "date"))
+    if not isinstance(change, str) or not change.strip():
+        raise CodebookError(f"changelog entry {version!r} needs `change:` saying what changed",
+                            path=path, line=yd.line_of(item, "change"))
+    return ChangelogEntry(version.strip(), text, " ".join(change.split()), line=line)
+
+
+def _check_change_order(entry: ChangelogEntry, before: list[ChangelogEntry], path: str | Path,
+                        problems: list[QualError]) -> None:
+    if any(e.version == entry.version for e in before):
+        problems.append(CodebookError(f"changelog version {entry.version!r} is listed twice; "
+                                      "each version once", path=path, line=entry.line))
+    elif before and entry.date < before[-1].date:
+        problems.append(CodebookError(
+            f"changelog entry {entry.version!r} ({entry.date}) is older than the entry above it "
+            f"({before[-1].version}, {before[-1].date}); list entries oldest first, the latest "
+            "last", path=path, line=entry.line))
+
+
+def _rules(data: dict[str, Any], raw: dict[str, Any], yd: YamlDoc, path: str | Path,
+           problems: list[QualError]) -> dict[str, tuple[CodingRule, ...]]:
+    """``coding_rules: {valence: [...], unit: [...]}`` -> rules by topic."""
+    section = data.get("coding_rules")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        problems.append(CodebookError("`coding_rules` must map a topic (valence, unit) to a list "
+                                      "of `{rule: ..., examples: [...]}`", path=path,
+                                      line=yd.line_of(data, "coding_rules")))
+        return {}
+    out: dict[str, tuple[CodingRule, ...]] = {}
+    for topic, items in section.items():
+        line = yd.line_of(section, topic)
+        if topic not in RULE_TOPICS:
+            problems.append(CodebookError(f"unknown coding_rules topic {topic!r}; allowed topics "
+                                          f"are {', '.join(RULE_TOPICS)}", path=path, line=line))
+            continue
+        if not isinstance(items, list) or not items:
+            problems.append(CodebookError(f"coding_rules.{topic} must be a non-empty list of "
+                                          "`{rule: ..., examples: [...]}`", path=path, line=line))
+            continue
+        rules = []
+        for index, item in enumerate(items):
+            try:
+                rules.append(_rule(str(topic), item, raw, yd, path, yd.line_of(items, str(index))))
+            except QualError as exc:
+                problems.append(exc)
+        out[str(topic)] = tuple(rules)
+    return out
+
+
+def _rule(topic: str, item: Any, raw: dict[str, Any], yd: YamlDoc, path: str | Path,
+          line: int) -> CodingRule:
+    if not isinstance(item, dict) or not isinstance(item.get("rule"), str) \
+            or not item["rule"].strip():
+        raise CodebookError(f"each rule of coding_rules.{topic} must be a mapping with `rule:` "
+                            "(the rule in plain words) and optional `examples:`", path=path,
+                            line=line)
+    line = yd.line_of(item)
+    for key in item:
+        if key not in RULE_KEYS:
+            raise CodebookError(f"unknown key {key!r} in a rule of coding_rules.{topic}; allowed "
+                                f"keys are {', '.join(RULE_KEYS)}", path=path,
+                                line=yd.line_of(item, key))
+    examples = item.get("examples") or []
+    if not isinstance(examples, list):
+        raise CodebookError(f"`examples` of a rule of coding_rules.{topic} must be a list",
+                            path=path, line=yd.line_of(item, "examples"))
+    made = tuple(_rule_example(topic, e, raw, yd, path, yd.line_of(examples, str(i)))
+                 for i, e in enumerate(examples))
+    return CodingRule(topic, " ".join(item["rule"].split()), made, line=line)
+
+
+def _rule_example(topic: str, item: Any, raw: dict[str, Any], yd: YamlDoc, path: str | Path,
+                  line: int) -> RuleExample:
+    if not isinstance(item, dict):
+        raise CodebookError(f"an example of coding_rules.{topic} must be a mapping with "
+                            f"{', '.join(EXAMPLE_KEYS)}", path=path, line=line)
+    line = yd.line_of(item)
+    bad = [k for k in item if k not in EXAMPLE_KEYS]
+    if bad:
+        raise CodebookError(f"unknown key {bad[0]!r} in an example of coding_rules.{topic}; "
+                            f"allowed keys are {', '.join(EXAMPLE_KEYS)}", path=path,
+                            line=yd.line_of(item, bad[0]))
+    for key in ("doc_id", "quote"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise CodebookError(f"an example of coding_rules.{topic} needs `{key}:` (the "
+                                "document and the passage quoted verbatim from it)", path=path,
+                                line=yd.line_of(item, key) if key in item else line)
+    code, valence = item.get("code"), item.get("valence")
+    if code is not None and code not in raw:
+        raise CodebookError(f"example of coding_rules.{topic} names unknown code {code!r}",
+                            path=path, line=yd.line_of(item, "code"), code_id=code)
+    if valence is not None and valence not in VALENCES:
+        raise CodebookError(f"valence {valence!r} of an example of coding_rules.{topic} must be "
+                            f"one of {', '.join(VALENCES)}", path=path,
+                            line=yd.line_of(item, "valence"))
+    if topic == "valence" and valence is None:
+        raise CodebookError("an example of a valence rule needs `valence:` (the valence the "
+                            "passage gets)", path=path, line=line)
+    return RuleExample(item["doc_id"].strip(), item["quote"], code_id=code, valence=valence,
+                       note=" ".join(str(item.get("note") or "").split()))
 
 
 def _actors(data: dict[str, Any], raw: dict[str, Any], yd: YamlDoc, path: str | Path,

@@ -238,7 +238,9 @@ def learned_codings(segments: pd.DataFrame, rule_rows: Sequence[Mapping[str, Any
         ``code_id`` marks a passage read and left uncoded).
     codebook : Codebook
         Its factors are learned; a predicted factor takes the sub-code the rules found in the
-        sentence, else the factor itself.
+        sentence, else the factor itself. The rule codings of codes that are not factors
+        (structural and rival codes) are kept as the rules made them: the model decides only
+        the factors. Codes without cues (kind ``other``) are never applied automatically.
     skip_speakers : collection of str
         Turns of these speakers are not coded.
 
@@ -263,4 +265,5 @@ def learned_codings(segments: pd.DataFrame, rule_rows: Sequence[Mapping[str, Any
                     "end": int(sent["end"]), "code_id": code_id, "factor": p.factor,
                     "valence": p.valence, "confidence": round(p.probability, 4),
                     "text": sent["text"], "cues": f"learned (p={p.probability:.2f})"})
-    return out
+    # codes that are not factors (structural, rival): the rules' codings pass through as made
+    return out + [dict(r) for r in rule_rows if r["factor"] not in factors]

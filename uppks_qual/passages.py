@@ -33,7 +33,8 @@ import pandas as pd
 from .corpus import DEFAULT_SPEAKERS, split_units
 from .records import PASSAGE_KINDS, Document
 
-__all__ = ["PASSAGE_KINDS", "Speaker", "locate", "note_spans", "passages", "speakers"]
+__all__ = ["PASSAGE_KINDS", "Speaker", "locate", "note_spans", "passages", "speakers",
+           "with_context"]
 
 #: A bracketed aside on one line: ``[tertawa]``, ``[Kesan saya: ...]``.
 _NOTE = re.compile(r"\[[^\[\]\n]*\]")
@@ -172,3 +173,58 @@ def locate(codings: pd.DataFrame, documents: Mapping[str, Document], *,
         for col in ("speaker", "informant", "informant_role", "case", "kind"):
             out.loc[idx, col] = picked[col].to_numpy(object)
     return out
+
+
+def with_context(frame: pd.DataFrame, texts: Mapping[str, str],
+                  segments: pd.DataFrame | None, context: int | str) -> pd.DataFrame:
+    """``frame`` (codings) with ``before``, ``after`` and ``passage``: the text around each
+    coding (``Project.query``), computed document by document."""
+    starts, ends = frame["start"].to_numpy(int), frame["end"].to_numpy(int)
+    lo, hi = starts.copy(), ends.copy()
+    if segments is not None:
+        by_doc = dict(tuple(segments.groupby("doc_id", sort=False)))
+        for doc_id, rows in frame.groupby("doc_id", sort=False).indices.items():
+            if doc_id in by_doc:
+                lo[rows], hi[rows] = _window(starts[rows], ends[rows], by_doc[doc_id], context)
+    docs = frame["doc_id"].to_numpy(object)
+
+    def cut(left: np.ndarray, right: np.ndarray) -> list[str]:
+        return [" ".join(texts[d][a:b].split()) for d, a, b in zip(docs, left, right,
+                                                                   strict=True)]
+
+    return frame.assign(before=cut(lo, starts), after=cut(ends, hi), passage=cut(lo, hi))
+
+
+def _window(a: np.ndarray, b: np.ndarray, segs: pd.DataFrame,
+            context: int | str) -> tuple[np.ndarray, np.ndarray]:
+    """Where the text shown around codings ``[a, b)`` of one document starts and ends: from
+    ``context`` sentences before to ``context`` sentences after, within the turn or paragraph
+    the coding starts (ends) in, or that whole turn or paragraph (``"turn"``)."""
+    units = segs[segs["kind"] != "sentence"].sort_values("start")
+    if units.empty:
+        return a, b
+    us, ue = units["start"].to_numpy(int), units["end"].to_numpy(int)
+    ua = np.searchsorted(us, a, "right") - 1  # the unit each coding starts in ...
+    ub = np.searchsorted(us, b - 1, "right") - 1  # ... and ends in
+    in_a = (ua >= 0) & (a < ue[ua.clip(0)])
+    in_b = (ub >= 0) & (b - 1 < ue[ub.clip(0)])
+    ua, ub = ua.clip(0), ub.clip(0)
+    if context == "turn":
+        return (np.where(in_a, np.minimum(us[ua], a), a),
+                np.where(in_b, np.maximum(ue[ub], b), b))
+    n = int(context)
+    sents = segs[segs["kind"] == "sentence"].sort_values("start")
+    if sents.empty:
+        return a, b
+    ss, se = sents["start"].to_numpy(int), sents["end"].to_numpy(int)
+    # the sentences of one unit are contiguous: the first and last index of each unit's
+    own = pd.Series(np.arange(len(sents))).groupby(
+        pd.Index(units["segment_id"]).get_indexer(sents["parent"]))
+    first = own.min().reindex(range(len(units)), fill_value=-1).to_numpy(int)
+    last = own.max().reindex(range(len(units)), fill_value=-1).to_numpy(int)
+    i0 = np.searchsorted(se, a, "right")  # the first sentence ending after a
+    j1 = np.searchsorted(ss, b, "left") - 1  # the last sentence starting before b
+    k0 = np.clip(i0 - n, first[ua], last[ua]).clip(0)
+    k1 = np.clip(j1 + n, first[ub], last[ub]).clip(0)
+    return (np.where(in_a & (first[ua] >= 0), np.minimum(a, ss[k0]), a),
+            np.where(in_b & (first[ub] >= 0), np.maximum(b, se[k1]), b))

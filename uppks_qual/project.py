@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,8 @@ from .errors import (
 )
 from .interop import csvio, refi, tables
 from .manifest import Manifest
-from .params import Options, check_param, validate_params
-from .passages import locate
+from .params import Interval, Options, check_param, validate_params
+from .passages import locate, with_context
 from .records import (
     DOCUMENT_FIELDS,
     SOURCE_TYPES,
@@ -247,8 +247,9 @@ class Project:
         """Load an edited codebook: add new codes, update changed ones.
 
         A removed code that still has manual codings is an error listing them; a removed code
-        with only automatic codings is deleted with them (run ``autocode`` again). Returns
-        ``{"added": [...], "updated": [...], "removed": [...]}``.
+        with only automatic codings is deleted with them (run ``autocode`` again). Every coding
+        made afterwards records the new codebook's version (``codings()["codebook_version"]``).
+        Returns ``{"added": [...], "updated": [...], "removed": [...]}``.
         """
         report = self._store.replace_codebook(codebook)
         self._codebook = None
@@ -451,8 +452,10 @@ class Project:
         """Every coding, one row each, with document metadata (all coders, manual and
         automatic: use :meth:`evidence` for the frame to count).
 
-        Columns and dtypes are :data:`uppks_qual.schema.CODING_DTYPES`. Filters are
-        keyword arguments (a string or a list of strings).
+        Columns and dtypes are :data:`uppks_qual.schema.CODING_DTYPES`, then
+        ``codebook_version`` (the version of the codebook the coding was made under; missing
+        for codings stored before versions were recorded), then one column per document
+        attribute. Filters are keyword arguments (a string or a list of strings).
         """
         frame = self._store.codings_frame(coder=coder, origin=origin, group=group, code=code)
         cb = self.codebook
@@ -524,6 +527,85 @@ class Project:
         factors = [c.code_id for c in self.codebook.factors()] if kind == "factor" else None
         return _evidence(self.codings(lang=lang), coders=order, read=self.readings(coder=order),
                          factors=factors, include_notes=include_notes)
+
+    @validate_params({"code": _FILTER, "valence": _FILTER, "where": [Mapping, None],
+                      "context": [Interval(int, 0, None), Options("turn")],
+                      "coders": [list, tuple, None], "include_notes": [bool],
+                      "lang": [Options("en", "id")]})
+    def query(self, code: str | Sequence[str] | None = None,
+              valence: str | Sequence[str] | None = None,
+              where: Mapping[str, Any] | None = None, context: int | str = 1, *,
+              coders: Sequence[str] | None = None, include_notes: bool = False,
+              lang: str = "en") -> pd.DataFrame:
+        """The coded passages of the evidence that match, each with the text around it.
+
+        Parameters
+        ----------
+        code : str or list of str, optional
+            Code ids; a code matches its descendants too (a factor selects all its sub-codes).
+        valence : str or list of str, optional
+            ``"positive"``, ``"negative"``, ``"neutral"``, or a list of them.
+        where : mapping, optional
+            Column -> value or list of values, over the evidence's columns (document fields,
+            attributes, ``speaker``, ``coder`` ...), e.g. ``{"group": "north",
+            "informant_role": ["member"]}``. A value given as text also finds a number
+            (``{"wave": "2"}``); a value that no coding has is warned about.
+        context : int or "turn", default 1
+            ``n``: the ``n`` sentences before and after the coded text within its turn or
+            paragraph (with the rest of the sentences it starts and ends in); ``"turn"``: the
+            whole turn or paragraph; ``0``: none.
+        coders, include_notes, lang
+            As :meth:`evidence`: the researcher's notes and questions are left out by default.
+
+        Returns
+        -------
+        DataFrame
+            One row per matching coding of ``evidence(kind="all")``, in reading order: its
+            columns plus ``before`` and ``after`` (the context, whitespace normalised, ``""``
+            when none) and ``passage`` (the text from the start of ``before`` to the end of
+            ``after``, whitespace normalised).
+
+        Examples
+        --------
+        >>> hits = project.query("officer_role", valence="negative",
+        ...                      where={"group": "south"}, context=1)    # doctest: +SKIP
+        >>> hits[["informant", "code_id", "passage"]].head()              # doctest: +SKIP
+        """
+        codes = None if code is None else self._code_tree(code)
+        valences = None if valence is None else _listed(valence)
+        for value in valences or ():
+            check_param(value, [Options(*VALENCES)], name="valence", func="Project.query")
+        frame = self.evidence(kind="all", coders=coders, include_notes=include_notes, lang=lang)
+        mask = _where_mask(frame, where or {})
+        if codes is not None:
+            mask &= frame["code_id"].isin(codes)
+        if valences is not None:
+            mask &= frame["valence"].isin(valences)
+        frame = frame[mask]
+        texts = self._store.texts(frame["doc_id"].unique())
+        rank = frame["doc_id"].map({d: i for i, d in enumerate(texts)})  # texts: reading order
+        frame = frame.assign(_rank=rank).sort_values(["_rank", "start", "end", "code_id"],
+                                                     kind="stable")
+        frame = frame.drop(columns="_rank").reset_index(drop=True)
+        segments = self._store.segments_frame() if context != 0 and len(frame) else None
+        return with_context(frame, texts, segments, context)
+
+    def _code_tree(self, codes: str | Sequence[str]) -> list[str]:
+        """``codes`` and every code below them, in codebook order (an unknown id is an
+        error naming the known ones)."""
+        cb, chosen = self.codebook, _listed(codes)
+        for code_id in chosen:
+            if code_id not in cb:
+                raise UnknownCodeError(f"unknown code {code_id!r}; known codes: "
+                                       f"{', '.join(cb.ids)}", code_id=code_id)
+        out = []
+        for c in cb:
+            node: str | None = c.code_id
+            while node is not None and node not in chosen:
+                node = cb[node].parent
+            if node is not None:
+                out.append(c.code_id)
+        return out
 
     # ------------------------------------------------------------------ agreement
     def _pair(self, coders: Sequence[str] | None) -> tuple[str, str]:
@@ -691,6 +773,34 @@ def _check_field(name: str, value: str, manifest: Manifest, where: str) -> None:
         raise ParameterError(f"{where}: group {value!r} is not declared in the manifest; "
                              f"groups are {', '.join(manifest.groups)} (or empty: no group)",
                              parameter=name, value=value)
+
+
+def _listed(value: Any) -> list[Any]:
+    """A value or a list/tuple/set of values, as a list."""
+    return list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+
+
+def _where_mask(frame: pd.DataFrame, where: Mapping[str, Any]) -> pd.Series:
+    """Rows of ``frame`` whose column holds one of the values, for every column of ``where``
+    (values compared as given or as text); warns of values no row has."""
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        if column not in frame.columns:
+            raise ParameterError(f"The 'where' parameter of Project.query names an unknown "
+                                 f"column {column!r}; known columns: "
+                                 f"{', '.join(map(str, frame.columns))}", parameter="where",
+                                 function="Project.query", value=column)
+        values, cells = _listed(value), frame[column]
+        text = cells.astype(str)
+        mask &= cells.isin(values) | text.isin([str(v) for v in values])
+        present = set(text)
+        missing = [v for v in values if str(v) not in present]
+        if missing:
+            known = sorted(present)
+            shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+            warn(f"Project.query: no coding has {column}={missing[0]!r}; its values are "
+                 f"{shown or 'none'}")
+    return mask
 
 
 def _read_table(path: str | Path) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from .params import NonEmptyText, Options, check_param
 from .textio import SPEAKER_LABEL
 
 __all__ = [
+    "CODE_KINDS",
     "DOCUMENT_FIELDS",
     "ORIGINS",
     "PASSAGE_KINDS",
@@ -26,10 +27,13 @@ __all__ = [
     "SEGMENT_KINDS",
     "SOURCE_TYPES",
     "VALENCES",
+    "ChangelogEntry",
     "Code",
     "Codebook",
     "Coding",
+    "CodingRule",
     "Document",
+    "RuleExample",
     "Segment",
     "check_attributes",
     "is_date",
@@ -38,6 +42,8 @@ __all__ = [
 SOURCE_TYPES: tuple[str, ...] = ("interview", "observation", "document")
 SEGMENT_KINDS: tuple[str, ...] = ("turn", "paragraph", "sentence")
 VALENCES: tuple[str, ...] = ("positive", "negative", "neutral")
+#: Kinds of top-level codes (children take their top-level code's kind).
+CODE_KINDS: tuple[str, ...] = ("factor", "structural", "rival", "other")
 ORIGINS: tuple[str, ...] = ("manual", "auto")
 #: Where a coded passage comes from (see :mod:`uppks_qual.passages`): an informant's turn, a
 #: paragraph of an observation/document note, the interviewer's question, or the researcher's
@@ -210,7 +216,9 @@ class Code:
     """One code of the codebook.
 
     ``factor`` is the id of the code's top-level ancestor (itself for a top-level code);
-    ``kind`` is ``"factor"`` for the study's six factors and ``"structural"`` otherwise.
+    ``kind`` (one of :data:`CODE_KINDS`, inherited from the top-level ancestor) is
+    ``"factor"`` for the study's six factors, ``"structural"`` for descriptive codes,
+    ``"rival"`` for rival explanations of the outcome and ``"other"`` for what fits nothing.
     Cue lists are tuples of strings; ``patterns`` are spaCy Matcher token patterns;
     ``persons`` name people or roles (``"plkb"``, ``"pak afrizal"``) whose later mention by a
     pronoun (*dia, ia, beliau, inyo*) in the same turn is also evidence of the code.
@@ -247,16 +255,67 @@ class Code:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangelogEntry:
+    """One entry of a codebook's change log: ``version``, ISO ``date`` and what changed."""
+
+    version: str
+    date: str
+    change: str
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleExample:
+    """A worked example of a coding rule: a passage quoted verbatim from document ``doc_id``
+    and how it is coded (``code_id`` and ``valence`` when the rule is about them)."""
+
+    doc_id: str
+    quote: str
+    code_id: str | None = None
+    valence: str | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        check_param(self.valence, [Options(*VALENCES), None], name="valence",
+                    func="RuleExample")
+
+
+@dataclass(frozen=True, slots=True)
+class CodingRule:
+    """A rule for human coders in plain words (``topic`` ``"valence"`` or ``"unit"``), with
+    worked examples."""
+
+    topic: str
+    text: str
+    examples: tuple[RuleExample, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Codebook:
     """An ordered, validated set of codes (build it with :func:`uppks_qual.load_codebook`).
 
     Iterating yields :class:`Code` objects in file order; ``codebook["leadership"]`` looks
-    one up; ``"leadership" in codebook`` tests membership.
+    one up; ``"leadership" in codebook`` tests membership. ``changelog`` lists the codebook's
+    revisions, oldest first (:attr:`version` is the latest); ``rules`` maps a topic
+    (``"valence"``, ``"unit"``) to the coding rules for human coders.
+
+    Examples
+    --------
+    >>> cb = Codebook((Code("a", None, "a", "factor", "A", "A"),
+    ...                Code("r", None, "r", "rival", "R", "R"),
+    ...                Code("r.x", "r", "r", "rival", "X", "X")),
+    ...               changelog=(ChangelogEntry("1.0", "2026-01-05", "first"),
+    ...                          ChangelogEntry("1.1", "2026-02-01", "rival codes")))
+    >>> cb.version, [c.code_id for c in cb.factors()], [c.code_id for c in cb.rivals()]
+    ('1.1', ['a'], ['r', 'r.x'])
     """
 
     codes: tuple[Code, ...]
     name: str = "codebook"
     path: str | None = field(default=None, compare=False)
+    changelog: tuple[ChangelogEntry, ...] = ()
+    rules: Mapping[str, tuple[CodingRule, ...]] = field(default_factory=dict, hash=False)
     _index: Mapping[str, Code] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -287,12 +346,23 @@ class Codebook:
         """All code ids in file order."""
         return tuple(self._index)
 
+    @property
+    def version(self) -> str | None:
+        """The codebook's version: that of the latest :attr:`changelog` entry (None without a
+        change log). Codings record the version they were made under."""
+        return self.changelog[-1].version if self.changelog else None
+
     def factors(self) -> tuple[Code, ...]:
         """The top-level codes of kind ``factor`` (the study's six factors)."""
         return tuple(c for c in self.codes if c.parent is None and c.kind == "factor")
 
+    def rivals(self) -> tuple[Code, ...]:
+        """Every code of kind ``rival``, in file order: the top-level rival-explanations code
+        and the rival explanations below it."""
+        return tuple(c for c in self.codes if c.kind == "rival")
+
     def top_level(self) -> tuple[Code, ...]:
-        """All top-level codes (factors and structural codes)."""
+        """All top-level codes (factors, structural, rival and other codes)."""
         return tuple(c for c in self.codes if c.parent is None)
 
     def children(self, code_id: str) -> tuple[Code, ...]:

@@ -69,32 +69,67 @@ def _tables(project: Project, evidence: pd.DataFrame, auto_only: pd.DataFrame,
             plan: _Plan) -> dict[str, pd.DataFrame]:
     docs = project.documents()
     segs = project.segments(kind="sentence")
-    tables = {
-        "frequencies": analysis.code_frequencies(evidence, by=plan.by, documents=docs,
-                                                 segments=segs),
-        "framework_matrix": analysis.framework_table(evidence, cols=plan.by),
-        "valence_balance": analysis.valence_balance(evidence, by=plan.by),
-        "cooccurrence": analysis.cooccurrence(evidence),
-    }
+    tables: dict[str, pd.DataFrame] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # small counts: said in the page
+        if plan.hypothesis is not None:
+            h = plan.hypothesis
+            factors = list(h.factors) or plan.factors
+            tables["hypothesis"] = analysis.thesis_comparison(evidence, a=h.better, b=h.worse,
+                                                              factors=factors)
+            tables["hypothesis_sensitivity"] = analysis.hypothesis_sensitivity(
+                evidence, a=h.better, b=h.worse, factors=factors)
+            tables["hypothesis_auto_only"] = analysis.thesis_comparison(
+                auto_only, a=h.better, b=h.worse, factors=factors)
         if len(plan.groups) == 2:
-            tables["comparison"] = analysis.compare_groups(
+            tables["comparison"] = analysis.compare_groups(evidence, *plan.groups, by=plan.by)
+            tables["coding_rates"] = analysis.compare_coding_rates(
                 evidence, *plan.groups, by=plan.by, documents=docs)
         elif len(plan.groups) > 2:
-            tables["comparison"] = analysis.pairwise_comparisons(
-                evidence, by=plan.by, groups=plan.groups, documents=docs)
+            tables["comparison"] = analysis.pairwise_comparisons(evidence, by=plan.by,
+                                                                 groups=plan.groups)
+            tables["coding_rates"] = analysis.pairwise_comparisons(
+                evidence, by=plan.by, groups=plan.groups, documents=docs, unit="coding")
             tables["group_differences"] = analysis.group_differences(
                 evidence, by=plan.by, groups=plan.groups, documents=docs)
-    if plan.hypothesis is not None:
-        h = plan.hypothesis
-        factors = list(h.factors) or plan.factors
-        tables["hypothesis"] = analysis.thesis_comparison(evidence, a=h.better, b=h.worse,
-                                                          factors=factors)
-        tables["hypothesis_auto_only"] = analysis.thesis_comparison(
-            auto_only, a=h.better, b=h.worse, factors=factors)
+        tables["cases"] = analysis.case_matrix(evidence, by=plan.by)
+        tables["framework_matrix"] = analysis.framework_table(evidence, cols=plan.by)
+        rivals = _rivals(project, plan)
+        if rivals is not None:
+            tables["rival_explanations"] = rivals
+    tables["frequencies"] = analysis.code_frequencies(evidence, by=plan.by, documents=docs,
+                                                      segments=segs)
+    tables["valence_balance"] = analysis.valence_balance(evidence, by=plan.by)
+    tables["cooccurrence"] = analysis.cooccurrence(evidence)
     tables["documents"] = docs
     return tables
+
+
+def _rivals(project: Project, plan: _Plan) -> pd.DataFrame | None:
+    """Cases raising each rival explanation (codes of kind ``rival``), per group: how many
+    cases of the group mention it, and a typical quote. None without rival codes."""
+    cb = project.codebook
+    roots = [c.code_id for c in cb.top_level() if c.kind == "rival"]
+    if not roots:
+        return None
+    codes = [c.code_id for c in cb if c.factor in roots]
+    warnings.simplefilter("ignore", RuntimeWarning)  # within _tables' catch_warnings
+    every = project.evidence(kind="all")
+    cases = analysis.case_matrix(every, by=plan.by, level="code")
+    totals = cases.groupby(plan.by, observed=True)["case"].nunique()
+    rows = []
+    for code in codes:
+        mine = cases[cases["code"] == code]
+        for group in plan.groups or sorted(totals.index, key=str):
+            cell = mine[(mine[plan.by] == group) & mine["present"]]
+            coded = every[(every["code_id"] == code) & (every[plan.by] == group)]
+            quote = analysis.framework_matrix(coded, rows="code", cols=plan.by, unit="case",
+                                              quotes=1)["quotes"] if len(coded) else []
+            first = next((q[0] for q in quote if q), "")
+            rows.append({"code": code, plan.by: group, "cases": len(cell),
+                         "of_cases": int(totals.get(group, 0)), "codings": len(coded),
+                         "example": first})
+    return pd.DataFrame(rows)
 
 
 def _charts(project: Project, evidence: pd.DataFrame, plan: _Plan, lang: str) -> dict[str, Any]:
@@ -197,9 +232,13 @@ def write_results(project: Project, out: str | Path, *, groups: Sequence[str] | 
 
 TEMPLATE = "report.html.j2"
 
-#: Columns of the group comparison shown in the page (the CSV keeps them all).
-COMPARE_COLUMNS = ("factor", "count_a", "count_b", "rate_a", "rate_b", "odds_ratio", "ci_low",
-                   "ci_high", "p_value", "p_adjusted", "summary")
+#: Columns of the case-level comparison shown in the page (the CSV keeps them all).
+COMPARE_COLUMNS = ("factor", "cases_a", "cases_b", "mentioning_a", "mentioning_b", "balance_a",
+                   "balance_b", "difference", "ci_low", "ci_high", "p_value", "p_adjusted",
+                   "summary")
+#: Columns of the coding-level table shown in the page.
+RATE_COLUMNS = ("factor", "count_a", "count_b", "rate_a", "rate_b", "odds_ratio", "ci_low",
+                "ci_high", "p_adjusted", "summary")
 
 #: pandas' ``to_html`` wrote these characters of a cell as escapes; the page keeps doing so.
 _CELL_ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -221,21 +260,25 @@ class Table(TypedDict):
 
 
 class ThesisSide(TypedDict):
-    """One group's cell of the thesis table: verdict, valence counts and example quotes."""
+    """One group's cell of the hypothesis table: its state, cases, mean case balance and
+    quotes (typical, then disconfirming)."""
 
-    verdict: str
-    positive: str
-    negative: str
+    state: str
+    cases: str
+    balance: str
     quotes: list[str]
+    disconfirming: list[str]
 
 
 class ThesisRow(TypedDict):
-    """One factor of the thesis table."""
+    """One factor of the hypothesis table."""
 
     factor: str
     sides: list[ThesisSide]
-    agrees: str
-    supports: str
+    difference: str
+    p_value: str
+    verdict: str
+    stability: str
 
 
 def _cell(value: Any) -> str:
@@ -313,13 +356,18 @@ def _table_data(frame: pd.DataFrame, caption: str, *, index: bool = False) -> Ta
     return {"caption": caption, "header": _header(frame, index=index), "rows": rows}
 
 
+def _signed(x: Any) -> str:
+    """A balance or difference as the page writes it: ``+0.42``, ``-0.10``, blank for nan."""
+    return "" if pd.isna(x) else f"{float(x):+.2f}"
+
+
 def _thesis_side(record: dict[str, Any], side: str) -> ThesisSide:
     """One group's cell (``side`` is ``"a"`` or ``"b"``) of a thesis-comparison record."""
-    quotes = record.get(f"quotes_{side}", ()) or ()
-    return {"verdict": str(record[f"verdict_{side}"]),
-            "positive": str(record[f"positive_{side}"]),
-            "negative": str(record[f"negative_{side}"]),
-            "quotes": [str(q) for q in quotes if q]}
+    return {"state": str(record[f"state_{side}"]), "cases": str(record[f"cases_{side}"]),
+            "balance": _signed(record[f"balance_{side}"]),
+            "quotes": [str(q) for q in record.get(f"quotes_{side}", ()) or () if q][:1],
+            "disconfirming": [str(q) for q in record.get(f"disconfirming_{side}", ()) or ()
+                              if q][:1]}
 
 
 def _thesis_rows(thesis: pd.DataFrame) -> list[ThesisRow]:
@@ -333,13 +381,30 @@ def _thesis_rows(thesis: pd.DataFrame) -> list[ThesisRow]:
     Returns
     -------
     list of ThesisRow
-        One per factor: its id, the two groups' verdicts, counts and quotes, and whether it
-        agrees with and supports the hypothesis (as ``str``).
+        One per factor: its id, each group's state, cases, mean case balance and quotes, the
+        difference with its interval, the permutation p, the verdict and its stability.
     """
-    return [{"factor": str(r["factor"]), "sides": [_thesis_side(r, "a"), _thesis_side(r, "b")],
-             "agrees": str(r["agrees_with_hypothesis"]),
-             "supports": str(r["supports_hypothesis"])}
-            for r in thesis.to_dict("records")]
+    rows: list[ThesisRow] = []
+    for r in thesis.to_dict("records"):
+        interval = "" if pd.isna(r["ci_low"]) else \
+            f" [{_signed(r['ci_low'])}, {_signed(r['ci_high'])}]"
+        rows.append({"factor": str(r["factor"]),
+                     "sides": [_thesis_side(r, "a"), _thesis_side(r, "b")],
+                     "difference": _signed(r["difference"]) + interval,
+                     "p_value": _cell(r["p_value"]), "verdict": str(r["verdict"]),
+                     "stability": str(r["stability"])})
+    return rows
+
+
+def _sensitivity(table: pd.DataFrame) -> pd.DataFrame:
+    """The sensitivity grid as one row per factor: how many settings give each verdict."""
+    counts = table.groupby(["factor", "verdict"], observed=True).size().unstack(fill_value=0)
+    counts.columns.name = None
+    order = [v for v in ("supports", "inconclusive", "contradicts", "insufficient evidence")
+             if v in counts.columns]
+    counts = counts[order]
+    counts.insert(0, "settings", counts.sum(axis=1))
+    return counts.reset_index()
 
 
 def _count_true(column: pd.Series) -> int:
@@ -357,29 +422,42 @@ def _page_tables(tables: dict[str, pd.DataFrame]) -> dict[str, Table]:
         "valence_balance": _table_data(tables["valence_balance"], "valence_balance"),
         "documents": _table_data(documents, "documents"),
     }
-    if "comparison" in tables:
-        comparison = tables["comparison"]
-        pairwise = "group_differences" in tables
-        shown = [c for c in comparison.columns if c in COMPARE_COLUMNS or
-                 (pairwise and c in ("group_a", "group_b"))]
-        out["comparison"] = _table_data(comparison[shown], "pairwise_comparisons" if pairwise
-                                        else "compare_groups")
-    if "group_differences" in tables:
+    pairwise = "group_differences" in tables
+    for name, columns, caption in (("comparison", COMPARE_COLUMNS, "compare_groups"),
+                                   ("coding_rates", RATE_COLUMNS, "compare_coding_rates")):
+        if name in tables:
+            frame = tables[name]
+            shown = [c for c in frame.columns if c in columns or
+                     (pairwise and c in ("group_a", "group_b"))]
+            out[name] = _table_data(frame[shown], "pairwise_comparisons" if pairwise
+                                    else caption)
+    if pairwise:
         out["group_differences"] = _table_data(tables["group_differences"], "group_differences")
+    if "hypothesis_sensitivity" in tables:
+        out["hypothesis_sensitivity"] = _table_data(
+            _sensitivity(tables["hypothesis_sensitivity"]), "hypothesis_sensitivity")
+    if "rival_explanations" in tables:
+        out["rival_explanations"] = _table_data(tables["rival_explanations"],
+                                                "rival_explanations")
     return out
 
 
 def _hypothesis(tables: dict[str, pd.DataFrame], plan: _Plan) -> dict[str, Any] | None:
-    """The hypothesis section: the statement, its groups and how the codings bear on it."""
+    """The hypothesis section: the statement, its groups and how the cases bear on it."""
     if plan.hypothesis is None or "hypothesis" not in tables:
         return None
     h, table, auto = plan.hypothesis, tables["hypothesis"], tables["hypothesis_auto_only"]
+    verdicts = table["verdict"].value_counts()
     return {"statement": h.statement or f"Each factor is better in {h.better} than in "
                                         f"{h.worse}.",
             "better": h.better, "worse": h.worse, "n": len(table),
+            "support": int(verdicts.get("supports", 0)),
+            "inconclusive": int(verdicts.get("inconclusive", 0)),
+            "contradict": int(verdicts.get("contradicts", 0)),
+            "insufficient": int(verdicts.get("insufficient evidence", 0)),
             "agree": _count_true(table["agrees_with_hypothesis"]),
-            "agree_auto": _count_true(auto["agrees_with_hypothesis"]),
-            "support": _count_true(table["supports_hypothesis"]),
+            "support_auto": int((auto["verdict"] == "supports").sum()),
+            "stable": int((table["loo_holds"] == table["loo_runs"]).sum()),
             "rows": _thesis_rows(table)}
 
 

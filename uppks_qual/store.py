@@ -8,7 +8,10 @@ delegates here; analysis code never imports this module.
 Tables: ``meta`` (settings and schema version), ``documents``, ``segments``, ``codes``,
 ``coders``, ``codings``, ``readings`` (passages a coder read, coded or not) and ``memos``. A
 coding stores its offsets **and** its text; the text is always ``documents.text[start:end]``
-and :meth:`Store.check_integrity` verifies it. Every write is one transaction: a failing
+and :meth:`Store.check_integrity` verifies it. A coding also records the version of the
+codebook it was made under (``codings.codebook_version``, from the setting
+``codebook_version`` that :meth:`Store.replace_codebook` writes with the change log and the
+coding rules). Every write is one transaction: a failing
 operation leaves the file exactly as it was.
 """
 
@@ -29,13 +32,24 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import SchemaVersionError, StoreError
-from .records import DOCUMENT_FIELDS, Code, Codebook, Coding, Document, Segment
+from .records import (
+    DOCUMENT_FIELDS,
+    ChangelogEntry,
+    Code,
+    Codebook,
+    Coding,
+    CodingRule,
+    Document,
+    RuleExample,
+    Segment,
+)
 
 __all__ = ["SCHEMA_VERSION", "Store", "metadata"]
 
-#: 2 added the ``readings`` table and ``documents.attributes`` (files of version 1 are upgraded
-#: when opened).
-SCHEMA_VERSION = 2
+#: 2 added the ``readings`` table and ``documents.attributes``; 3 added
+#: ``codings.codebook_version`` (the codebook version a coding was made under). Files of an
+#: older version are upgraded in place when opened.
+SCHEMA_VERSION = 3
 APP = "uppks-qual"
 
 metadata = sa.MetaData()
@@ -111,6 +125,7 @@ codings = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created", sa.String, nullable=False),
     sa.Column("updated", sa.String, nullable=False),
+    sa.Column("codebook_version", sa.String),
     sa.UniqueConstraint("doc_id", "start", "end", "code_id", "coder", name="one_coding"),
     sa.CheckConstraint('"start" >= 0 AND "end" > "start"', name="coding_span"),
     sa.CheckConstraint("origin IN ('manual', 'auto')", name="coding_origin"),
@@ -166,9 +181,16 @@ def _files(path: Path) -> list[Path]:
 def _upgrade(conn: Connection, version: int) -> None:
     """Bring a file of an older schema version up to :data:`SCHEMA_VERSION` in place."""
     metadata.create_all(conn)  # creates only the tables the file lacks
-    if version < 2:
+    if version < 2 and not _has_column(conn, "documents", "attributes"):
         conn.execute(sa.text("ALTER TABLE documents ADD COLUMN attributes TEXT NOT NULL "
                              "DEFAULT '{}'"))
+    if version < 3 and not _has_column(conn, "codings", "codebook_version"):
+        # codings made before version 3 keep NULL: the codebook version is not known
+        conn.execute(sa.text("ALTER TABLE codings ADD COLUMN codebook_version VARCHAR"))
+
+
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(sa.text(f"PRAGMA table_info({table})")))
 
 
 def check_version(path: str | Path) -> int:
@@ -273,7 +295,32 @@ def _in(column: Any, value: str | Sequence[str] | None) -> Any:
 #: Columns of :meth:`Store.codings_frame`, in order.
 CODING_ROW_COLUMNS = ("coding_id", "doc_id", "group", "village", "source_type",
                       "informant_role", "informant", "start", "end", "code_id", "valence",
-                      "coder", "origin", "confidence", "text")
+                      "coder", "origin", "confidence", "text", "codebook_version")
+#: Project settings (``meta``) that hold the codebook's name, version, change log and rules.
+CODEBOOK_META = ("codebook_name", "codebook_version", "codebook_changelog", "codebook_rules")
+
+
+def codebook_meta(codebook: Codebook) -> dict[str, str | None]:
+    """The ``meta`` rows of a codebook's name, version, change log and rules (JSON); None
+    where the codebook has none."""
+    rules = {topic: [asdict(r) for r in items] for topic, items in codebook.rules.items()}
+    return {"codebook_name": codebook.name, "codebook_version": codebook.version,
+            "codebook_changelog": json.dumps([asdict(e) for e in codebook.changelog],
+                                             ensure_ascii=False) if codebook.changelog else None,
+            "codebook_rules": json.dumps(rules, ensure_ascii=False) if rules else None}
+
+
+def codebook_from_meta(codes: Sequence[Code], meta: Mapping[str, str | None],
+                       path: str | None) -> Codebook:
+    """Rebuild a :class:`Codebook` from its codes and :func:`codebook_meta` rows."""
+    changelog = tuple(ChangelogEntry(**e) for e in json.loads(meta.get("codebook_changelog")
+                                                              or "[]"))
+    rules = {topic: tuple(CodingRule(**{**r, "examples": tuple(RuleExample(**x)
+                                                               for x in r["examples"])})
+                          for r in items)
+             for topic, items in json.loads(meta.get("codebook_rules") or "{}").items()}
+    return Codebook(tuple(codes), name=meta.get("codebook_name") or "codebook", path=path,
+                    changelog=changelog, rules=rules)
 
 
 class Store:
@@ -369,9 +416,17 @@ class Store:
             self._put_meta(conn, key, value)
 
     @staticmethod
-    def _put_meta(conn: Connection, key: str, value: str) -> None:
+    def _put_meta(conn: Connection, key: str, value: str | None) -> None:
+        """Set a setting (``None`` removes it)."""
         conn.execute(sa.delete(meta_table).where(meta_table.c.key == key))
-        conn.execute(meta_table.insert().values(key=key, value=value))
+        if value is not None:
+            conn.execute(meta_table.insert().values(key=key, value=value))
+
+    @staticmethod
+    def _codebook_version(conn: Connection) -> str | None:
+        """The version of the project's codebook, which every new coding records."""
+        return conn.execute(sa.select(meta_table.c.value).where(
+            meta_table.c.key == "codebook_version")).scalar_one_or_none()
 
     # ------------------------------------------------------------------ documents
     def add_documents(self, items: Sequence[tuple[Document, Sequence[Segment]]]) -> int:
@@ -490,11 +545,12 @@ class Store:
 
     # ------------------------------------------------------------------ codebook
     def codebook(self, *, path: str | None = None) -> Codebook:
-        """The project's codebook, in stored order."""
+        """The project's codebook, in stored order, with its change log and coding rules."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(codes).order_by(codes.c.position)).mappings().all()
-        return Codebook(tuple(code_from_row(r) for r in rows),
-                        name=self.get_meta("codebook_name") or "codebook", path=path)
+            meta = {r.key: r.value for r in conn.execute(sa.select(
+                meta_table.c.key, meta_table.c.value).where(meta_table.c.key.in_(CODEBOOK_META)))}
+        return codebook_from_meta([code_from_row(r) for r in rows], meta, path)
 
     def replace_codebook(self, codebook: Codebook) -> dict[str, list[str]]:
         """Replace the stored codebook (see :meth:`Project.update_codebook`)."""
@@ -514,7 +570,8 @@ class Store:
                 conn.execute(codings.delete().where(c.code_id.in_(gone), c.origin == "auto"))
                 conn.execute(codes.delete().where(codes.c.code_id.in_(gone)))
             report = self._write_codes(conn, codebook, old)
-            self._put_meta(conn, "codebook_name", codebook.name)
+            for key, value in codebook_meta(codebook).items():
+                self._put_meta(conn, key, value)
         return {**report, "removed": gone}
 
     @staticmethod
@@ -560,7 +617,8 @@ class Store:
         """
         with self.engine.begin() as conn:
             texts = self._texts(conn, {c.doc_id for c in items})
-            ids = [self._insert(conn, c, texts[c.doc_id]) for c in items]
+            version = self._codebook_version(conn)
+            ids = [self._insert(conn, c, texts[c.doc_id], version) for c in items]
             self._add_readings(conn, read)
         return ids
 
@@ -570,7 +628,7 @@ class Store:
             documents.c.doc_id.in_(sorted(doc_ids)))
         return {r.doc_id: r.text for r in conn.execute(q)}
 
-    def _insert(self, conn: Connection, c: Coding, doc_text: str) -> int:
+    def _insert(self, conn: Connection, c: Coding, doc_text: str, version: str | None) -> int:
         key = (codings.c.doc_id == c.doc_id, codings.c.start == c.start,
                codings.c.end == c.end, codings.c.code_id == c.code_id,
                codings.c.coder == c.coder)
@@ -582,7 +640,7 @@ class Store:
         result = conn.execute(codings.insert().values(
             doc_id=c.doc_id, start=c.start, end=c.end, code_id=c.code_id, coder=c.coder,
             origin=c.origin, valence=c.valence, confidence=c.confidence, memo=c.memo,
-            text=doc_text[c.start:c.end], created=stamp, updated=stamp))
+            text=doc_text[c.start:c.end], created=stamp, updated=stamp, codebook_version=version))
         return _new_id(result)
 
     def _add_readings(self, conn: Connection,
@@ -610,7 +668,7 @@ class Store:
             conn.execute(c.delete().where(c.c.coder == coder, c.c.origin == "auto"))
             manual = {tuple(r) for r in conn.execute(sa.select(
                 c.c.doc_id, c.c.start, c.c.end, c.c.code_id).where(c.c.origin == "manual"))}
-            stamp = now()
+            stamp, version = now(), self._codebook_version(conn)
             keep = [r for r in rows
                     if (r["doc_id"], r["start"], r["end"], r["code_id"]) not in manual]
             if keep:
@@ -618,7 +676,8 @@ class Store:
                     "doc_id": r["doc_id"], "start": r["start"], "end": r["end"],
                     "code_id": r["code_id"], "coder": coder, "origin": "auto",
                     "valence": r["valence"], "confidence": r["confidence"], "memo": r["cues"],
-                    "text": r["text"], "created": stamp, "updated": stamp} for r in keep])
+                    "text": r["text"], "created": stamp, "updated": stamp,
+                    "codebook_version": version} for r in keep])
         return {"documents": len({r["doc_id"] for r in rows}), "codings": len(keep),
                 "skipped_manual": len(rows) - len(keep)}
 
@@ -632,7 +691,7 @@ class Store:
         q = sa.select(c.c.coding_id, c.c.doc_id, d.c.group, d.c.village, d.c.source_type,
                       d.c.informant_role, d.c.informant, c.c.start, c.c.end, c.c.code_id,
                       c.c.valence, c.c.coder, c.c.origin, c.c.confidence, c.c.text,
-                      d.c.attributes).join(d)
+                      c.c.codebook_version, d.c.attributes).join(d)
         for clause in (_in(c.c.coder, coder), _in(c.c.origin, origin), _in(d.c.group, group),
                        _in(c.c.code_id, code)):
             if clause is not None:

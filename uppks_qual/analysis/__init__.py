@@ -1,5 +1,5 @@
 """Tidy analysis of codings: frequencies, coverage, framework matrices, co-occurrence, valence
-and group comparisons.
+and group comparisons (cases as the unit: :func:`compare_groups`, :func:`case_matrix`).
 
 Every public function takes the codings frame of ``project.codings()`` (or one built with
 :func:`uppks_qual.schema.codings_frame`), checks it with
@@ -45,13 +45,19 @@ from ._common import CODING_ONLY as CODING_ONLY
 from ._common import DOCUMENT_COLUMNS as DOCUMENT_COLUMNS
 from ._common import QUOTE_LENGTH as QUOTE_LENGTH
 from ._common import TABLE_VALUES as TABLE_VALUES
+from .cases import case_matrix
 from .compare import _bh_adjust as _bh_adjust
-from .compare import compare_groups, group_differences, pairwise_comparisons
+from .compare import (
+    compare_coding_rates,
+    compare_groups,
+    group_differences,
+    pairwise_comparisons,
+)
 from .cooccur import cooccurrence
 from .evidence import default_coders, evidence
-from .framework import framework_matrix, framework_table
+from .framework import disconfirming, framework_matrix, framework_table
 from .frequencies import code_frequencies, coverage, valence_balance
-from .thesis import thesis_comparison
+from .thesis import check_hypothesis, hypothesis_sensitivity, thesis_comparison
 
 __all__ = [
     "BY_COLUMNS",
@@ -59,15 +65,20 @@ __all__ = [
     "UNITS",
     "VERDICTS",
     "balance",
+    "case_matrix",
+    "check_hypothesis",
     "code_frequencies",
+    "compare_coding_rates",
     "compare_groups",
     "cooccurrence",
     "coverage",
     "default_coders",
+    "disconfirming",
     "evidence",
     "framework_matrix",
     "framework_table",
     "group_differences",
+    "hypothesis_sensitivity",
     "metadata_columns",
     "pairwise_comparisons",
     "thesis_comparison",
@@ -78,8 +89,10 @@ __all__ = [
 # before the split: report them as ``uppks_qual.analysis.<name>`` (help(), pickling,
 # Sphinx cross-references, and ``doctest.testmod(uppks_qual.analysis)`` finding their
 # examples all go by ``__module__``).
-for _function in (balance, code_frequencies, compare_groups, cooccurrence, coverage,
-                  default_coders, evidence, framework_matrix, framework_table, group_differences,
-                  metadata_columns, pairwise_comparisons, thesis_comparison, valence_balance):
+for _function in (balance, case_matrix, code_frequencies, compare_coding_rates, compare_groups,
+                  cooccurrence, coverage, default_coders, evidence, framework_matrix,
+                  framework_table, group_differences, metadata_columns, pairwise_comparisons,
+                  thesis_comparison, valence_balance, check_hypothesis, disconfirming,
+                  hypothesis_sensitivity):
     _function.__module__ = __name__
 del _function

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ._common import _key_column, _key_name, _keys, balance
 
@@ -46,7 +47,8 @@ def case_table(df: pd.DataFrame, *, case: str = "informant", by: str = "group",
                level: str = "factor", keys: Sequence[Any] | None = None) -> pd.DataFrame:
     """One row per case x key (factor or code): the case's codings reduced to one row.
 
-    Every case that has any coding in ``df`` (and a value of ``by``) gets a row for every key,
+    Every case that has any coding in ``df`` (and a value of ``by``; a missing or empty case
+    value is no case, and those codings are left out) gets a row for every key,
     with zeros where it said nothing about the key. Columns: ``case``, ``by`` (named after
     ``by``), the key (``factor`` or ``code``), ``positive``, ``negative``, ``neutral``,
     ``codings``, ``present`` (any coding) and ``balance`` (nan without valenced codings).
@@ -68,7 +70,8 @@ def case_table(df: pd.DataFrame, *, case: str = "informant", by: str = "group",
     col = case_column(case)
     key = _key_column(level)
     name = _key_name(level)
-    work = df[df[by].notna() & df[col].notna()]
+    ids = df[col].astype(object)
+    work = df[df[by].notna() & ids.notna() & ids.ne("")]  # an empty case is no case
     keys = list(keys) if keys is not None else _keys(df, level)
     cases = work[[col, by]].astype(object).drop_duplicates().sort_values([by, col], key=_sort_key)
     counts = (work.assign(_key=work[key].astype(object), _case=work[col].astype(object),
@@ -104,7 +107,7 @@ def _sort_key(col: pd.Series) -> pd.Series:
     return col.astype(str)
 
 
-def bootstrap_interval(x_a: Sequence[float], x_b: Sequence[float], *, rng: np.random.Generator,
+def bootstrap_interval(x_a: ArrayLike, x_b: ArrayLike, *, rng: np.random.Generator,
                        n_resamples: int = 9999, confidence: float = 0.95,
                        statistic: str = "mean") -> tuple[float, float]:
     """Percentile cluster-bootstrap interval of ``mean(x_a) - mean(x_b)``.
@@ -129,7 +132,7 @@ def bootstrap_interval(x_a: Sequence[float], x_b: Sequence[float], *, rng: np.ra
     return (float(low), float(high))
 
 
-def permutation_p(x_a: Sequence[float], x_b: Sequence[float], *, rng: np.random.Generator,
+def permutation_p(x_a: ArrayLike, x_b: ArrayLike, *, rng: np.random.Generator,
                   n_resamples: int = 9999) -> tuple[float, bool]:
     """Two-sided permutation p of ``mean(x_a) - mean(x_b)`` over relabellings of the cases.
 

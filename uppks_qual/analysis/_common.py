@@ -41,7 +41,9 @@ _DOC_WHAT = ("a document attribute (one value per document, for rates per word o
              "segment), one of")
 
 VERDICTS: tuple[str, ...] = ("working", "mixed", "lacking", "insufficient evidence")
-"""Verdicts of :func:`thesis_comparison`."""
+"""Descriptive states of one group (``state_a``/``state_b`` of :func:`thesis_comparison`);
+its verdicts on the hypothesis are "supports", "contradicts", "inconclusive" and
+"insufficient evidence"."""
 
 TABLE_VALUES: tuple[str, ...] = ("summary", "n", "positive", "negative", "neutral", "balance")
 """Cell values accepted by :func:`framework_table`."""

@@ -1,5 +1,11 @@
-"""Group comparison: Fisher's exact test, odds ratios, chi-square tests over several groups and
-Benjamini-Hochberg (see :mod:`uppks_qual.analysis`).
+"""Group comparison (see :mod:`uppks_qual.analysis`).
+
+Cases as the unit (:func:`compare_groups`, :func:`pairwise_comparisons`, the default): shares
+of cases and mean case balances, cluster-bootstrap intervals, permutation over cases,
+Fisher's exact test on cases, optionally a GEE model. Codings as the unit, a description of
+how much the material talks about a factor (:func:`compare_coding_rates`,
+:func:`group_differences`, ``unit="coding"``): Fisher's exact test, odds ratios and chi-square
+tests on codings. Benjamini-Hochberg over every table.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from scipy import stats
 from ..errors import ParameterError
 from ..params import InstanceOf, Interval, Options, validate_params
 from ..schema import validate_codings
+from ._cases import case_table
 from ._common import (
     LEVELS,
     _by_values,
@@ -30,6 +37,16 @@ from ._common import (
     _tally,
     _warn,
     _words,
+)
+from .cases import (
+    CASE_COLUMNS,
+    GEE_COLUMNS,
+    _case_pair_rows,
+    _case_sentence,
+    _check_case,
+    _check_has_cases,
+    _valenced_codings,
+    _warn_few_cases,
 )
 
 _COMPARE_PARAMS: dict[str, list[Any]] = {
@@ -245,7 +262,7 @@ def _warn_small(frame: pd.DataFrame, min_count: int) -> None:
 
 
 @validate_params({**_COMPARE_PARAMS, "min_count": [Interval(int, 0, None)]})
-def compare_groups(
+def compare_coding_rates(
     df: pd.DataFrame,
     a: Any,
     b: Any,
@@ -256,7 +273,16 @@ def compare_groups(
     min_count: int = 5,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """Compare how often each factor is coded in two groups, with Fisher's exact test.
+    """How much the material of two groups talks about each factor: codings, not cases.
+
+    This is a description of the corpus, **not a test over informants**. It counts codings
+    (or words) and tests them with Fisher's exact test as if each coding (or word) were an
+    independent trial. They are not: the codings of one informant hang together, and one
+    talkative informant can make a factor look frequent in a group. Its p-values and
+    intervals therefore overstate how sure we can be about the groups' members; use
+    :func:`compare_groups` (cases as the unit, the default) to compare the groups, and this
+    table to say how much each group's material is about a factor
+    (``compare_groups(..., unit="coding")`` returns this same table).
 
     For each factor coded in at least one of the two groups the 2x2 table
 
@@ -267,8 +293,7 @@ def compare_groups(
     bigger *share of the group's codings*; with ``documents`` the totals are the words of the
     group's documents, so the test asks whether the factor is coded more often *per word of
     material* (each word treated as an opportunity for a coding), and rates are per 1,000
-    words. Either way codings are the unit: a description of how much the material talks
-    about a factor, not a test over informants.
+    words.
 
     The odds ratio is the sample odds ratio ``(count_a * (total_b - count_b)) /
     ((total_a - count_a) * count_b)``; its confidence interval (level ``1 - alpha``) is Woolf's
@@ -324,14 +349,21 @@ def compare_groups(
     ...         + [{"group": "south", "code_id": "leadership"}] * 1
     ...         + [{"group": "south", "code_id": "partnerships"}] * 5)
     >>> df = codings_frame([dict(r, doc_id="d", start=0, end=1) for r in rows])
-    >>> result = compare_groups(df, "north", "south", min_count=0)
+    >>> result = compare_coding_rates(df, "north", "south", min_count=0)
     >>> result[["factor", "count_a", "count_b"]].to_numpy().tolist()
     [['leadership', 8, 1], ['partnerships', 2, 5]]
     >>> print(result.loc[0, "summary"])
     leadership is coded more often in north (OR 20, 95% CI 1.4-282, adjusted p=0.035)
     """
+    return _coding_rates("compare_coding_rates", df, a, b, by=by, level=level,
+                         documents=documents, min_count=min_count, alpha=alpha)
+
+
+def _coding_rates(func: str, df: pd.DataFrame, a: Any, b: Any, *, by: str, level: str,
+                  documents: pd.DataFrame | None, min_count: int,
+                  alpha: float) -> pd.DataFrame:
+    """:func:`compare_coding_rates`, with ``func`` the name messages give."""
     validate_codings(df)
-    func = "compare_groups"
     _check_rates(func, df, by, documents)
     _check_pair(func, df, by, a, b)
     keys, counts, totals = _counts(func, df, by, level, [a, b], documents, ["a", "b"])
@@ -343,17 +375,261 @@ def compare_groups(
 
 
 # --------------------------------------------------------------------------------------
+# Two groups, cases as the unit
+# --------------------------------------------------------------------------------------
+
+_CASE_PARAMS: dict[str, list[Any]] = {
+    "unit": [Options("case", "coding")],
+    "confidence": [Interval(float, 0, 1, closed="neither")],
+    "n_resamples": [Interval(int, 1, None)],
+    "seed": [Interval(int, 0, None), None],
+    "model": [Options("gee"), None],
+    "min_count": [Interval(int, 0, None)],
+}
+
+
+def _check_unit(func: str, unit: str, documents: pd.DataFrame | None,
+                model: str | None) -> None:
+    """``documents`` belongs to unit="coding", ``model`` to unit="case"."""
+    if unit == "case" and documents is not None:
+        raise ParameterError(
+            f"The 'documents' parameter of {func} must be None with unit='case' (each case "
+            "weighs once: words enter only the coding-level rates of unit='coding'). Got a "
+            "DataFrame instead.", parameter="documents", function=func, value="DataFrame")
+    if unit == "coding" and model is not None:
+        raise ParameterError(
+            f"The 'model' parameter of {func} must be None with unit='coding' (the GEE model "
+            f"is fitted with cases as clusters, unit='case'). Got {model!r} instead.",
+            parameter="model", function=func, value=model)
+
+
+def _case_comparison(func: str, df: pd.DataFrame, pairs: Sequence[tuple[Any, Any]],
+                     names: Sequence[str], *, by: str, level: str, case: str,
+                     confidence: float, n_resamples: int, seed: int | None,
+                     model: str | None, min_count: int, alpha: float) -> pd.DataFrame:
+    """The case-level comparison of every pair of ``pairs``, adjusted over all its rows."""
+    groups = list(dict.fromkeys(g for pair in pairs for g in pair))
+    column = _check_case(func, df, case, by)
+    keys = _keys(df, level)
+    work = df[df[by].isin(groups)]
+    table = case_table(work, case=case, by=by, level=level, keys=keys)
+    _check_has_cases(func, table, df, by, groups, names, column)
+    coded = _valenced_codings(work, column, by, level) if model == "gee" else None
+    rng = np.random.default_rng(seed)  # one generator: the whole table is reproducible
+    name = _key_name(level)
+    rows = [row for a, b in pairs
+            for row in _case_pair_rows(table, coded, by, name, keys, a, b, rng=rng,
+                                       confidence=confidence, n_resamples=n_resamples)]
+    out = pd.DataFrame(rows, columns=CASE_COLUMNS + (GEE_COLUMNS if model else []))
+    out["share_p_adjusted"] = _bh_adjust(out["share_p"].to_numpy(float))
+    out["p_adjusted"] = _bh_adjust(out["p_value"].to_numpy(float))
+    out["significant"] = out["p_adjusted"] < alpha
+    out["exact"] = out["exact"].astype(bool)
+    out["summary"] = [_case_sentence(row, confidence) for _, row in out.iterrows()]
+    out["key"] = pd.Categorical(out["key"], categories=list(keys))
+    _warn_few_cases(func, out, min_count)
+    return out.rename(columns={"key": name})
+
+
+@validate_params({**_COMPARE_PARAMS, **_CASE_PARAMS})
+def compare_groups(
+    df: pd.DataFrame,
+    a: Any,
+    b: Any,
+    *,
+    by: str = "group",
+    level: str = "factor",
+    unit: str = "case",
+    case: str = "informant",
+    confidence: float = 0.95,
+    n_resamples: int = 9999,
+    seed: int | None = 0,
+    model: str | None = None,
+    documents: pd.DataFrame | None = None,
+    min_count: int = 5,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Compare two groups factor by factor, with cases (informants or documents) as the unit.
+
+    Codings from one informant are not independent trials, so the codings of each case are
+    first reduced to one row per factor (:func:`case_matrix`): whether the case mentions the
+    factor at all, and the case's own balance ``(positive - negative) / (positive +
+    negative)``. Every case then weighs once, whether it talks about the factor fifty times or
+    once. Per factor mentioned by a case of either group:
+
+    - **Who mentions it**: the share of each group's cases that mention the factor, the
+      difference of shares with a percentile cluster-bootstrap interval, and Fisher's exact
+      test (:func:`scipy.stats.fisher_exact`, two-sided) of the 2x2 table ``[[mentioning_a,
+      cases_a - mentioning_a], [mentioning_b, cases_b - mentioning_b]]`` of cases.
+    - **How it is judged**: the mean case balance of each group over its *valenced* cases
+      (those with a positive or negative coding of the factor; neutral codings do not enter
+      a balance), their difference ``balance_a - balance_b``, a percentile cluster-bootstrap
+      interval (cases resampled with replacement within each group, ``n_resamples`` times)
+      and a two-sided permutation test of the difference (the valenced cases relabelled
+      between the two groups: every relabelling enumerated when there are at most
+      ``n_resamples`` of them, ``exact`` True, else ``n_resamples`` random ones with ``p = (1
+      + hits) / (1 + n_resamples)``, which is never 0).
+
+    Both sets of p-values are adjusted over the factors with the Benjamini-Hochberg procedure
+    (:func:`scipy.stats.false_discovery_control`); ``significant`` is ``p_adjusted < alpha``
+    (the balance test). One generator, ``numpy.random.default_rng(seed)``, draws every
+    resample of the call, so the same call gives the same table.
+
+    With ``unit="coding"`` the codings are the unit instead: the table of
+    :func:`compare_coding_rates` (how much each group's material talks about a factor, a
+    description of the corpus rather than a test over informants).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Codings frame (``project.evidence()``).
+    a, b
+        The two values of ``by`` to compare (e.g. two groups of the study's manifest).
+    by : str, default "group"
+        Metadata column (see :func:`metadata_columns`). Codings without a value are left out.
+    level : {"factor", "code"}, default "factor"
+    unit : {"case", "coding"}, default "case"
+        Cases as the unit (this table), or codings (:func:`compare_coding_rates`).
+    case : str, default "informant"
+        What a case is (unit="case"): ``"informant"`` (the ``case`` column: the person who
+        said the passage, or the source document of an observation or document note),
+        ``"doc_id"``, or any other metadata column or attribute of the frame except ``by``.
+        Codings without a case value are left out. A case with codings in both groups counts
+        as a case of each.
+    confidence : float, default 0.95
+        Confidence level of the bootstrap intervals (unit="case").
+    n_resamples : int, default 9999
+        Bootstrap resamples, and the most relabellings the permutation test enumerates
+        before it samples (unit="case").
+    seed : int or None, default 0
+        Seed of the call's random generator (unit="case"); None draws fresh entropy (the
+        table is then not reproducible).
+    model : {"gee"} or None, default None
+        ``"gee"`` adds a GEE logistic model per factor (unit="case", needs statsmodels):
+        positive vs negative among the valenced codings of the factor, group as covariate
+        (``a`` against ``b``), clusters the cases, exchangeable working correlation, robust
+        (sandwich) standard errors. It uses every valenced coding while allowing for the
+        correlation within a case.
+    documents : DataFrame, optional
+        Only with unit="coding": rates per 1,000 words (see :func:`compare_coding_rates`).
+    min_count : int, default 5
+        Warn (one UserWarning) when a mean case balance rests on fewer than this many
+        valenced cases (unit="case"), or a count is below it (unit="coding").
+    alpha : float, default 0.05
+        Significance level for ``significant`` (unit="coding": also the confidence level
+        ``1 - alpha`` of the odds ratio's interval).
+
+    Returns
+    -------
+    DataFrame
+        With unit="case", one row per factor mentioned by a case of ``a`` or ``b``, with
+        exactly these columns in this order: ``factor`` (or ``code``), ``group_a``,
+        ``group_b``, ``cases_a``, ``cases_b`` (the cases of each group in ``df``),
+        ``mentioning_a``, ``mentioning_b`` (cases with any coding of the factor), ``share_a``,
+        ``share_b``, ``share_difference``, ``share_ci_low``, ``share_ci_high`` (bootstrap),
+        ``share_p`` (Fisher's exact test on cases), ``share_p_adjusted``, ``valenced_a``,
+        ``valenced_b`` (cases with a defined balance), ``balance_a``, ``balance_b`` (mean case
+        balance), ``difference``, ``ci_low``, ``ci_high`` (bootstrap), ``p_value``
+        (permutation), ``exact``, ``p_adjusted``, ``significant`` and ``summary``, a sentence
+        such as "leadership: mean case balance +0.45 in north vs -0.30 in south (difference
+        +0.75, 95% CI +0.40 to +1.10; permutation p=0.002, adjusted 0.01); 9 of 10 vs 8 of 9
+        cases mention it". ``model="gee"`` appends ``gee_odds_ratio`` (odds of a positive
+        rather than a negative coding in ``a`` over those in ``b``), ``gee_ci_low``,
+        ``gee_ci_high`` and ``gee_p`` (Wald test).
+        With unit="coding", the table of :func:`compare_coding_rates`.
+
+    Raises
+    ------
+    ParameterError
+        If ``by`` is not a metadata column, ``a`` or ``b`` is not a value of ``by``, they are
+        equal, a group has no codings (or no case), ``case`` is not a metadata column or is
+        ``by``, ``documents`` is given with unit="case" or ``model`` with unit="coding", or a
+        parameter is out of range.
+
+    Warns
+    -----
+    UserWarning
+        When a mean case balance rests on fewer than ``min_count`` valenced cases.
+
+    Notes
+    -----
+    *Undefined values.* When a group has no valenced case for a factor, its ``balance``,
+    the ``difference``, its interval and ``p_value`` are nan (no RuntimeWarning;
+    ``exact`` False, ``significant`` False; the summary says so); the GEE columns are nan
+    when a group has no valenced coding of the factor, or all of one group's valenced codings
+    share one valence (separation: the odds ratio is infinite), or the fit does not converge.
+
+    *Reading the intervals.* ``ci_low`` and ``ci_high`` are the ``(1 - confidence) / 2`` and
+    ``(1 + confidence) / 2`` quantiles of the bootstrap differences, a closed interval. A
+    difference is clear of zero only when ``ci_low > 0`` (higher in ``a``) or ``ci_high <
+    0`` (higher in ``b``); a bound exactly equal to 0 does **not** exclude zero. Such ties are
+    common: case balances are often exactly -1, 0 or 1, so the bootstrap differences pile up
+    on a few values. The interval and the permutation p are separate procedures and can
+    disagree near the boundary; ``significant`` follows ``p_adjusted`` only. With few
+    cases the percentile bootstrap is too narrow (a group whose few cases all have the same
+    balance adds no spread at all): then read the permutation p.
+
+    Examples
+    --------
+    Ani (three positive codings of leadership) and Budi (one positive, one negative) in
+    north; Dewi and Eka (one negative each) in south, and Fitri, who speaks only of
+    partnerships. Mean case balances: north (1 + 0) / 2 = 0.5, south -1. Of the 6 ways to
+    split the four balances two and two, the observed one and its mirror image differ by
+    1.5, so the permutation p is 2/6:
+
+    >>> from uppks_qual.schema import codings_frame
+    >>> said = [("north", "Ani", "leadership", "positive")] * 3 + [
+    ...     ("north", "Budi", "leadership", "positive"),
+    ...     ("north", "Budi", "leadership", "negative"),
+    ...     ("south", "Dewi", "leadership", "negative"),
+    ...     ("south", "Eka", "leadership", "negative"),
+    ...     ("south", "Fitri", "partnerships", "positive")]
+    >>> df = codings_frame([{"doc_id": "d-" + who, "group": g, "informant": who, "start": 0,
+    ...                      "end": 1, "code_id": code, "valence": v}
+    ...                     for g, who, code, v in said])
+    >>> result = compare_groups(df, "north", "south", min_count=0)
+    >>> result[["factor", "cases_a", "cases_b", "mentioning_a", "mentioning_b"]].to_numpy().tolist()
+    [['leadership', 2, 3, 2, 2], ['partnerships', 2, 3, 0, 1]]
+    >>> result.loc[0, ["balance_a", "balance_b", "difference", "p_value"]].astype(float).tolist()
+    [0.5, -1.0, 1.5, 0.3333333333333333]
+    >>> bool(result.loc[0, "exact"]), result.loc[0, ["ci_low", "ci_high"]].astype(float).tolist()
+    (True, [1.0, 2.0])
+    >>> print(result.loc[0, "summary"])
+    leadership: mean case balance +0.50 in north vs -1.00 in south (difference +1.50, 95% CI +1.00 to +2.00; permutation p=0.33, adjusted 0.33); 2 of 2 vs 2 of 3 cases mention it
+    >>> print(result.loc[1, "summary"])
+    partnerships: no case in north has a positive or negative coding of it, so there is no balance to compare (mean case balance +1.00 in south); 0 of 2 vs 1 of 3 cases mention it
+    """
+    validate_codings(df)
+    func = "compare_groups"
+    _check_unit(func, unit, documents, model)
+    if unit == "coding":
+        return _coding_rates(func, df, a, b, by=by, level=level, documents=documents,
+                             min_count=min_count, alpha=alpha)
+    _check_by(func, df, by)
+    _check_pair(func, df, by, a, b)
+    return _case_comparison(func, df, [(a, b)], ["a", "b"], by=by, level=level, case=case,
+                            confidence=confidence, n_resamples=n_resamples, seed=seed,
+                            model=model, min_count=min_count, alpha=alpha)
+
+
+# --------------------------------------------------------------------------------------
 # More than two groups
 # --------------------------------------------------------------------------------------
 
 
-@validate_params({**_COMPARE_PARAMS, "min_count": [Interval(int, 0, None)]})
+@validate_params({**_COMPARE_PARAMS, **_CASE_PARAMS})
 def pairwise_comparisons(
     df: pd.DataFrame,
     *,
     by: str = "group",
     groups: Sequence[Any] | None = None,
     level: str = "factor",
+    unit: str = "case",
+    case: str = "informant",
+    confidence: float = 0.95,
+    n_resamples: int = 9999,
+    seed: int | None = 0,
+    model: str | None = None,
     documents: pd.DataFrame | None = None,
     min_count: int = 5,
     alpha: float = 0.05,
@@ -361,11 +637,16 @@ def pairwise_comparisons(
     """:func:`compare_groups` for every pair of groups, adjusted over all the tests.
 
     Each pair ``(a, b)`` of ``groups`` (``a`` before ``b`` in the order of ``groups``) is
-    compared as :func:`compare_groups` does (Fisher's exact test, odds ratio with Woolf's
-    interval, shares of codings or rates per 1,000 words). The Benjamini-Hochberg adjustment
-    is then made once over **all** rows (every pair x factor), so ``p_adjusted`` and
+    compared as :func:`compare_groups` does: with ``unit="case"`` (the default) cases are the
+    unit (shares of cases mentioning a factor, mean case balances, cluster-bootstrap
+    intervals, permutation over cases); with ``unit="coding"`` codings are (Fisher's exact
+    test, odds ratio with Woolf's interval, shares of codings or rates per 1,000 words: how
+    much the material talks about a factor, see :func:`compare_coding_rates`). The
+    Benjamini-Hochberg adjustment is then made once over **all** rows (every pair x factor;
+    with unit="case" for ``share_p`` and ``p_value`` alike), so ``p_adjusted`` and
     ``significant`` account for every test made, and differ from those of a single
-    :func:`compare_groups` call.
+    :func:`compare_groups` call. One random generator, ``numpy.random.default_rng(seed)``,
+    draws every resample of the call.
 
     Parameters
     ----------
@@ -378,40 +659,60 @@ def pairwise_comparisons(
         At least two different values of ``by``, in the order pairs are formed. Default:
         every value of ``by`` that has codings, in category (or sorted) order.
     level : {"factor", "code"}, default "factor"
+    unit : {"case", "coding"}, default "case"
+    case, confidence, n_resamples, seed, model
+        As in :func:`compare_groups` (unit="case").
     documents : DataFrame, optional
-        ``doc_id``, ``n_words`` (and best ``by``): compare rates per word instead of shares.
+        Only with unit="coding": ``doc_id``, ``n_words`` (and best ``by``): compare rates per
+        word instead of shares.
     min_count : int, default 5
-        Warn (one UserWarning) when any count is below this.
+        Warn (one UserWarning) when a mean case balance rests on fewer valenced cases
+        (unit="case") or a count is below this (unit="coding").
     alpha : float, default 0.05
-        Significance level and the confidence level ``1 - alpha``.
+        Significance level (unit="coding": also the confidence level ``1 - alpha``).
 
     Returns
     -------
     DataFrame
-        The columns of :func:`compare_groups`, one row per (pair, factor coded in either
-        group of the pair), pairs in order: ``(g1, g2), (g1, g3), ..., (g2, g3), ...``.
+        The columns of :func:`compare_groups` for the same ``unit``, one row per (pair,
+        factor coded in either group of the pair), pairs in order: ``(g1, g2), (g1, g3), ...,
+        (g2, g3), ...``.
 
     Raises
     ------
     ParameterError
-        For a bad ``by`` or ``groups``, a group without codings (or words), or a parameter out
-        of range.
+        For a bad ``by``, ``groups`` or ``case``, a group without codings (or words, or
+        cases), or a parameter out of range.
 
     Examples
     --------
+    Three informants per group, each with one coding of leadership:
+
     >>> from uppks_qual.schema import codings_frame
-    >>> rows = [("north", 8), ("south", 1), ("east", 4)]
-    >>> df = codings_frame([{"doc_id": g, "group": g, "start": i, "end": i + 1,
-    ...                      "code_id": "leadership" if i < n else "partnerships"}
-    ...                     for g, n in rows for i in range(10)])
+    >>> said = {"north": "+++", "south": "--+", "east": "+-0"}
+    >>> valence = {"+": "positive", "-": "negative", "0": "neutral"}
+    >>> df = codings_frame([{"doc_id": f"{g}{i}", "group": g, "informant": f"{g}{i}",
+    ...                      "start": 0, "end": 1, "code_id": "leadership",
+    ...                      "valence": valence[v]}
+    ...                     for g, vs in said.items() for i, v in enumerate(vs)])
     >>> result = pairwise_comparisons(df, min_count=0)
-    >>> result[["group_a", "group_b"]].drop_duplicates().to_numpy().tolist()
-    [['east', 'north'], ['east', 'south'], ['north', 'south']]
-    >>> len(result), bool(result["p_adjusted"].ge(result["p_value"]).all())
-    (6, True)
+    >>> result[["group_a", "group_b", "cases_a", "valenced_b"]].to_numpy().tolist()
+    [['east', 'north', 3, 3], ['east', 'south', 3, 3], ['north', 'south', 3, 3]]
+    >>> result["difference"].round(3).tolist()  # east: (1 - 1) / 2 = 0; south: -1/3
+    [-1.0, 0.333, 1.333]
+    >>> bool(result["p_adjusted"].ge(result["p_value"]).all())
+    True
     """
     validate_codings(df)
     func = "pairwise_comparisons"
+    _check_unit(func, unit, documents, model)
+    if unit == "case":
+        _check_by(func, df, by)
+        chosen = _groups(func, df, by, groups)
+        return _case_comparison(func, df, list(itertools.combinations(chosen, 2)),
+                                ["groups"] * len(chosen), by=by, level=level, case=case,
+                                confidence=confidence, n_resamples=n_resamples, seed=seed,
+                                model=model, min_count=min_count, alpha=alpha)
     _check_rates(func, df, by, documents)
     chosen = _groups(func, df, by, groups)
     names = ["groups"] * len(chosen)
@@ -453,14 +754,20 @@ def group_differences(
     documents: pd.DataFrame | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """Does how often each factor is coded differ across several groups? A chi-square test.
+    """Does how often each factor is coded differ across several groups? A chi-square test
+    on codings.
+
+    This is a coding-level table, like :func:`compare_coding_rates`: it treats every coding
+    (or word) as an independent trial, which the codings of one informant are not, so it
+    describes how much each group's material talks about a factor and is not a test over
+    informants (for that, see :func:`pairwise_comparisons` with ``unit="case"``).
 
     For each factor coded in at least one group, the k x 2 table with one row
     ``[count, total - count]`` per group is tested for independence with Pearson's
     chi-square test (:func:`scipy.stats.chi2_contingency`, ``k - 1`` degrees of freedom, no
     continuity correction, also for k = 2). Totals are each group's codings, or the words of
-    its documents with ``documents`` (as in :func:`compare_groups`, whose totals and counts
-    are the same for two groups). p-values are adjusted over the factors with the
+    its documents with ``documents`` (as in :func:`compare_coding_rates`, whose totals and
+    counts are the same for two groups). p-values are adjusted over the factors with the
     Benjamini-Hochberg procedure. The effect size is Cramér's V, ``sqrt(chi2 / N)`` for a
     table of two columns (``N`` the sum of the totals). Which groups differ: see
     :func:`pairwise_comparisons`.

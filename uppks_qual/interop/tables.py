@@ -10,8 +10,9 @@ writes them as sheets of one ``.xlsx`` (openpyxl), :func:`export_csv` as one CSV
 ``frequencies``
     Code x group: number of codings.
 ``framework``
-    Factor x group: ``n=<n> (+<positive> / -<negative>)`` and two representative quotes per
-    cell (:func:`uppks_qual.analysis.framework_table`).
+    Factor x group, counted by cases: ``<n> of <cases> cases; <p> positive, <q> negative``,
+    typical quotes (one per case) and a disconfirming quote when one exists
+    (:func:`uppks_qual.analysis.framework_table`).
 ``documents``
     One row per document with its metadata.
 """
