@@ -1,0 +1,131 @@
+"""Masking who and where: names of people, groups and places replaced by neutral tokens.
+
+A model that sees "Asoka" or the Asoka chair's name learns *which group a sentence comes
+from*, not what it says; a coder who sees them may code the group, not the passage. So both
+the learned auto-coder's features and the passages shown to blind coders are masked first:
+
+- every term of a :class:`Masker` (group and village names from the manifest, informant and
+  speaker names from the documents' front matter, the codebook's ``actors``) becomes
+  ``KELOMPOK`` (a group), ``TEMPAT`` (a village or place) or ``NAMA`` (a person);
+- any capitalised word after an honorific (*Ibu, Pak, Bapak, Buya, Datuak, Datuk, Ustadz,
+  Uni, Mak, Bu, Ni, Da, Tek*) is a person's name too, so a name the lists do not know is still
+  masked (``Ibu Rosna`` -> ``Ibu NAMA``).
+
+Role words (*ketua, PLKB, wali nagari*) are kept: they say what a passage is about.
+
+Examples
+--------
+>>> m = Masker(groups=["Asoka"], places=["Durian Daun"], people=["Ratna Dewi"])
+>>> m.mask("Ibu Ratna Dewi, ketua Asoka di Durian Daun, ditemani Pak Hasan.")
+'Ibu NAMA, ketua KELOMPOK di TEMPAT, ditemani Pak NAMA.'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["HONORIFICS", "Masker", "masker_for"]
+
+#: Words that introduce a person's name in Indonesian and Minangkabau speech.
+HONORIFICS: tuple[str, ...] = ("Ibu", "Bu", "Pak", "Bapak", "Buya", "Datuak", "Datuk",
+                               "Ustadz", "Ustad", "Uni", "Ni", "Mak", "Etek", "Tek", "Uda",
+                               "Da", "Bundo", "Inyiak", "Angku", "Sutan", "Haji", "Hajjah")
+
+_NAME = r"[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)*"
+_AFTER_HONORIFIC = re.compile(rf"\b({'|'.join(HONORIFICS)})\s+{_NAME}")
+#: Tokens that replace masked terms.
+TOKENS = {"group": "KELOMPOK", "place": "TEMPAT", "person": "NAMA"}
+
+
+@dataclass(frozen=True)
+class Masker:
+    """Replace group, place and person names with ``KELOMPOK``, ``TEMPAT`` and ``NAMA``.
+
+    Matching is case-insensitive on whole words; longer terms win over shorter ones ("Durian
+    Daun" before "Durian"). A person's first and last words are masked on their own too when
+    they are capitalised names of three letters or more ("Ratna Dewi" also masks "Ratna"), as
+    people are often called by one name.
+    """
+
+    groups: Iterable[str] = ()
+    places: Iterable[str] = ()
+    people: Iterable[str] = ()
+    _pattern: Any = field(default=None, init=False, repr=False, compare=False)
+    _kind: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kind: dict[str, str] = {}
+        for what, terms in (("person", self.people), ("place", self.places),
+                            ("group", self.groups)):
+            for term in terms:
+                term = " ".join(str(term).split())
+                if len(term) < 2:
+                    continue
+                kind.setdefault(term.casefold(), what)
+                if what == "person":
+                    words = [w for w in term.split() if w[:1].isupper()]
+                    words = [w for w in words if w not in HONORIFICS and len(w) >= 3]
+                    for w in words:
+                        kind.setdefault(w.casefold(), "person")
+        object.__setattr__(self, "_kind", kind)
+        if kind:
+            alternatives = sorted(kind, key=len, reverse=True)
+            body = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in alternatives)
+            object.__setattr__(self, "_pattern",
+                               re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE))
+
+    @property
+    def terms(self) -> dict[str, str]:
+        """Every masked term (case-folded) and what it is: group, place or person."""
+        return dict(self._kind)
+
+    def mask(self, text: str) -> str:
+        """``text`` with every name replaced by its token (see the module docstring)."""
+        text = _AFTER_HONORIFIC.sub(lambda m: f"{m.group(1)} {TOKENS['person']}", text)
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(
+            lambda m: TOKENS[self._kind[" ".join(m.group(0).split()).casefold()]], text)
+
+    def mask_all(self, texts: Iterable[str]) -> list[str]:
+        """:meth:`mask` of each text."""
+        return [self.mask(t) for t in texts]
+
+
+def masker_for(*, groups: Mapping[str, str] | Iterable[str] = (),
+               documents: Iterable[Any] = (), actors: Iterable[str] = (),
+               extra_people: Iterable[str] = ()) -> Masker:
+    """The masker of a study: its groups and villages (``{group: village}`` of the manifest,
+    or group names), every document's group, village, informant, interviewer and declared
+    speakers (front matter), and the codebook's actors.
+
+    Examples
+    --------
+    >>> from uppks_qual.records import Document
+    >>> doc = Document("d", "I: Ya.", "Melati", "Padang Olo", "interview", "chair",
+    ...                "Ibu Darnis", "2004", meta={"speakers": {"B": "Pembeli"}})
+    >>> masker_for(groups={"Melati": "Padang Olo"}, documents=[doc]).mask(
+    ...     "Darnis dari Melati, Padang Olo.")
+    'NAMA dari KELOMPOK, TEMPAT.'
+    """
+    group_names = list(groups)
+    places = list(groups.values()) if isinstance(groups, Mapping) else []
+    people = list(actors) + list(extra_people)
+    for doc in documents:
+        if doc.group:
+            group_names.append(doc.group)
+        if doc.village:
+            places.append(doc.village)
+        if doc.informant:
+            people.append(doc.informant)
+        speakers = dict(doc.meta.get("speakers") or {})
+        people += [str(v) for k, v in speakers.items()
+                   if k not in ("P", "I") and str(v)[:1].isupper()]
+    return Masker(groups=_unique(group_names), places=_unique(places), people=_unique(people))
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(x).strip() for x in items if str(x).strip()))
