@@ -26,8 +26,9 @@ HONESTY = ("> **About the data.** The corpus in `data/interviews/` is an **illus
 BUILD = '''corpus = uq.load_corpus(ROOT / "data/interviews")
 codebook = uq.load_codebook(ROOT / "codebook.yaml")
 project = uq.Project.create(WORK / "uppks.uqp", corpus=corpus, codebook=codebook)
-# rules + a model trained on the training passages (never on the gold sample)
-project.autocode(method="learned",
+# rules + a model trained on the training passages (never on the gold sample), cross-fitted:
+# each document is coded by a model that never saw its passages
+project.autocode(method="learned", cross_fit=True,
                  training=uq.learn.training_files(ROOT / "data/coding"))
 project.import_codings(ROOT / "data/coding/gold.csv", coder="ana")
 # ana read the whole sample (coded or not): her judgement replaces the automatic coder's there

@@ -147,10 +147,11 @@ def test_text_without_labels_is_coded_by_paragraph() -> None:
     ("I: Modal kami tidak bertambah.", "negative"),        # a negator flips a positive cue
     ("I: Modal macet.", "negative"),
     ("I: Modal kami tidak macet lagi.", "positive"),       # ... and a negative one
-    # 'tapi' ends the clause: no polarity cue in it, so the sentence's cues count (half weight)
+    # after 'tapi' the later clause has the final say, whatever the clause of the cue says
     ("I: Modal kami ada, tapi usaha macet.", "negative"),
-    ("I: Modal kami bertambah, tapi usaha macet.", "positive"),
-    ("I: Usaha macet, modal kami ada.", "negative"),        # so does punctuation
+    ("I: Modal kami bertambah, tapi usaha macet.", "negative"),
+    # punctuation ends a clause: no polarity cue in it, so the sentence's cues count (half)
+    ("I: Usaha macet, modal kami ada.", "negative"),
     ("I: Modal kami ada.", "neutral"),
     ("I: Tidak ada modal.", "negative"),                   # negator near the cue, no polarity
     ("I: Modal belum bertambah.", "negative"),
@@ -162,14 +163,21 @@ def test_valence_rules(text: str, valence: str) -> None:
     assert frame["text"].iloc[0] == text[3:]
 
 
-def test_polarity_cues_of_another_code_do_not_count() -> None:
-    # 'biru' is a positive cue of colour only: it says nothing about capital
-    codebook = Codebook((make_code("capital", lemmas=("modal",)),
+def test_polarity_cues_of_another_code_count_only_as_a_last_resort() -> None:
+    # 'biru' is a positive cue of colour only: against capital's own cue it does not count
+    codebook = Codebook((make_code("capital", lemmas=("modal",), negative=("macet",)),
                          make_code("colour", phrases=("warna",), positive=("biru",))))
-    frame = autocode_text("I: Modal kami biru.", codebook)
-    assert rows(frame, "code_id", "valence") == [("capital", "neutral")]
+    frame = autocode_text("I: Modal kami macet dan biru.", codebook)
+    assert rows(frame, "code_id", "valence") == [("capital", "negative")]
     frame = autocode_text("I: Warna kami biru.", codebook)
     assert rows(frame, "code_id", "valence") == [("colour", "positive")]
+    # with no polarity word of its own in the sentence, other codes' words give the tone
+    frame = autocode_text("I: Modal kami biru.", codebook)
+    assert rows(frame, "code_id", "valence") == [("capital", "positive")]
+    # ... unless the codes disagree about the word
+    codebook = Codebook((*codebook, make_code("sky", phrases=("langit",), negative=("biru",))))
+    frame = autocode_text("I: Modal kami biru.", codebook)
+    assert rows(frame, "code_id", "valence") == [("capital", "neutral")]
 
 
 def test_sub_code_inherits_its_parents_polarity_cues() -> None:
@@ -194,6 +202,181 @@ def test_a_polarity_word_counts_once() -> None:
     ))
     frame = autocode_text("I: Pinjaman bertambah lalu dipotong.", codebook)
     assert rows(frame, "code_id", "valence") == [("capital.loan", "neutral")]
+
+
+# --------------------------------------------------------------------------- valence: clauses
+def valence_of(text: str, code_id: str = "capital",
+               codebook: Codebook | None = None) -> tuple[str, float]:
+    """Valence and confidence of the one coding of ``code_id`` in ``text``."""
+    frame = autocode_text(text, codebook or tiny_codebook())
+    found = frame[frame["code_id"] == code_id]
+    assert len(found) == 1, frame
+    return str(found["valence"].iloc[0]), float(found["confidence"].iloc[0])
+
+
+@pytest.mark.parametrize("contrast", ["tapi", "tetapi", "namun", "padahal", "sedangkan"])
+def test_contrast_gives_the_later_clause_the_final_say(contrast: str) -> None:
+    assert valence_of(f"I: Waktu awal modal kami macet, {contrast} sekarang sudah "
+                      f"bertambah.")[0] == "positive"
+    assert valence_of(f"I: Modal kami bertambah, {contrast} sekarang macet.")[0] == "negative"
+    # the cue in the later clause: its own clause
+    assert valence_of(f"I: Usaha kami macet, {contrast} modal bertambah.")[0] == "positive"
+
+
+@pytest.mark.parametrize("word", ["cuma", "cuman", "hanya saja"])
+def test_cuma_and_hanya_saja_contrast_at_the_start_of_a_clause(word: str) -> None:
+    assert valence_of(f"I: Modal bertambah, {word} usaha macet.")[0] == "negative"
+    # inside a clause 'cuma' means 'only': no contrast, the clause's own cue counts
+    assert valence_of("I: Modal cuma bertambah sedikit-sedikit.")[0] == "positive"
+    assert valence_of("I: Usaha macet, modal cuma bertambah.")[0] == "positive"
+
+
+def test_a_later_clause_about_another_factor_does_not_override() -> None:
+    text = "I: Modal kami bertambah, tapi ketua malas dan rapat batal."
+    assert valence_of(text)[0] == "positive"
+    assert valence_of(text, "leadership.meetings")[0] == "negative"
+
+
+@pytest.mark.parametrize("word", ["walaupun", "meskipun", "biarpun", "walau", "meski"])
+def test_concessive_clause_yields_to_the_other_clause(word: str) -> None:
+    # the cue in the concessive clause takes the main clause's polarity...
+    assert valence_of(f"I: {word.capitalize()} modal sempat macet, usaha kami "
+                      f"bertambah.")[0] == "positive"
+    assert valence_of(f"I: Usaha kami macet, {word} modal bertambah.")[0] == "negative"
+    # ... and the main clause keeps its own
+    assert valence_of(f"I: Modal kami bertambah, {word} usaha sempat macet.")[0] == "positive"
+
+
+@pytest.mark.parametrize(("text", "valence"), [
+    ("I: Modal kami tidak bertambah.", "negative"),
+    ("I: Tidak, modal kami bertambah.", "positive"),        # the comma ends the negation
+    ("I: Ketua tidak datang, modal bertambah.", "positive"),
+    ("I: Modal tidak datang tapi bertambah.", "positive"),   # so does a contrast word
+    # ... and so do subordinators inside a clause: 'tidak' does not reach 'macet'
+    ("I: Tidak ada yang tahu bahwa modal macet.", "negative"),
+    ("I: Modal kami tidak pernah macet.", "positive"),      # not only the next word
+    ("I: Modal kami indak macet lai.", "positive"),         # Minang negators
+    ("I: Modal alun bertambah.", "negative"),
+    ("I: Modal nda bertambah.", "negative"),
+])
+def test_negation_scope_ends_at_a_clause_break(text: str, valence: str) -> None:
+    assert valence_of(text)[0] == valence
+
+
+@pytest.mark.parametrize(("text", "valence"), [
+    ("I: Modal kami bukan tidak bertambah.", "positive"),
+    ("I: Modal kami tidak pernah tidak bertambah.", "positive"),
+    ("I: Modal kami bukan tidak macet.", "negative"),
+    ("I: Tanpa modal kami tidak bisa apa-apa.", "positive"),  # no polarity word: two cancel
+    ("I: Tidak ada modal.", "negative"),                    # one alone counts -1
+])
+def test_double_negation_cancels(text: str, valence: str) -> None:
+    assert valence_of(text)[0] == valence
+
+
+@pytest.mark.parametrize("hedge", ["Mungkin", "Barangkali", "Kalau tidak salah,", "Agak",
+                                   "Sedikit"])
+def test_a_hedge_lowers_the_confidence_not_the_valence(hedge: str) -> None:
+    plain, certain = valence_of("I: Modal kami bertambah.")
+    valence, hedged = valence_of(f"I: {hedge} modal kami bertambah.")
+    assert (plain, valence) == ("positive", "positive")
+    assert hedged == pytest.approx(certain * 0.75, abs=1e-4)
+
+
+def test_kalau_tidak_salah_is_a_hedge_not_a_negation() -> None:
+    # neither 'tidak' nor 'salah' counts: the clause stays negative, with less confidence
+    assert valence_of("I: Modal kami macet, kalau tidak salah.")[0] == "negative"
+    assert valence_of("I: Kalau tidak salah modal kami macet.")[0] == "negative"
+
+
+def test_a_hedged_clause_counts_half_against_a_certain_one() -> None:
+    # both clauses code capital in one sentence: -1 (certain) + 0.5 (hedged) < 0
+    assert valence_of("I: Modal mungkin bertambah, modal kami macet.")[0] == "negative"
+
+
+def test_a_question_lowers_the_confidence() -> None:
+    valence, asked = valence_of("I: Modal kami bertambah?")
+    assert valence == "positive"
+    assert asked == pytest.approx(valence_of("I: Modal kami bertambah.")[1] * 0.6, abs=1e-4)
+    _, both = valence_of("I: Mungkin modal kami bertambah?")
+    assert both == pytest.approx(valence_of("I: Modal kami bertambah.")[1] * 0.45, abs=1e-4)
+    # only the clause before the question mark is asked
+    assert valence_of("I: Rapat batal? Modal kami bertambah.")[1] == pytest.approx(
+        valence_of("I: Modal kami bertambah.")[1])
+
+
+@pytest.mark.parametrize("wish", ["Saya ingin", "Mestinya", "Sebaiknya", "Kalau bisa",
+                                  "Semoga"])
+def test_a_wish_is_for_what_is_lacking(wish: str) -> None:
+    assert valence_of(f"I: {wish} modal kami bertambah.")[0] == "negative"
+
+
+def test_a_condition_of_absence_says_what_is_needed() -> None:
+    codebook = tiny_codebook()
+    assert valence_of("I: Kalau tidak ada ketua, rapat batal.",
+                      "leadership.meetings")[0] == "positive"
+    assert valence_of("I: Tanpa modal, usaha macet.", codebook=codebook)[0] == "positive"
+    # a negated polarity word in the condition is a worry, not an absence
+    assert valence_of("I: Kalau modal tidak bertambah, usaha macet.")[0] == "negative"
+
+
+def neutral_word_codebook() -> Codebook:
+    return Codebook((make_code("capital", lemmas=("modal",), positive=("jelas", "teratur"),
+                               negative=("putus", "tunggak")),))
+
+
+@pytest.mark.parametrize(("text", "valence"), [
+    # suffixed derivations of a base-form cue name an act or a thing: they do not evaluate
+    ("I: Keputusan soal modal dibacakan.", "neutral"),      # keputusan -> putus
+    ("I: Penjelasan soal modal dibacakan.", "neutral"),     # penjelasan -> jelas
+    ("I: Ketua menjelaskan soal modal.", "neutral"),        # menjelaskan -> jelas
+    ("I: Sebenarnya modal itu ada.", "neutral"),            # sebenarnya -> benar (se-nya)
+    ("I: Modal kami menunggak.", "negative"),               # prefixed forms still count
+    ("I: Soal modal sudah jelas.", "positive"),
+    ("I: Soal modal kurang jelas.", "negative"),
+    # a cue written in a derived form matches only as written: teratur, not aturan (atur)
+    ("I: Aturan soal modal dibacakan.", "neutral"),
+    ("I: Setoran modal teratur.", "positive"),
+])
+def test_words_neutral_in_context_no_longer_flip(text: str, valence: str) -> None:
+    assert valence_of(text, codebook=neutral_word_codebook())[0] == valence
+
+
+@pytest.mark.parametrize(("text", "code_id", "valence"), [
+    ("I: Ninik mamak, alim ulama, cadiak pandai ikut rapat.", "leader_support", "neutral"),
+    ("I: Rumah PLKB dekat sekolah.", "officer_role", "neutral"),
+    ("I: Salah satu anggota menyetor angsuran.", "capital_growth", "neutral"),
+    ("I: Kata orang pinjaman itu uang hibah.", "information_clarity", "negative"),
+    ("I: Waktu awal memang ada yang curiga pada ketua, tapi sekarang sudah percaya.",
+     "leadership", "positive"),
+])
+def test_real_codebook_valence(text: str, code_id: str, valence: str) -> None:
+    frame = autocode_text(text, real_codebook())
+    factor = frame[frame["factor"] == code_id]
+    assert len(factor) == 1, frame
+    assert factor["valence"].iloc[0] == valence
+
+
+NEGATIVE_PREDICATES = ("macet", "tidak bertambah", "belum bertambah", "indak bertambah",
+                       "tak bertambah lagi", "ndak bertambah", "sempat macet", "masih macet")
+POSITIVE_PREDICATES = ("bertambah", "tidak macet lagi", "sudah bertambah", "bertambah lagi",
+                       "indak macet", "bukan tidak bertambah", "lancar")
+FILLERS = ("", " sejak putaran tiga", " tahun lalu", " waktu itu", " di kelompok")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(NEGATIVE_PREDICATES), st.sampled_from(POSITIVE_PREDICATES),
+       st.sampled_from(FILLERS), st.sampled_from(FILLERS),
+       st.sampled_from(["tapi", "tetapi", "namun", "padahal"]),
+       st.sampled_from(["", "sekarang ", "untungnya ", "usaha "]))
+def test_a_positive_clause_after_tapi_wins(negative: str, positive: str, fill1: str,
+                                           fill2: str, contrast: str, subject: str) -> None:
+    first = f"I: Modal kami {negative}{fill1}"
+    assert valence_of(first + ".")[0] == "negative"
+    assert valence_of(f"{first}, {contrast} {subject}{positive}{fill2}.")[0] == "positive"
+    # and the other way round: a negative later clause wins over a positive first one
+    other = f"I: Modal kami {positive}{fill1}, {contrast} {subject}{negative}{fill2}."
+    assert valence_of(other)[0] == "negative"
 
 
 # --------------------------------------------------------------------------- matching

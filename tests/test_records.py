@@ -42,7 +42,7 @@ def test_vocabularies() -> None:
     assert SOURCE_TYPES == ("interview", "observation", "document")
     assert SEGMENT_KINDS == ("turn", "paragraph", "sentence")
     assert VALENCES == ("positive", "negative", "neutral")
-    assert ORIGINS == ("manual", "auto")
+    assert ORIGINS == ("manual", "auto", "reviewed")
 
 
 # --------------------------------------------------------------------------- Document
@@ -153,7 +153,7 @@ def test_coding_ok() -> None:
         (
             {"origin": "human"},
             ValueError,
-            r"The 'origin' parameter of Coding must be one of \{'manual', 'auto'\}\. "
+            r"The 'origin' parameter of Coding must be one of \{'manual', 'auto', 'reviewed'\}\. "
             r"Got 'human' instead\.",
         ),
         ({"valence": "good"}, ParameterError,

@@ -402,7 +402,7 @@ def test_a_version_2_file_gets_the_codebook_version_column(project: Project) -> 
     conn.close()
     assert store.check_version(path) == 2
     with Project.open(path) as again:
-        assert again.get_meta("schema_version") == str(store.SCHEMA_VERSION) == "3"
+        assert again.get_meta("schema_version") == str(store.SCHEMA_VERSION) == "4"
         frame = again.codings()
         assert len(frame) == 2 and frame["codebook_version"].isna().all()  # kept, unknown
         again.update_codebook(versioned("1.1"))

@@ -56,6 +56,8 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time the names load on fi
     from .codebook import load_codebook
     from .corpus import Corpus, check_corpus, load_corpus
     from .errors import QualError
+    from .evaluation import evaluate_coder
+    from .learn import CodeSuggester
     from .manifest import Manifest, read_manifest
     from .pipeline import run_study
     from .project import Project, show
@@ -99,6 +101,8 @@ _EXPORTS = {
     "fleiss_kappa": "agreement",
     "percent_agreement": "agreement",
     "QualError": "errors",
+    "evaluate_coder": "evaluation",
+    "CodeSuggester": "learn",
 }
 
 #: Submodules reachable as attributes (``uq.analysis``, ``uq.charts`` ...), imported on use.
@@ -108,6 +112,7 @@ _SUBMODULES = ("analysis", "charts", "agreement", "text_agreement", "autocode", 
 
 __all__ = [
     "Code",
+    "CodeSuggester",
     "Codebook",
     "Coding",
     "Corpus",
@@ -128,6 +133,7 @@ __all__ = [
     "cooccurrence",
     "coverage",
     "disconfirming",
+    "evaluate_coder",
     "evidence",
     "fleiss_kappa",
     "framework_matrix",

@@ -44,10 +44,11 @@ class Method(StrEnum):
 
 
 class Origin(StrEnum):
-    """Manual or automatic codings."""
+    """Manual, automatic or reviewed (accepted suggestions) codings."""
 
     manual = "manual"
     auto = "auto"
+    reviewed = "reviewed"
 
 
 class ChartKind(StrEnum):
@@ -606,6 +607,111 @@ def query(
         _echo_passage(row)
         typer.echo("")
     typer.echo(f"{len(hits)} passages (showing {len(shown)})")
+    proj.close()
+
+
+class Strategy(StrEnum):
+    """How ``suggest`` draws suggestions to review."""
+
+    uncertain = "uncertain"
+    random = "random"
+    top = "top"
+
+
+@app.command()
+@friendly
+def suggest(
+    project: Annotated[Path, typer.Argument(help="Project file (SQLite).")] = DEFAULT_PROJECT,
+    n: Annotated[int, typer.Option("-n", "--number", min=1, help="Suggestions to draw.")] = 20,
+    strategy: Annotated[Strategy, typer.Option(help="uncertain: confidence nearest 0.5 first; "
+                                                    "top: surest first; random: a random "
+                                                    "sample (the one review --stats "
+                                                    "estimates precision from).")]
+    = Strategy.uncertain,
+    code: Annotated[list[str] | None, typer.Option("--code", metavar="CODE", help="Code id (its "
+                                                   "sub-codes too); repeat or comma-separate "
+                                                   "for several.")] = None,
+    coder: Annotated[str, typer.Option(help="The automatic coder whose codings are "
+                                            "suggested.")] = "auto",
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random sample.")] = 0,
+) -> None:
+    """Draw automatic codings no human has reviewed, coded or read, for `review` to accept or
+    reject (`project.suggest()`)."""
+    codes = [c.strip() for item in code or [] for c in item.split(",") if c.strip()]
+    proj = _open(project)
+    todo = proj.suggest(n, strategy.value, coder=coder, code=codes or None, seed=seed)
+    for row in todo.itertuples():
+        typer.echo(f"#{row.suggestion_id}  {row.doc_id} [{row.start}, {row.end})  {row.code_id}"
+                   f"  {row.valence or 'neutral'}  confidence {_shown_confidence(row.confidence)}")
+        typer.echo(f"  {' '.join(str(row.text).split())}")
+    typer.echo(f"{len(todo)} suggestion(s) drawn ({strategy.value}); record a decision with: "
+               f"uppks-qual review {project} ID --accept|--reject --coder NAME")
+    proj.close()
+
+
+def _shown_confidence(value: Any) -> str:
+    return "-" if value is None or value != value else f"{value:.2f}"
+
+
+def _review_target(items: list[str]) -> tuple[Path, int | None]:
+    """``[PROJECT] [ID]`` of ``review``: a lone whole number is the suggestion id."""
+    from .errors import ParameterError
+
+    if len(items) > 2:
+        raise ParameterError(f"review takes a project and a suggestion id; got "
+                             f"{' '.join(items)}", parameter="target", value=items)
+    if len(items) == 2:
+        project, ident = Path(items[0]), items[1]
+    elif len(items) == 1 and items[0].isdigit():
+        project, ident = DEFAULT_PROJECT, items[0]
+    else:
+        project, ident = (Path(items[0]) if items else DEFAULT_PROJECT), None
+    if ident is not None and not ident.isdigit():
+        raise ParameterError(f"the suggestion id is a whole number (see `uppks-qual "
+                             f"suggest`); got {ident!r}", parameter="id", value=ident)
+    return project, None if ident is None else int(ident)
+
+
+@app.command()
+@friendly
+def review(
+    target: Annotated[list[str] | None, typer.Argument(
+        metavar="[PROJECT] [ID]", help="Project file (default results/uppks.uqp) and the "
+                                       "suggestion id shown by `suggest`.")] = None,
+    accept: Annotated[bool | None, typer.Option("--accept/--reject", help="The decision: "
+                                                "code the passage as suggested (or as "
+                                                "corrected), or not.")] = None,
+    coder: Annotated[str | None, typer.Option(help="Who decides (a human coder).")] = None,
+    code: Annotated[str | None, typer.Option(help="Accept with this code instead.")] = None,
+    valence: Annotated[Valence | None, typer.Option(help="Accept with this valence "
+                                                         "instead.")] = None,
+    memo: Annotated[str | None, typer.Option(help="A note kept with the coding and the "
+                                                  "decision.")] = None,
+    stats: Annotated[bool, typer.Option("--stats", help="Print the precision estimated from "
+                                                        "the reviews instead.")] = False,
+) -> None:
+    """Accept or reject one suggestion (`project.review()`), or with --stats print how often
+    suggestions drawn at random were right (`project.review_stats()`)."""
+    from .errors import ParameterError
+
+    project, ident = _review_target(list(target or []))
+    if stats:
+        proj = _open(project)
+        summary = proj.review_stats()
+        echo_table(summary["precision"].round(3).set_index("factor"),
+                   title="Precision of the suggestions drawn at random (Wilson 95% interval)")
+        typer.echo("")
+        echo_table(summary["strategies"].set_index("strategy"), title="Reviews per strategy")
+        proj.close()
+        return
+    if ident is None or accept is None or not coder:
+        raise ParameterError("review needs a suggestion ID, --accept or --reject, and --coder "
+                             "NAME (or --stats)", parameter="review", value=None)
+    proj = _open(project)
+    new = proj.review(ident, accept, coder=coder, code=code,
+                      valence=valence.value if valence else None, memo=memo)
+    typer.echo(f"suggestion {ident} accepted as coding {new} by {coder}" if accept
+               else f"suggestion {ident} rejected by {coder}")
     proj.close()
 
 

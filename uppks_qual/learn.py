@@ -1,41 +1,85 @@
-"""A learned auto-coder: trained by the project on its own manual codings.
+"""Suggesting codes with a model trained on manual codings: the learned auto-coder.
 
-Like NVivo's "autocode from existing coding patterns", but reproducible and measured. For each
-sentence it combines
+Like NVivo's "autocode from existing coding patterns", but reproducible and measured.
+:class:`CodeSuggester` is a scikit-learn estimator. For each sentence it combines
 
-* the words of the sentence (lemmas, TF-IDF of uni- and bigrams),
-* its context: the previous and next sentence, and the interviewer's last question,
-* the rule-based coder's output for the sentence and the previous one (which factors its cues
-  found, and their valence),
+* the words of the sentence (names masked, lemmatised; TF-IDF of uni- and bigrams),
+* its context: the previous and next sentence and the interviewer's last question (TF-IDF,
+  weighted by ``context_weight``),
+* the rule-based coder's output (:mod:`uppks_qual.autocode`) for the sentence and the
+  previous one: which factors its cues found, and their valence (weighted by
+  ``rules_weight``),
 
-in one logistic regression per factor (class weights balanced), plus a multinomial logistic
-regression for the valence of a (sentence, factor) pair. The model is trained at run time from
-the manual passage codings given (no file is downloaded or shipped); hyper-parameters were
-chosen by 5-fold cross-validation grouped by document on the project's *training* passages
-(``data/coding/train*.csv``), never on the evaluation sample.
+in one logistic regression per factor (class weights balanced), plus logistic regressions for
+the valence of a (sentence, factor) pair (one per valence, the most probable wins).
+
+**Nothing about who speaks.** Names of groups, villages, places and people are replaced by
+``KELOMPOK``, ``TEMPAT`` and ``NAMA`` before anything is featurised (``mask``, a
+:class:`~uppks_qual.masking.Masker`; :func:`study_masker` builds the study's from its
+manifest, documents and codebook), so the model cannot learn which group a sentence comes
+from instead of what it says.
+
+**Nothing fitted outside the training passages.** Every vectoriser is part of the
+estimator's :class:`~sklearn.pipeline.Pipeline` and is fitted in :meth:`CodeSuggester.fit` on
+the passages given, so in cross-validation (:func:`uppks_qual.evaluation.evaluate_coder`) and
+cross-fitting (:func:`cross_fit_predict`) only on the training fold. The default
+hyper-parameters were chosen by ``scripts/evaluate_coder.py`` (``GridSearchCV`` grouped by
+document on the training passages ``data/coding/train*.csv`` only, never on the gold sample).
+
+Inputs: a frame of passages (:func:`sentence_table` / :func:`passage_table`: text, context
+and rules columns), a list of plain strings, or a list of
+:class:`~uppks_qual.records.Document` (split into sentences, coded by the rules, and every
+informant sentence coded). It codes any text: a new document, a new corpus, an abstract.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from uppks_qual.learn import CodeSuggester
+>>> train = pd.DataFrame({"text": [
+...     "Ketua rajin memimpin rapat.", "Rapat sering batal, ketua jarang datang.",
+...     "Modal kelompok bertambah tiap putaran.", "Modal macet, angsuran tidak dibayar.",
+...     "Cuaca hari itu panas.", "Anak saya sekolah di kota."],
+...     "codes": [{"leadership": "positive"}, {"leadership": "negative"},
+...               {"capital": "positive"}, {"capital": "negative"}, {}, {}]})
+>>> model = CodeSuggester(min_df=1).fit(train)
+>>> model.factors_
+('capital', 'leadership')
+>>> model.predict(["Ketua kami rajin memimpin rapat."])[["factor", "valence"]]
+       factor   valence
+0  leadership  positive
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+import pickle
+import warnings
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 
-from .errors import ImportProblem
+from .errors import ImportProblem, ParameterError
 from .evaluation import passage_factors
-from .records import Codebook
+from .masking import TOKENS, Masker, masker_for
+from .records import Codebook, Document
 
-__all__ = ["LearnedCoder", "learned_codings", "sentence_table", "train_coder", "training_files"]
+__all__ = ["CodeSuggester", "DocumentKFold", "PassageText", "RuleCoder", "coding_rows",
+           "cross_fit_predict", "documents_table", "learned_codings", "passage_table",
+           "rules_frame", "sentence_table", "study_masker", "training_files"]
 
-#: Weights of the feature blocks (chosen by cross-validation on the training passages).
-WEIGHTS = {"sentence": 1.0, "previous": 0.5, "next": 0.3, "question": 0.5, "rules": 1.0,
-           "rules_previous": 0.5}
-C = 8.0
-THRESHOLD = 0.5
+#: Text columns of a passage frame (masked and lemmatised before featurising).
+TEXT_COLUMNS = ("text", "previous", "next", "question")
+#: Rule columns of a passage frame: the rule coder's factors and valences as tokens.
+RULE_COLUMNS = ("rules", "rules_previous")
+#: Columns of :meth:`CodeSuggester.predict`.
+PREDICTION_COLUMNS = ("row", "doc_id", "start", "end", "text", "factor", "valence",
+                      "probability")
+_VALENCE_ORDER = {"negative": 0, "positive": 1, "neutral": 2}
+_MASK_FEATURES = {token: f"_{kind}_" for kind, token in TOKENS.items()}
+_MODEL_FORMAT = "uppks-qual CodeSuggester 1"
 
 
 def training_files(folder: str | Path) -> list[Path]:
@@ -53,217 +97,814 @@ def training_files(folder: str | Path) -> list[Path]:
     return sorted(p for p in folder.glob("train*.csv") if "sample" not in p.name)
 
 
-def _lemmas(texts: Sequence[str]) -> list[str]:
-    from .nlp import get_nlp
-
-    nlp = get_nlp()
-    return [" ".join(t.norm_ for t in doc if not (t.is_punct or t.is_space))
-            for doc in nlp.tokenizer.pipe(list(texts), batch_size=256)]
+# --------------------------------------------------------------------------- passage frames
+def rules_frame(rule_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Rule-coder rows (``doc_id, start, end, code_id, factor, valence`` ...) as a frame."""
+    return pd.DataFrame(list(rule_rows), columns=["doc_id", "start", "end", "code_id",
+                                                  "factor", "valence"])
 
 
 def sentence_table(segments: pd.DataFrame, rules: pd.DataFrame,
-                   factors: Sequence[str]) -> pd.DataFrame:
-    """One row per sentence with the text features and the rule coder's output.
+                   factors: Sequence[str] | None = None, *,
+                   interviewer_labels: Collection[str] = ("P",)) -> pd.DataFrame:
+    """One row per sentence with its context and the rule coder's output: what
+    :class:`CodeSuggester` codes.
 
     Parameters
     ----------
     segments : DataFrame
-        ``project.segments()`` (turns/paragraphs and sentences, in reading order).
+        ``project.segments()`` or ``corpus.segments`` (turns/paragraphs and sentences, in
+        reading order).
     rules : DataFrame
-        Rule-based codings at sentence unit (``doc_id, start, end, factor, valence``).
-    factors : sequence of str
-        The factors to learn.
+        Rule-based codings at sentence unit (``doc_id, start, factor, valence``;
+        :func:`rules_frame`).
+    factors : sequence of str, optional
+        Keep only these factors of the rules (default: all).
+    interviewer_labels : collection of str
+        Speakers whose turns are the interviewer's questions.
+
+    Returns
+    -------
+    DataFrame
+        The sentence segments' columns plus ``previous`` and ``next`` (the neighbouring
+        sentences of the same document, ``""`` at its ends), ``question`` (the interviewer's
+        last turn before the sentence), ``rules`` and ``rules_previous`` (the factors the
+        rules found in the sentence and in the previous one, as tokens ``factor
+        factor=valence``).
+
+    Examples
+    --------
+    >>> seg = pd.DataFrame({"doc_id": ["d"] * 3, "kind": ["turn", "sentence", "sentence"],
+    ...                     "speaker": ["P", "I", "I"], "start": [0, 10, 20],
+    ...                     "end": [8, 19, 30], "text": ["Rapatnya?", "Rapat rutin.",
+    ...                                                  "Ketua rajin."]})
+    >>> rules = rules_frame([{"doc_id": "d", "start": 20, "end": 30, "code_id": "lead",
+    ...                       "factor": "lead", "valence": "positive"}])
+    >>> sentence_table(seg, rules)[["text", "previous", "question", "rules"]]
+               text      previous   question                  rules
+    0  Rapat rutin.                Rapatnya?
+    1  Ketua rajin.  Rapat rutin.  Rapatnya?  lead lead=positive
     """
     sents = segments[segments["kind"] == "sentence"].reset_index(drop=True).copy()
-    turns = segments[(segments["kind"] != "sentence") & (segments["speaker"] == "P")]
-    sents["lem"] = _lemmas(sents["text"].tolist())
+    turns = segments[(segments["kind"] != "sentence")
+                     & segments["speaker"].isin(list(interviewer_labels))]
+    text = sents["text"].fillna("").astype(str)
     same_prev = sents["doc_id"].eq(sents["doc_id"].shift(1))
     same_next = sents["doc_id"].eq(sents["doc_id"].shift(-1))
-    sents["prev"] = sents["lem"].shift(1).where(same_prev, "").fillna("")
-    sents["next"] = sents["lem"].shift(-1).where(same_next, "").fillna("")
+    sents["previous"] = text.shift(1).where(same_prev, "").fillna("")
+    sents["next"] = text.shift(-1).where(same_next, "").fillna("")
     sents["question"] = _last_question(sents, turns)
-    rule = np.zeros((len(sents), 2 * len(factors)))
-    where = {(d, s): i for i, (d, s) in enumerate(zip(sents["doc_id"], sents["start"], strict=True))}
-    for r in rules.itertuples():
-        i = where.get((r.doc_id, r.start))
-        if i is not None and r.factor in factors:
-            j = list(factors).index(str(r.factor))
-            rule[i, j] = 1.0
-            rule[i, len(factors) + j] += {"positive": 1.0, "negative": -1.0}.get(str(r.valence), 0)
-    prev = np.vstack([np.zeros((1, rule.shape[1])), rule[:-1]]) * same_prev.to_numpy()[:, None]
-    sents.attrs["rules"] = rule
-    sents.attrs["rules_previous"] = prev
+    tokens = pd.Series(_rule_tokens(sents, rules, factors), index=sents.index, dtype=object)
+    sents["rules"] = tokens
+    sents["rules_previous"] = tokens.shift(1).where(same_prev, "").fillna("")
     return sents
 
 
 def _last_question(sents: pd.DataFrame, turns: pd.DataFrame) -> list[str]:
     out = [""] * len(sents)
-    by_doc = {d: g for d, g in turns.groupby("doc_id")}
-    for doc_id, rows in sents.groupby("doc_id"):
+    by_doc = {d: g for d, g in turns.groupby("doc_id", sort=False)}
+    for doc_id, rows in sents.groupby("doc_id", sort=False):
         q = by_doc.get(doc_id)
         if q is None:
             continue
-        starts = q["start"].to_numpy()
-        lems = _lemmas(q["text"].tolist())
+        q = q.sort_values("start")
+        starts, texts = q["start"].to_numpy(), q["text"].fillna("").astype(str).tolist()
         for i, s in zip(rows.index, rows["start"], strict=True):
             k = int(np.searchsorted(starts, s)) - 1
-            out[i] = lems[k] if k >= 0 else ""
+            out[i] = texts[k] if k >= 0 else ""
     return out
 
 
-@dataclass
-class LearnedCoder:
-    """A trained coder; :meth:`predict` codes the sentences of a :func:`sentence_table`."""
-
-    factors: tuple[str, ...]
-    vectorizers: dict[str, Any] = field(default_factory=dict)
-    presence: dict[str, Any] = field(default_factory=dict)
-    valence: Any = None
-    n_passages: int = 0
-    threshold: float = THRESHOLD
-
-    def features(self, table: pd.DataFrame, rows: Sequence[int] | np.ndarray | None = None) -> Any:
-        """Sparse feature matrix of ``table`` (all rows, or ``rows``)."""
-        from scipy.sparse import csr_matrix, hstack
-
-        idx = np.arange(len(table)) if rows is None else np.asarray(rows)
-        blocks = []
-        for column, name in (("lem", "sentence"), ("prev", "previous"), ("next", "next"),
-                             ("question", "question")):
-            blocks.append(WEIGHTS[name] * self.vectorizers[column].transform(
-                table[column].iloc[idx]))
-        for name in ("rules", "rules_previous"):
-            blocks.append(csr_matrix(WEIGHTS[name] * table.attrs[name][idx]))
-        return hstack(blocks).tocsr()
-
-    def predict(self, table: pd.DataFrame,
-                rows: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
-        """Predicted (sentence, factor) codings with ``probability`` and ``valence``."""
-        idx = np.arange(len(table)) if rows is None else np.asarray(rows)
-        if not len(idx):
-            return pd.DataFrame(columns=["row", "factor", "probability", "valence"])
-        X = self.features(table, idx)
-        out = []
-        for j, factor in enumerate(self.factors):
-            prob = self.presence[factor].predict_proba(X)[:, 1]
-            for k in np.flatnonzero(prob >= self.threshold):
-                out.append((int(idx[k]), factor, float(prob[k]), j))
-        frame = pd.DataFrame(out, columns=["row", "factor", "probability", "j"])
-        frame["valence"] = self._valence(X, idx, frame) if len(frame) else []
-        return frame.drop(columns="j")
-
-    def _valence(self, X: Any, idx: np.ndarray, frame: pd.DataFrame) -> list[str]:
-        pos = {int(r): k for k, r in enumerate(idx)}
-        Xv = _valence_features(X, [pos[r] for r in frame["row"]], frame["j"].tolist(),
-                               len(self.factors))
-        return [str(v) for v in self.valence.predict(Xv)]
-
-
-def _valence_features(X: Any, rows: Sequence[int], factor_idx: Sequence[int], n: int) -> Any:
-    from scipy.sparse import csr_matrix, hstack
-
-    one_hot = np.zeros((len(rows), n))
-    one_hot[np.arange(len(rows)), factor_idx] = 1.0
-    return hstack([X[list(rows)], csr_matrix(one_hot)]).tocsr()
-
-
-def train_coder(table: pd.DataFrame, passages: pd.DataFrame, *, factors: Sequence[str],
-                factor_of: Mapping[str, str] | None = None) -> LearnedCoder:
-    """Train on manual passage codings (``passage_id, doc_id, start, end, code_id, valence``;
-    an empty ``code_id`` marks a passage read and left uncoded).
-
-    Passages are matched to sentences of ``table`` by document and start offset; passages that
-    are not sentences of the table are ignored.
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    where = {(d, s): i for i, (d, s) in enumerate(zip(table["doc_id"], table["start"], strict=True))}
-    spans = passages.drop_duplicates("passage_id")
-    rows, pids = [], []
-    for r in spans.itertuples():
+def _rule_tokens(sents: pd.DataFrame, rules: pd.DataFrame,
+                 factors: Sequence[str] | None) -> list[str]:
+    """Per sentence, ``factor factor=valence`` for each factor the rules found (several codes
+    of one factor take their most common valence; ties: negative > positive > neutral)."""
+    where = {(d, int(s)): i for i, (d, s) in enumerate(zip(sents["doc_id"], sents["start"],
+                                                          strict=True))}
+    votes: dict[int, dict[str, dict[str, int]]] = {}
+    keep = None if factors is None else set(factors)
+    for r in rules.itertuples():
         i = where.get((r.doc_id, int(r.start)))
-        if i is not None:
-            rows.append(i)
-            pids.append(r.passage_id)
-    if not rows:
-        raise ImportProblem("no training passage matches a sentence of the project; the "
-                            "training codings must code sentences of these documents")
+        if i is None or (keep is not None and r.factor not in keep):
+            continue
+        valence = str(r.valence) if isinstance(r.valence, str) and r.valence else "neutral"
+        count = votes.setdefault(i, {}).setdefault(str(r.factor), {})
+        count[valence] = count.get(valence, 0) + 1
+    out = [""] * len(sents)
+    for i, by_factor in votes.items():
+        out[i] = " ".join(f"{f} {f}={_top(c)}" for f, c in sorted(by_factor.items()))
+    return out
+
+
+def _top(counts: Mapping[str, int]) -> str:
+    return min(counts, key=lambda v: (-counts[v], _VALENCE_ORDER.get(v, 3)))
+
+
+def parse_rules(tokens: str) -> dict[str, str]:
+    """``{factor: valence}`` from a ``rules`` cell of :func:`sentence_table`.
+
+    Examples
+    --------
+    >>> parse_rules("capital capital=negative lead lead=positive")
+    {'capital': 'negative', 'lead': 'positive'}
+    """
+    return dict(t.split("=", 1) for t in str(tokens or "").split() if "=" in t)
+
+
+def passage_table(table: pd.DataFrame, passages: pd.DataFrame, *,
+                  factor_of: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The sentences of ``table`` that manual passages cover, with the codes: what
+    :meth:`CodeSuggester.fit` learns from.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`sentence_table` of the documents.
+    passages : DataFrame
+        Manual passage codings (``passage_id, doc_id, start, end, code_id, valence``; an empty
+        ``code_id`` marks a passage read and left uncoded).
+    factor_of : mapping, optional
+        Code id -> factor (``{c.code_id: c.factor for c in codebook}``).
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``table`` that a passage overlaps by at least half of the shorter span,
+        plus ``passage_id`` and ``codes`` (``{factor: valence}``; empty: read, not coded).
+        A sentence covered by several passages takes all their factors. Passages that cover
+        no sentence are left out (their number is ``attrs["unmatched"]``).
+    """
     gold = passage_factors(passages, factor_of=factor_of)
-    coder = LearnedCoder(factors=tuple(factors), n_passages=len(rows))
-    for column, bigrams in (("lem", True), ("prev", False), ("next", False), ("question", False)):
-        coder.vectorizers[column] = TfidfVectorizer(
-            ngram_range=(1, 2) if bigrams else (1, 1), min_df=2, sublinear_tf=True,
-            token_pattern=r"(?u)\S+").fit(table[column])
-    X = coder.features(table, rows)
-    for factor in factors:
-        y = np.array([factor in gold[p] for p in pids])
-        model = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)
-        coder.presence[factor] = model.fit(X, y) if 0 < y.sum() < len(y) else _Constant(y)
-    pairs = [(k, list(factors).index(f), v) for k, p in enumerate(pids)
-             for f, v in gold[p].items() if f in factors]
-    if len({v for _, _, v in pairs}) < 2:
-        raise ImportProblem("the training codings need at least two different valences "
-                            "(positive, negative, neutral) to learn valence; add codings")
-    Xv = _valence_features(X, [k for k, _, _ in pairs], [j for _, j, _ in pairs], len(factors))
-    coder.valence = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(
-        Xv, [v for _, _, v in pairs])
-    return coder
+    spans = passages.drop_duplicates("passage_id")
+    by_doc = {d: (g.index.to_numpy(), g["start"].to_numpy(), g["end"].to_numpy())
+              for d, g in table.groupby("doc_id", sort=False)}
+    found: dict[int, tuple[str, dict[str, str]]] = {}
+    unmatched = 0
+    for p in spans.itertuples():
+        idx, starts, ends = by_doc.get(p.doc_id, (np.array([], int),) * 3)
+        s, e = int(p.start), int(p.end)
+        overlap = np.minimum(ends, e) - np.maximum(starts, s)
+        hits = idx[(overlap > 0) & (overlap >= 0.5 * np.minimum(ends - starts, e - s))]
+        unmatched += not len(hits)
+        for i in hits:
+            pid, codes = found.get(int(i), (str(p.passage_id), {}))
+            for factor, valence in gold[p.passage_id].items():
+                old = codes.get(factor)
+                if old is None or _VALENCE_ORDER.get(valence, 3) < _VALENCE_ORDER.get(old, 3):
+                    codes[factor] = valence
+            found[int(i)] = (pid, codes)
+    order = sorted(found)
+    out = table.loc[order].reset_index(drop=True)
+    out["passage_id"] = [found[i][0] for i in order]
+    out["codes"] = pd.Series([found[i][1] for i in order], dtype=object)
+    out.attrs["unmatched"] = unmatched
+    return out
+
+
+def documents_table(documents: Iterable[Document], *, codebook: Codebook | None = None,
+                    skip_speakers: Collection[str] = ("P",)) -> pd.DataFrame:
+    """:func:`sentence_table` of the sentences of ``documents`` spoken by informants (not by
+    ``skip_speakers``), with the rule coder's output when a ``codebook`` is given and each
+    document's ``group``.
+
+    Each document is cut as the corpus loader cuts it
+    (:func:`uppks_qual.corpus.document_segments`) and coded by
+    :func:`uppks_qual.autocode.autocode_segments` at sentence unit.
+    """
+    from .autocode import autocode_segments
+    from .corpus import document_segments, segments_frame
+
+    segments, rule_rows, groups = [], [], {}
+    for doc in documents:
+        groups[doc.doc_id] = doc.group
+        segs = document_segments(doc)
+        segments += segs
+        if codebook is not None:
+            rule_rows += [{**r, "doc_id": doc.doc_id} for r in autocode_segments(
+                doc.text, segs, codebook, unit="sentence", skip_speakers=skip_speakers)]
+    frame = segments_frame(segments)
+    factors = [c.code_id for c in codebook.factors()] if codebook is not None else None
+    table = sentence_table(frame, rules_frame(rule_rows), factors,
+                           interviewer_labels=skip_speakers)
+    table["group"] = table["doc_id"].map(groups)
+    keep = ~table["speaker"].isin(list(skip_speakers))
+    return table[keep].reset_index(drop=True)
+
+
+def _as_document(item: str | Document, i: int) -> Document:
+    if isinstance(item, Document):
+        return item
+    if not isinstance(item, str):
+        raise ParameterError(f"The 'X' parameter of CodeSuggester must be a DataFrame of "
+                             f"passages, or a list of strings or Documents. Got an item of "
+                             f"type {type(item).__name__} instead.", parameter="X",
+                             function="CodeSuggester", value=item)
+    from .corpus import DEFAULT_SPEAKERS
+    from .textio import SPEAKER_LABEL, normalise
+
+    text = normalise(item)
+    labels = {m.group(1) for m in SPEAKER_LABEL.finditer(text)}
+    speakers = {label: label for label in sorted(labels) if label not in DEFAULT_SPEAKERS}
+    return Document(f"text-{i + 1}", text, "", "", "interview" if labels else "document", "",
+                    "", "unknown", meta={"speakers": speakers})
+
+
+def _passage_frame(X: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``X`` with every column the features need (missing ones empty)."""
+    if "text" not in X.columns:
+        raise ParameterError("The 'X' parameter of CodeSuggester needs a 'text' column (see "
+                             "learn.sentence_table); got columns "
+                             f"{', '.join(map(str, X.columns))}", parameter="X",
+                             function="CodeSuggester", value=None)
+    frame = X.reset_index(drop=True).copy()
+    for column in (*TEXT_COLUMNS, *RULE_COLUMNS):
+        frame[column] = frame[column].fillna("").astype(str) if column in frame else ""
+    if "doc_id" not in frame:
+        frame["doc_id"] = ""
+    if "start" not in frame:
+        frame["start"] = 0
+    if "end" not in frame:
+        frame["end"] = frame["text"].str.len()
+    return frame
+
+
+def study_masker(manifest: Any, documents: Iterable[Document],
+                 codebook: Codebook | None = None) -> Masker:
+    """The masker of a study: its manifest's groups and villages and ``mask`` lists
+    (``mask: {people: [...], places: [...]}``), every document's group, village, informant
+    and speakers, and the codebook's :attr:`~uppks_qual.records.Codebook.actors`."""
+    return masker_for(groups=dict(manifest.groups), documents=documents,
+                      actors=codebook.actors if codebook is not None else (),
+                      extra_people=manifest.mask_people, extra_places=manifest.mask_places)
+
+
+# --------------------------------------------------------------------------- features
+_LEMMAS: dict[str, str] = {}
+
+
+def _lemmas(texts: Sequence[str]) -> list[str]:
+    """Lemmas (the pipeline's ``NORM``) of each text, punctuation dropped; mask tokens
+    become ``_group_``, ``_place_``, ``_person_`` (not the words *kelompok*, *tempat*,
+    *nama*). Cached by text."""
+    from .nlp import get_nlp
+
+    todo = [t for t in dict.fromkeys(texts) if t not in _LEMMAS]
+    if todo:
+        if len(_LEMMAS) > 200_000:
+            _LEMMAS.clear()
+        for text, doc in zip(todo, get_nlp().tokenizer.pipe(todo, batch_size=512), strict=True):
+            _LEMMAS[text] = " ".join(_MASK_FEATURES.get(t.text, t.norm_) for t in doc
+                                     if not (t.is_punct or t.is_space))
+    return [_LEMMAS[t] if t in _LEMMAS else _lemmas([t])[0] for t in texts]
+
+
+class PassageText(TransformerMixin, BaseEstimator):
+    """The first step of the features: mask names in the text columns, then lemmatise.
+
+    Stateless (nothing is learned); the rule columns pass through unchanged.
+
+    Parameters
+    ----------
+    mask : Masker, None or False
+        The names to mask; ``None``: only names after an honorific (*Ibu*, *Pak* ...);
+        ``False``: no masking.
+    """
+
+    def __init__(self, mask: Masker | bool | None = None) -> None:
+        self.mask = mask
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> PassageText:
+        """Nothing to learn; returns self."""
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``X``'s text columns masked and lemmatised."""
+        masker = Masker() if self.mask is None or self.mask is True else self.mask
+        out = X.copy()
+        for column in TEXT_COLUMNS:
+            texts = out[column].astype(str).tolist()
+            if masker is not False:
+                texts = _masked(masker, texts)
+            out[column] = _lemmas(texts)
+        return out
+
+
+_MASKED: dict[tuple[str, str], str] = {}
+
+
+def _masked(masker: Masker, texts: Sequence[str]) -> list[str]:
+    """``masker.mask`` of each text, cached by the masker's terms and the text (a grid
+    search masks the same passages hundreds of times)."""
+    terms = "\n".join(f"{t}\t{k}" for t, k in sorted(masker.terms.items()))  # hashed once
+    if len(_MASKED) > 400_000:
+        _MASKED.clear()
+    out = []
+    for text in texts:
+        key = (terms, text)
+        if key not in _MASKED:
+            _MASKED[key] = masker.mask(text)
+        out.append(_MASKED[key])
+    return out
+
+
+class _Vectorizer(TransformerMixin, BaseEstimator):
+    """TF-IDF of whitespace tokens that tolerates a column with no terms (no context at
+    all): it then adds no features."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 1), min_df: int = 2,
+                 binary: bool = False) -> None:
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.binary = binary
+
+    def fit(self, X: Any, y: Any = None) -> _Vectorizer:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        options = ({"use_idf": False, "norm": None} if self.binary else {"sublinear_tf": True})
+        vectorizer = TfidfVectorizer(token_pattern=r"(?u)\S+", lowercase=False,
+                                     ngram_range=self.ngram_range, binary=self.binary,
+                                     min_df=min(self.min_df, max(len(X), 1)), **options)
+        try:
+            vectorizer.fit(list(X))
+        except ValueError:  # empty vocabulary: no terms (or none frequent enough)
+            self.vectorizer_ = None
+        else:
+            if hasattr(vectorizer, "stop_words_"):
+                vectorizer.stop_words_ = None  # pruned terms: not needed, large to store
+            self.vectorizer_ = vectorizer
+        return self
+
+    def transform(self, X: Any) -> Any:
+        from scipy.sparse import csr_matrix
+
+        if self.vectorizer_ is None:  # one empty column (a ColumnTransformer needs one)
+            return csr_matrix((len(X), 1))
+        return self.vectorizer_.transform(list(X))
 
 
 class _Constant:
-    """Stand-in model for a factor never (or always) present in the training passages."""
+    """The valence model when the training passages have a single valence."""
 
-    def __init__(self, y: np.ndarray) -> None:
-        self.p = float(bool(len(y)) and y.all())
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.full(X.shape[0], self.value, dtype=object)
+
+
+# --------------------------------------------------------------------------- estimators
+class _PassageInput:
+    """What both coders accept: a passage frame, strings or Documents (see the module)."""
+
+    codebook: Codebook | None
+    skip_speakers: Collection[str]
+    factors: Sequence[str]
+
+    def passages(self, X: pd.DataFrame | str | Document | Iterable[str | Document]
+                 ) -> pd.DataFrame:
+        """The passage frame the coder codes for ``X``: ``X`` itself (a frame, completed with
+        empty context columns if needed), or the informant sentences of the texts or
+        Documents (:func:`documents_table`), in reading order. :meth:`predict_proba`'s rows
+        and :meth:`predict`'s ``row`` refer to it."""
+        if isinstance(X, pd.DataFrame):
+            return _passage_frame(X)
+        items = [X] if isinstance(X, str | Document) else list(X)
+        docs = [_as_document(x, i) for i, x in enumerate(items)]
+        if not docs:
+            return _passage_frame(pd.DataFrame({"text": []}))
+        return _passage_frame(documents_table(docs, codebook=self.codebook,
+                                              skip_speakers=self.skip_speakers))
+
+    def _factors(self, labels: Sequence[Mapping[str, str]]) -> tuple[str, ...]:
+        if self.factors:
+            return tuple(self.factors)
+        if self.codebook is not None:
+            return tuple(c.code_id for c in self.codebook.factors())
+        return tuple(sorted({f for lab in labels for f in lab}))
+
+    def _labels(self, frame: pd.DataFrame, y: Any) -> list[dict[str, str]]:
+        if y is None and "codes" not in frame:
+            raise ParameterError("fit needs coded passages: a 'codes' column of {factor: "
+                                 "valence} (see learn.passage_table) or y", parameter="X",
+                                 function=f"{type(self).__name__}.fit", value=None)
+        return [dict(v or {}) for v in (frame["codes"] if y is None else y)]
+
+    def _frame(self, rows: np.ndarray, frame: pd.DataFrame, factors: Sequence[int] | np.ndarray,
+               proba: Sequence[float] | np.ndarray, valences: Sequence[str]) -> pd.DataFrame:
+        out = pd.DataFrame({
+            "row": np.asarray(rows, dtype="int64"),
+            "doc_id": frame["doc_id"].to_numpy()[rows].astype(str),
+            "start": frame["start"].to_numpy()[rows].astype("int64"),
+            "end": frame["end"].to_numpy()[rows].astype("int64"),
+            "text": frame["text"].to_numpy()[rows].astype(str),
+            "factor": [self.factors_[j] for j in factors],  # type: ignore[attr-defined]
+            "valence": list(valences), "probability": np.asarray(proba, dtype=float)})
+        return out.loc[:, list(PREDICTION_COLUMNS)]
+
+
+class CodeSuggester(_PassageInput, BaseEstimator):
+    """Suggest the factors (and their valence) of sentences, learned from manual codings.
+
+    A scikit-learn estimator (``clone``, ``get_params``, ``set_params``, grid search): the
+    hyper-parameters are the constructor's arguments; :meth:`fit` learns from a frame of
+    coded passages and sets the attributes ending in ``_``.
+
+    Parameters
+    ----------
+    factors : sequence of str
+        The factors to learn (default: the codebook's factors, else every factor in the
+        training codes).
+    codebook : Codebook, optional
+        Needed to code strings and Documents (the rule coder's output is a feature) and used
+        for the default ``factors``.
+    C : float
+        Inverse regularisation strength of the logistic regressions. The defaults of ``C``
+        and ``context_weight`` are what ``scripts/evaluate_coder.py``'s grid search chose
+        (grouped by document, on the training passages only).
+    threshold : float
+        A factor is suggested when its probability is at least this.
+    context_weight : float
+        Weight of the context blocks (previous and next sentence, interviewer's question, and
+        the rules' output for the previous sentence) against the sentence's own words (1).
+    rules_weight : float
+        Weight of the rule coder's output.
+    mask : Masker, None or False
+        Names replaced before featurising (:class:`PassageText`); ``None``: names after an
+        honorific only; ``False``: none.
+    skip_speakers : collection of str
+        Interviewer labels: their turns are context (the question), never coded.
+    min_df : int
+        A word (or word pair) must occur in this many training passages to be a feature.
+
+    Attributes
+    ----------
+    factors_ : tuple of str
+    pipeline_ : Pipeline
+        :class:`PassageText` then a ColumnTransformer of the TF-IDF blocks.
+    presence_ : OneVsRestClassifier
+        One logistic regression per factor.
+    valence_ : OneVsRestClassifier
+        Valence of a (sentence, factor) pair (one logistic regression per valence).
+    summary_ : dict
+        What it was trained on: passages, coded passages, documents, codebook version.
+    """
+
+    def __init__(self, *, factors: Sequence[str] = (), codebook: Codebook | None = None,
+                 C: float = 8.0, threshold: float = 0.5, context_weight: float = 0.25,
+                 rules_weight: float = 1.0, mask: Masker | bool | None = None,
+                 skip_speakers: Collection[str] = ("P",), min_df: int = 2) -> None:
+        self.factors = factors
+        self.codebook = codebook
+        self.C = C
+        self.threshold = threshold
+        self.context_weight = context_weight
+        self.rules_weight = rules_weight
+        self.mask = mask
+        self.skip_speakers = skip_speakers
+        self.min_df = min_df
+
+    def _pipeline(self) -> Any:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.pipeline import Pipeline
+
+        cw, rw, df = float(self.context_weight), float(self.rules_weight), int(self.min_df)
+        blocks = [("sentence", _Vectorizer((1, 2), df), "text"),
+                  *((c, _Vectorizer((1, 1), df), c) for c in ("previous", "next", "question")),
+                  ("rules", _Vectorizer(binary=True, min_df=1), "rules"),
+                  ("rules_previous", _Vectorizer(binary=True, min_df=1), "rules_previous")]
+        weights = {"sentence": 1.0, "previous": cw, "next": cw, "question": cw, "rules": rw,
+                   "rules_previous": rw * cw}
+        features = ColumnTransformer(blocks, transformer_weights=weights, sparse_threshold=1.0)
+        return Pipeline([("prepare", PassageText(mask=self.mask)), ("features", features)])
+
+    def _check(self) -> None:
+        from .params import Interval, check_param
+
+        for name, low in (("C", 0.0), ("threshold", 0.0), ("context_weight", 0.0),
+                          ("rules_weight", 0.0)):
+            check_param(getattr(self, name), [Interval(float, low, None)], name=name,
+                        func="CodeSuggester")
+        check_param(self.threshold, [Interval(float, 0, 1)], name="threshold",
+                    func="CodeSuggester")
+        check_param(self.mask, [Masker, None, bool], name="mask", func="CodeSuggester")
+
+    def fit(self, X: pd.DataFrame, y: Sequence[Mapping[str, str]] | None = None
+            ) -> CodeSuggester:
+        """Learn from coded passages.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Passages (:func:`passage_table`): ``text`` and, when known, ``previous``,
+            ``next``, ``question``, ``rules``, ``rules_previous``, ``doc_id``, and ``codes``
+            (``{factor: valence}`` per passage; empty: read and left uncoded).
+        y : sequence of mapping, optional
+            The codes, if not in ``X["codes"]``.
+
+        Returns
+        -------
+        CodeSuggester
+            self, fitted.
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+
+        self._check()
+        if not isinstance(X, pd.DataFrame):
+            raise ParameterError("CodeSuggester.fit needs a DataFrame of coded passages (see "
+                                 "learn.passage_table)", parameter="X",
+                                 function="CodeSuggester.fit", value=type(X).__name__)
+        frame = _passage_frame(X)
+        labels = self._labels(frame, y)
+        factors = self._factors(labels)
+        Y = np.array([[f in lab for f in factors] for lab in labels], dtype=int).reshape(
+            len(labels), len(factors))
+        if not len(factors) or not Y.any():
+            raise ImportProblem("none of the training passages is coded with a factor; the "
+                                "learned coder needs manual codings to learn from")
+        self.factors_ = factors
+        self.pipeline_ = self._pipeline()
+        features = self.pipeline_.fit_transform(frame)
+        logistic = LogisticRegression(C=float(self.C), class_weight="balanced",
+                                      solver="liblinear", max_iter=1000)
+        with warnings.catch_warnings():  # a factor no training passage has: predicted never
+            warnings.filterwarnings("ignore", message="Label .* is present in all training")
+            self.presence_ = OneVsRestClassifier(logistic).fit(features, Y)
+        pairs = [(i, j, labels[i][f]) for i in range(len(labels))
+                 for j, f in enumerate(factors) if f in labels[i]]
+        rows, js, values = (list(x) for x in zip(*pairs, strict=True))
+        Xv = self._pair_features(features, frame, rows, js)
+        self.valence_ = (OneVsRestClassifier(clone(logistic)).fit(Xv, values)
+                         if len(set(values)) > 1 else _Constant(values[0]))
+        self.summary_: dict[str, Any] = {
+            "passages": len(frame), "coded_passages": int(Y.any(axis=1).sum()),
+            "documents": sorted({str(d) for d in frame["doc_id"] if str(d)}),
+            "factors": list(factors),
+            "codebook_version": self.codebook.version if self.codebook is not None else None}
+        return self
+
+    def _pair_features(self, features: Any, frame: pd.DataFrame,
+                       rows: Sequence[int] | np.ndarray, js: Sequence[int] | np.ndarray) -> Any:
+        """Features of (passage, factor) pairs: the passage's features, shared and once more
+        in the block of the pair's factor (so a word can say "positive" for one factor and
+        not for another), the factor (one-hot) and the rules' valence for that factor
+        (one-hot, weighted)."""
+        from scipy.sparse import csr_matrix, hstack
+
+        n, width = len(rows), len(self.factors_)
+        one_hot, rule = np.zeros((n, width)), np.zeros((n, len(_VALENCE_ORDER)))
+        one_hot[np.arange(n), list(js)] = 1.0
+        cells = frame["rules"].to_numpy()
+        for k, (r, j) in enumerate(zip(rows, js, strict=True)):
+            found = parse_rules(cells[r]).get(self.factors_[j])
+            if found in _VALENCE_ORDER:
+                rule[k, _VALENCE_ORDER[found]] = float(self.rules_weight)
+        shared = features[list(rows)].tocsr()
+        own = [shared.multiply(one_hot[:, [j]]).tocsr() for j in range(width)]
+        return hstack([shared, *own, csr_matrix(one_hot), csr_matrix(rule)]).tocsr()
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return np.tile([1 - self.p, self.p], (X.shape[0], 1))
+        """Probability of each factor (columns: :attr:`factors_`) for each passage of
+        :meth:`passages` ``(X)``."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "presence_")
+        frame = self.passages(X)
+        if not len(frame):
+            return np.zeros((0, len(self.factors_)))
+        return self._proba(self.pipeline_.transform(frame))
+
+    def _proba(self, features: Any) -> np.ndarray:
+        proba = np.asarray(self.presence_.predict_proba(features), dtype=float)
+        return proba.reshape(features.shape[0], len(self.factors_))
+
+    def predict(self, X: Any) -> pd.DataFrame:
+        """The suggested codings: one row per (passage, factor) whose probability is at least
+        :attr:`threshold`.
+
+        Parameters
+        ----------
+        X : DataFrame, str, Document, or list of str or Document
+            Passages (a frame as :func:`sentence_table` makes), or texts and documents whose
+            informant sentences are coded.
+
+        Returns
+        -------
+        DataFrame
+            ``row`` (the passage's position in :meth:`passages` ``(X)``), ``doc_id, start,
+            end, text, factor, valence, probability``, in passage then factor order.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "presence_")
+        frame = self.passages(X)
+        if not len(frame):
+            return self._frame(np.array([], int), frame, [], [], [])
+        features = self.pipeline_.transform(frame)
+        proba = self._proba(features)
+        rows, js = np.nonzero(proba >= self.threshold)
+        valences = (self.valence_.predict(self._pair_features(features, frame, rows, js))
+                    if len(rows) else [])
+        return self._frame(rows, frame, js, proba[rows, js], [str(v) for v in valences])
+
+    def to_bytes(self) -> bytes:
+        """The fitted model as bytes, with the codebook version and a training summary
+        (:meth:`from_bytes` reads it). Pickle: load only models you made."""
+        import sklearn
+        from sklearn.utils.validation import check_is_fitted
+
+        from ._version import __version__
+
+        check_is_fitted(self, "presence_")
+        payload = {"format": _MODEL_FORMAT, "uppks_qual": __version__,
+                   "sklearn": sklearn.__version__, "summary": self.summary_, "model": self}
+        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CodeSuggester:
+        """A model :meth:`to_bytes` wrote (warns when scikit-learn's version differs)."""
+        import sklearn
+
+        try:
+            payload = pickle.loads(data)  # a project's own model: trusted as the project is
+        except Exception as exc:  # any unpickling problem: not a model
+            raise ImportProblem(f"not a saved CodeSuggester ({exc})") from None
+        if not isinstance(payload, dict) or payload.get("format") != _MODEL_FORMAT:
+            raise ImportProblem("not a saved CodeSuggester (unknown format)")
+        if payload["sklearn"] != sklearn.__version__:
+            from .errors import warn
+
+            warn(f"the saved model was made with scikit-learn {payload['sklearn']}; this is "
+                 f"{sklearn.__version__}: retrain it if its suggestions look wrong")
+        return payload["model"]
+
+
+class RuleCoder(_PassageInput, BaseEstimator):
+    """The rule-based coder (:mod:`uppks_qual.autocode`) behind the estimator interface, to
+    evaluate it on the same folds as :class:`CodeSuggester`: nothing is learned; it reads the
+    ``rules`` column (or codes strings and Documents with ``codebook``)."""
+
+    def __init__(self, *, factors: Sequence[str] = (), codebook: Codebook | None = None,
+                 skip_speakers: Collection[str] = ("P",)) -> None:
+        self.factors = factors
+        self.codebook = codebook
+        self.skip_speakers = skip_speakers
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> RuleCoder:
+        """Nothing to learn: records the factors; returns self."""
+        frame = _passage_frame(X)
+        labels = self._labels(frame, y) if (y is not None or "codes" in frame) else []
+        self.factors_ = self._factors(labels)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """1 where the rules found the factor, else 0 (columns: :attr:`factors_`)."""
+        found = [parse_rules(c) for c in self.passages(X)["rules"]]
+        return np.array([[float(f in r) for f in self.factors_] for r in found]).reshape(
+            len(found), len(self.factors_))
+
+    def predict(self, X: Any) -> pd.DataFrame:
+        """The rules' codings of the factors, as :meth:`CodeSuggester.predict`."""
+        frame = self.passages(X)
+        found = [parse_rules(c) for c in frame["rules"]]
+        hits = [(i, j, r[f]) for i, r in enumerate(found) for j, f in enumerate(self.factors_)
+                if f in r]
+        rows, js, values = (list(x) for x in zip(*hits, strict=True)) if hits else ([], [], [])
+        return self._frame(np.array(rows, int), frame, js, [1.0] * len(rows), values)
+
+
+class DocumentKFold:
+    """``GroupKFold`` whose groups are a column of the passage frame (``doc_id``), so a grid
+    search needs no ``groups=`` (and can run inside another cross-validation).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"doc_id": ["a", "a", "b", "c"]})
+    >>> sorted(sorted(set(X["doc_id"].iloc[test])) for _, test in DocumentKFold(3).split(X))
+    [['a'], ['b'], ['c']]
+    """
+
+    def __init__(self, n_splits: int = 5, *, column: str = "doc_id") -> None:
+        self.n_splits = n_splits
+        self.column = column
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """The number of folds."""
+        return self.n_splits
+
+    def split(self, X: pd.DataFrame, y: Any = None,
+              groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Train and test positions, no document on both sides."""
+        from sklearn.model_selection import GroupKFold
+
+        groups = X[self.column].to_numpy() if groups is None else groups
+        yield from GroupKFold(self.n_splits).split(X, y, groups)
+
+    def __repr__(self) -> str:
+        return f"DocumentKFold(n_splits={self.n_splits}, column={self.column!r})"
+
+
+# --------------------------------------------------------------------------- coding a corpus
+def cross_fit_predict(estimator: CodeSuggester, table: pd.DataFrame, training: pd.DataFrame, *,
+                      n_splits: int = 5) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Code every sentence of ``table`` with a model that never saw its document.
+
+    The documents of ``table`` (all of them, with training passages or not) are split into
+    ``n_splits`` folds (``GroupKFold`` by document); for each fold a clone of ``estimator`` is
+    fitted on the ``training`` passages of the *other* folds' documents and codes the fold's
+    sentences.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The predictions (:meth:`CodeSuggester.predict`, ``row`` pointing into ``table``,
+        plus ``fold``) and each document's fold.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    docs = table["doc_id"].astype(str).to_numpy()
+    k = min(int(n_splits), len(set(docs)))
+    if k < 2:
+        raise ParameterError("cross-fitting needs at least two documents to code",
+                             parameter="n_splits", function="cross_fit_predict", value=n_splits)
+    folds: dict[str, int] = {}
+    parts = []
+    for fold, (_, test) in enumerate(GroupKFold(k).split(table, groups=docs)):
+        held_out = set(docs[test])
+        model = clone(estimator).fit(training[~training["doc_id"].astype(str).isin(held_out)])
+        pred = model.predict(table.iloc[test])
+        pred["row"] = test[pred["row"].to_numpy()]
+        parts.append(pred.assign(fold=fold))
+        folds.update(dict.fromkeys(sorted(held_out), fold))
+    return pd.concat(parts, ignore_index=True).sort_values("row", kind="stable"), folds
+
+
+def coding_rows(predictions: pd.DataFrame, rule_rows: Sequence[Mapping[str, Any]],
+                codebook: Codebook) -> list[dict[str, Any]]:
+    """Automatic coding rows (``doc_id, start, end, code_id, factor, valence, confidence,
+    text, cues``) from a coder's predictions: a predicted factor takes the sub-code the rules
+    found in the sentence, else the factor itself; the rules' codings of codes that are not
+    factors (structural and rival codes) pass through as the rules made them. Codes without
+    cues (kind ``other``) are never applied automatically."""
+    factors = {c.code_id for c in codebook.factors()}
+    sub = {(r["doc_id"], int(r["start"]), r["factor"]): r["code_id"] for r in rule_rows}
+    out = [{"doc_id": p.doc_id, "start": int(p.start), "end": int(p.end),
+            "code_id": sub.get((p.doc_id, int(p.start), p.factor), p.factor),
+            "factor": p.factor, "valence": p.valence, "confidence": round(p.probability, 4),
+            "text": p.text, "cues": f"learned (p={p.probability:.2f})"}
+           for p in predictions.itertuples()]
+    return out + [dict(r) for r in rule_rows if r["factor"] not in factors]
 
 
 def learned_codings(segments: pd.DataFrame, rule_rows: Sequence[Mapping[str, Any]],
-                    passages: pd.DataFrame, codebook: Codebook, *,
-                    skip_speakers: Collection[str] = ("P",)) -> list[dict[str, Any]]:
-    """Train a :class:`LearnedCoder` on ``passages`` and code every sentence with it.
+                    passages: pd.DataFrame | None, codebook: Codebook, *,
+                    skip_speakers: Collection[str] = ("P",), mask: Masker | None = None,
+                    model: CodeSuggester | None = None) -> list[dict[str, Any]]:
+    """Code every informant sentence with a :class:`CodeSuggester`: ``model``, or one trained
+    here on ``passages``.
 
     Parameters
     ----------
     segments : DataFrame
-        The project's segments (``project.segments()``).
+        The documents' segments (``project.segments()``).
     rule_rows : sequence of mapping
         The rule coder's sentence codings of the same documents (``doc_id, start, end,
         code_id, factor, valence``).
-    passages : DataFrame
+    passages : DataFrame or None
         Manual passage codings (``passage_id, doc_id, start, end, code_id, valence``; an empty
-        ``code_id`` marks a passage read and left uncoded).
+        ``code_id`` marks a passage read and left uncoded). The model is trained on them, so
+        the documents they come from are coded by a model that saw them: to use the codings
+        as evidence about those documents, cross-fit (:func:`cross_fit_predict`).
     codebook : Codebook
-        Its factors are learned; a predicted factor takes the sub-code the rules found in the
-        sentence, else the factor itself. The rule codings of codes that are not factors
-        (structural and rival codes) are kept as the rules made them: the model decides only
-        the factors. Codes without cues (kind ``other``) are never applied automatically.
     skip_speakers : collection of str
-        Turns of these speakers are not coded.
+        Turns of these speakers are not coded (they are the question context).
+    mask : Masker, optional
+        Names to mask (see :class:`CodeSuggester`).
+    model : CodeSuggester, optional
+        A fitted model to use instead of training one.
 
     Returns
     -------
     list of dict
-        Rows ``doc_id, start, end, code_id, factor, valence, confidence, text, cues``.
+        :func:`coding_rows`.
     """
     factors = [c.code_id for c in codebook.factors()]
-    rules = pd.DataFrame(list(rule_rows), columns=["doc_id", "start", "end", "code_id",
-                                                   "factor", "valence"])
-    table = sentence_table(segments, rules, factors)
-    model = train_coder(table, passages, factors=factors,
-                        factor_of={c.code_id: c.factor for c in codebook})
-    coded = [i for i, sp in enumerate(table["speaker"]) if sp not in skip_speakers]
-    sub = {(r.doc_id, r.start, r.factor): r.code_id for r in rules.itertuples()}
-    out = []
-    for p in model.predict(table, coded).itertuples():
-        sent = table.iloc[p.row]
-        code_id = sub.get((sent["doc_id"], sent["start"], p.factor), p.factor)
-        out.append({"doc_id": sent["doc_id"], "start": int(sent["start"]),
-                    "end": int(sent["end"]), "code_id": code_id, "factor": p.factor,
-                    "valence": p.valence, "confidence": round(p.probability, 4),
-                    "text": sent["text"], "cues": f"learned (p={p.probability:.2f})"})
-    # codes that are not factors (structural, rival): the rules' codings pass through as made
-    return out + [dict(r) for r in rule_rows if r["factor"] not in factors]
+    table = sentence_table(segments, rules_frame(rule_rows), factors,
+                           interviewer_labels=skip_speakers)
+    if model is None:
+        model = CodeSuggester(codebook=codebook, mask=mask, skip_speakers=tuple(skip_speakers))
+        model.fit(labelled_passages(table, passages, codebook))
+    coded = table[~table["speaker"].isin(list(skip_speakers))]
+    return coding_rows(model.predict(coded), rule_rows, codebook)
+
+
+def labelled_passages(table: pd.DataFrame, passages: pd.DataFrame | None,
+                      codebook: Codebook) -> pd.DataFrame:
+    """:func:`passage_table` with the codebook's factors, an :class:`ImportProblem` when no
+    passage covers a sentence of ``table``."""
+    frame = (passage_table(table, passages, factor_of={c.code_id: c.factor for c in codebook})
+             if passages is not None and len(passages) else table.iloc[:0])
+    if not len(frame):
+        raise ImportProblem("no training passage matches a sentence of the project; the "
+                            "training codings must code sentences of these documents")
+    return frame

@@ -35,6 +35,16 @@ provenance note.
       agreement:                  # further coders, compared by `uppks-qual agreement`
         - coder: tono
           codings: ../coding/tono.csv
+    mask:                         # names the learned coder never sees (masking.py)
+      people: [Pak Harun]         # besides informants, speakers and the codebook's actors
+      places: [Bandung, Cirebon]  # besides the groups' villages
+
+``mask`` lists names of people and places that must not become features of the learned
+auto-coder: a model that sees where or by whom a sentence was said learns *which group* it
+comes from instead of what it says. Groups, their villages, every document's group, village,
+informant and speakers, and the codebook's ``actors`` are masked without being listed; list
+here the other proper names that occur unevenly between groups (towns, markets, people
+mentioned without an honorific such as *Pak* or *Ibu*).
 """
 
 from __future__ import annotations
@@ -59,7 +69,7 @@ INFORMANT_ROLES: tuple[str, ...] = (
     "informal_leader", "district_planner", "researcher",
 )
 TOP_KEYS = ("study", "provenance", "groups", "compare", "hypothesis", "informant_roles",
-            "interviewer_labels", "coding")
+            "interviewer_labels", "coding", "mask")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,8 @@ class Manifest:
     training: str | None = None
     manual: tuple[CoderFiles, ...] = ()
     agreement: tuple[CoderFiles, ...] = ()
+    mask_people: tuple[str, ...] = ()
+    mask_places: tuple[str, ...] = ()
     path: str | None = None
 
     def comparison_groups(self, present: Sequence[str]) -> list[str]:
@@ -130,8 +142,8 @@ class Manifest:
             **{**hyp, "factors": tuple(hyp["factors"])})
         for key in ("manual", "agreement"):
             data[key] = tuple(CoderFiles(**c) for c in data[key])
-        for key in ("compare", "roles", "interviewer_labels"):
-            data[key] = tuple(data[key])
+        for key in ("compare", "roles", "interviewer_labels", "mask_people", "mask_places"):
+            data[key] = tuple(data.get(key) or ())
         return cls(**data)
 
 
@@ -160,7 +172,7 @@ def read_manifest(path: str | Path) -> Manifest:
         hypothesis=reader.hypothesis(data, groups),
         roles=INFORMANT_ROLES + reader.names(data, "informant_roles"),
         interviewer_labels=reader.names(data, "interviewer_labels") or ("P",),
-        **reader.coding(data), path=str(path))
+        **reader.coding(data), **reader.mask(data), path=str(path))
 
 
 class _Reader:
@@ -251,6 +263,14 @@ class _Reader:
         return {"training": self._file(value, "training"),
                 "manual": self._coders(value, "manual"),
                 "agreement": self._coders(value, "agreement")}
+
+    def mask(self, data: dict[str, Any]) -> dict[str, Any]:
+        value = data.get("mask") or {}
+        if not isinstance(value, dict):
+            raise self.fail(data, "mask", "`mask` must be a mapping (people:, places:)")
+        self.check_keys(value, ("people", "places"), "mask")
+        return {"mask_people": self.names(value, "people"),
+                "mask_places": self.names(value, "places")}
 
     def _file(self, where: dict[str, Any], key: str) -> str | None:
         value = where.get(key)

@@ -1,6 +1,6 @@
 """Masking who and where: names of people, groups and places replaced by neutral tokens.
 
-A model that sees "Asoka" or the Asoka chair's name learns *which group a sentence comes
+A model that sees "Mawar" or the Mawar chair's name learns *which group a sentence comes
 from*, not what it says; a coder who sees them may code the group, not the passage. So both
 the learned auto-coder's features and the passages shown to blind coders are masked first:
 
@@ -11,12 +11,15 @@ the learned auto-coder's features and the passages shown to blind coders are mas
   Uni, Mak, Bu, Ni, Da, Tek*) is a person's name too, so a name the lists do not know is still
   masked (``Ibu Rosna`` -> ``Ibu NAMA``).
 
-Role words (*ketua, PLKB, wali nagari*) are kept: they say what a passage is about.
+Role words (*ketua, PLKB, wali nagari*) are kept: they say what a passage is about. So are
+``common`` words, those the material also writes in lower case: after an honorific (``Ibu
+Ketua``, ``Pak Wali Nagari``) and as one word of a longer name (``Suami`` of "Suami Ibu
+Nurhayati", ``Kecil`` of "Datuak Rajo Kecil"); the whole name is still masked.
 
 Examples
 --------
->>> m = Masker(groups=["Asoka"], places=["Durian Daun"], people=["Ratna Dewi"])
->>> m.mask("Ibu Ratna Dewi, ketua Asoka di Durian Daun, ditemani Pak Hasan.")
+>>> m = Masker(groups=["Mawar"], places=["Bukit Tinggi Kecil"], people=["Sari Wulan"])
+>>> m.mask("Ibu Sari Wulan, ketua Mawar di Bukit Tinggi Kecil, ditemani Pak Hasan.")
 'Ibu NAMA, ketua KELOMPOK di TEMPAT, ditemani Pak NAMA.'
 """
 
@@ -46,13 +49,14 @@ class Masker:
 
     Matching is case-insensitive on whole words; longer terms win over shorter ones ("Durian
     Daun" before "Durian"). A person's first and last words are masked on their own too when
-    they are capitalised names of three letters or more ("Ratna Dewi" also masks "Ratna"), as
+    they are capitalised names of three letters or more ("Sari Wulan" also masks "Sari"), as
     people are often called by one name.
     """
 
     groups: Iterable[str] = ()
     places: Iterable[str] = ()
     people: Iterable[str] = ()
+    common: frozenset[str] = frozenset()
     _pattern: Any = field(default=None, init=False, repr=False, compare=False)
     _kind: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -67,7 +71,8 @@ class Masker:
                 kind.setdefault(term.casefold(), what)
                 if what == "person":
                     words = [w for w in term.split() if w[:1].isupper()]
-                    words = [w for w in words if w not in HONORIFICS and len(w) >= 3]
+                    words = [w for w in words if w not in HONORIFICS and len(w) >= 3
+                             and w.casefold() not in self.common]
                     for w in words:
                         kind.setdefault(w.casefold(), "person")
         object.__setattr__(self, "_kind", kind)
@@ -84,11 +89,21 @@ class Masker:
 
     def mask(self, text: str) -> str:
         """``text`` with every name replaced by its token (see the module docstring)."""
-        text = _AFTER_HONORIFIC.sub(lambda m: f"{m.group(1)} {TOKENS['person']}", text)
+        text = _AFTER_HONORIFIC.sub(self._honorific, text)
         if self._pattern is None:
             return text
         return self._pattern.sub(
             lambda m: TOKENS[self._kind[" ".join(m.group(0).split()).casefold()]], text)
+
+    def _honorific(self, m: re.Match[str]) -> str:
+        """``Ibu NAMA`` for a name after an honorific; a role word (``Ibu Ketua``) is kept,
+        and so is a known term (masked as what it is)."""
+        name = " ".join(m.group(0).split()[1:])
+        first = name.split()[0].casefold()
+        if first in self.common or name.casefold() in self._kind or \
+                any(t.startswith(m.group(0).casefold()) for t in self._kind):
+            return m.group(0)
+        return f"{m.group(1)} {TOKENS['person']}"
 
     def mask_all(self, texts: Iterable[str]) -> list[str]:
         """:meth:`mask` of each text."""
@@ -97,23 +112,27 @@ class Masker:
 
 def masker_for(*, groups: Mapping[str, str] | Iterable[str] = (),
                documents: Iterable[Any] = (), actors: Iterable[str] = (),
-               extra_people: Iterable[str] = ()) -> Masker:
+               extra_people: Iterable[str] = (), extra_places: Iterable[str] = ()) -> Masker:
     """The masker of a study: its groups and villages (``{group: village}`` of the manifest,
-    or group names), every document's group, village, informant, interviewer and declared
-    speakers (front matter), and the codebook's actors.
+    or group names), every document's group, village, informant and declared speakers (front
+    matter), the codebook's actors, and the manifest's ``mask:`` lists (``extra_people``,
+    ``extra_places``). Words the documents also write in lower case are ``common``.
 
     Examples
     --------
     >>> from uppks_qual.records import Document
-    >>> doc = Document("d", "I: Ya.", "Melati", "Padang Olo", "interview", "chair",
-    ...                "Ibu Darnis", "2004", meta={"speakers": {"B": "Pembeli"}})
-    >>> masker_for(groups={"Melati": "Padang Olo"}, documents=[doc]).mask(
-    ...     "Darnis dari Melati, Padang Olo.")
+    >>> doc = Document("d", "I: Ya.", "Kenanga", "Koto Baru", "interview", "chair",
+    ...                "Ibu Yusra", "2004", meta={"speakers": {"B": "Pembeli"}})
+    >>> masker_for(groups={"Kenanga": "Koto Baru"}, documents=[doc]).mask(
+    ...     "Yusra dari Kenanga, Koto Baru.")
     'NAMA dari KELOMPOK, TEMPAT.'
     """
     group_names = list(groups)
-    places = list(groups.values()) if isinstance(groups, Mapping) else []
+    places = (list(groups.values()) if isinstance(groups, Mapping) else []) + list(extra_places)
     people = list(actors) + list(extra_people)
+    documents = list(documents)
+    common = frozenset(w for doc in documents
+                       for w in re.findall(r"(?<![\w'’-])[a-z][a-z'’]*", doc.text))
     for doc in documents:
         if doc.group:
             group_names.append(doc.group)
@@ -124,7 +143,8 @@ def masker_for(*, groups: Mapping[str, str] | Iterable[str] = (),
         speakers = dict(doc.meta.get("speakers") or {})
         people += [str(v) for k, v in speakers.items()
                    if k not in ("P", "I") and str(v)[:1].isupper()]
-    return Masker(groups=_unique(group_names), places=_unique(places), people=_unique(people))
+    return Masker(groups=_unique(group_names), places=_unique(places), people=_unique(people),
+                  common=common)
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -35,20 +35,26 @@ class StudyRun:
     results: Results
     method: str
     messages: list[str] = field(default_factory=list)
+    model: str = ""  #: what coded: "rules", "cross-fitted, k folds", "trained on N passages"
 
 
-@validate_params({"method": [Options("learned", "rules")]})
+@validate_params({"method": [Options("learned", "rules")], "cross_fit": [bool]})
 def run_study(corpus: str | Path, codebook: str | Path, project: str | Path, out: str | Path, *,
               manifest: str | Path | Manifest | None = None, method: str = "learned",
               training: str | Path | None = None, lang: str = "en",
-              say: Callable[[str], None] = print, progress: bool | None = None) -> StudyRun:
+              say: Callable[[str], None] = print, progress: bool | None = None,
+              cross_fit: bool = True) -> StudyRun:
     """Run the main job on a corpus and write tables, charts and ``report.html`` to ``out``.
 
     1. Load the corpus with its manifest (``corpus.yaml`` in the folder, or ``manifest``) and
        the codebook; create the project at ``project`` (replacing it).
     2. Auto-code: ``method="learned"`` trains on the training passages (``training``, else the
        manifest's ``coding.training``); with none, or none that fit this corpus, it says so and
-       uses the rules.
+       uses the rules. The learned codings are evidence about this corpus, so by default
+       (``cross_fit=True``) each document is coded by a model trained on the *other*
+       documents' passages (5 folds by document, :meth:`Project.autocode`); the log line says
+       so. ``cross_fit=False`` codes every document with one model trained on all passages,
+       including those of the documents it codes.
     3. Import each of the manifest's manual coders (``coding.manual``): their codings and the
        passages they read; the evidence is theirs where they read, the automatic coder's
        elsewhere (:meth:`Project.set_evidence_coders`).
@@ -67,16 +73,28 @@ def run_study(corpus: str | Path, codebook: str | Path, project: str | Path, out
         messages.append(line)
         say(line)
 
-    used = _autocode(proj, method, training, tell, progress)
+    used, model = _autocode(proj, method, training, tell, progress, cross_fit)
     coders = _manual(proj, tell)
     proj.set_evidence_coders([*coders, "auto"])
     tell(f"writing results to {out}/")
-    results = write_results(proj, out, method=used, lang=lang)
-    return StudyRun(proj, results, used, messages)
+    shown = used if model == "rules" else f"{used}, {model}" + (
+        " by document: no document coded by a model that saw it"
+        if model.startswith("cross-fitted") else "")
+    results = write_results(proj, out, method=shown, lang=lang)
+    return StudyRun(proj, results, used, messages, model)
+
+
+def _described(model: str) -> str:
+    """The log's words for what coded (``cross-fitted, 5 folds`` ...)."""
+    if model.startswith("cross-fitted"):
+        return (f"{model} by document: each document coded by a model trained on the other "
+                "documents' passages")
+    return model
 
 
 def _autocode(proj: Project, method: str, training: str | Path | None,
-              tell: Callable[[str], None], progress: bool | None) -> str:
+              tell: Callable[[str], None], progress: bool | None,
+              cross_fit: bool) -> tuple[str, str]:
     folder = training if training is not None else proj.manifest.training
     files = training_files(folder) if folder is not None else []
     if method == "learned" and not files:
@@ -85,15 +103,18 @@ def _autocode(proj: Project, method: str, training: str | Path | None,
         method = "rules"
     if method == "learned":
         try:
-            counts = proj.autocode(method="learned", training=files, progress=progress)
+            counts = proj.autocode(method="learned", training=files, progress=progress,
+                                   cross_fit=cross_fit)
         except ImportProblem as exc:
             tell(f"the training codings do not fit this corpus ({exc.message.splitlines()[0]}): "
                  "using the rules alone")
             method = "rules"
     if method == "rules":
         counts = proj.autocode(method="rules", progress=progress)
-    tell(f"auto-coded ({method}) {counts['documents']} documents: {counts['codings']} codings")
-    return method
+    model = str(counts.get("model", "rules"))
+    how = method if model == "rules" else f"{method}, {_described(model)}"
+    tell(f"auto-coded ({how}) {counts['documents']} documents: {counts['codings']} codings")
+    return method, model
 
 
 def _manual(proj: Project, tell: Callable[[str], None]) -> list[str]:

@@ -45,10 +45,12 @@ from .errors import (
 )
 from .interop import csvio, refi, tables
 from .manifest import Manifest
-from .params import Interval, Options, check_param, validate_params
+from .masking import Masker
+from .params import Interval, NonEmptyText, Options, check_param, validate_params
 from .passages import locate, with_context
 from .records import (
     DOCUMENT_FIELDS,
+    HUMAN_ORIGINS,
     SOURCE_TYPES,
     VALENCES,
     Codebook,
@@ -58,6 +60,7 @@ from .records import (
     check_span,
     is_date,
 )
+from .review import STRATEGIES, order_suggestions, review_summary
 from .schema import codings_frame
 from .store import Store
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
@@ -66,6 +69,8 @@ from .textio import find_span
 __all__ = ["Project", "show"]
 
 _VALENCE = [Options(*VALENCES), None]
+_NO_TRAINING = ("method='learned' needs manual codings to learn from: training=... (e.g. "
+                "data/coding/train.csv), or codings made in the project")
 _FILTER = [str, list, tuple, None]
 
 
@@ -383,19 +388,30 @@ class Project:
         return self._store.readings_frame([coder] if isinstance(coder, str) else coder)
 
     # ------------------------------------------------------------------ automatic coding
-    @validate_params({"unit": [Options(*_autocode.UNITS)], "method": [Options("rules", "learned")]})
+    @validate_params({"unit": [Options(*_autocode.UNITS)], "method": [Options("rules", "learned")],
+                      "cross_fit": [bool], "folds": [Interval(int, 2, None)]})
     def autocode(self, *, coder: str = "auto", unit: str = "sentence",
                  skip_speakers: Collection[str] | None = None,
                  progress: bool | None = None, method: str = "rules",
                  training: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
-                 ) -> dict[str, int]:
+                 cross_fit: bool = False, folds: int = 5) -> dict[str, Any]:
         """Code the whole project automatically.
 
-        ``method="rules"`` (default) applies the codebook's cues (:mod:`uppks_qual.autocode`);
-        ``method="learned"`` trains a model on manual passage codings (``training``: CSV
-        file(s), validated against the project, or a frame of ``passage_id, doc_id, start,
-        end, code_id, valence``) on top of the rules and codes sentences with it
-        (:mod:`uppks_qual.learn`).
+        ``method="rules"`` (default) applies the codebook's cues (:mod:`uppks_qual.autocode`).
+        ``method="learned"`` codes every informant sentence with a
+        :class:`~uppks_qual.learn.CodeSuggester` (on top of the rules) trained on manual
+        passage codings: ``training`` (CSV file(s), validated against the project, or a frame
+        of ``passage_id, doc_id, start, end, code_id, valence``), else the project's own manual
+        codings (the passages coders read and left uncoded, :meth:`readings`, are its
+        negatives), else the model saved in the project (:meth:`model`). A model trained here
+        is saved in the project (names masked by :meth:`masker`).
+
+        ``cross_fit=True`` (learned only): the documents are split into ``folds`` folds by
+        document (``GroupKFold``; documents without training passages too) and each fold is
+        coded by a model trained on the other folds' passages, so **no document is coded by a
+        model that saw it**. Use it whenever the automatic codings are evidence about this
+        corpus (the main job does). Each document's fold is kept in the project setting
+        ``autocode_folds``.
 
         ``skip_speakers``: turns not coded (default: the manifest's interviewer labels).
 
@@ -404,21 +420,106 @@ class Project:
         manual one, same document, span and code, is skipped). Documents are streamed one at a
         time; interrupting it (Ctrl-C) leaves the previous state intact.
 
-        Returns ``{"documents": n, "codings": n, "skipped_manual": n}``.
+        Returns ``{"documents": n, "codings": n, "skipped_manual": n}``, and for
+        ``method="learned"`` ``"model"``, what coded: ``"trained on N passages"``,
+        ``"saved"`` or ``"cross-fitted, k folds"``.
         """
-        if method == "learned" and (unit != "sentence" or training is None):
-            raise ParameterError("method='learned' codes sentences (unit='sentence') and needs "
-                                 "training=... (manual passage codings, e.g. "
-                                 "data/coding/train.csv)", parameter="training",
-                                 function="Project.autocode", value=training)
-        passages = self._training(training) if method == "learned" else None
+        if method == "learned" and unit != "sentence":
+            raise ParameterError("method='learned' codes sentences (unit='sentence')",
+                                 parameter="unit", function="Project.autocode", value=unit)
         if skip_speakers is None:
             skip_speakers = self.manifest.interviewer_labels
+        passages = (self.training_passages(training) if method == "learned" else None)
+        if method == "learned" and passages is None and (cross_fit or self._store.model() is None):
+            raise ImportProblem(_NO_TRAINING + ("" if cross_fit else ", or a saved model"))
         rows = self._rule_rows(unit, skip_speakers, progress)
-        if passages is not None:
-            rows = learn.learned_codings(self.segments(), rows, passages, self.codebook,
-                                         skip_speakers=skip_speakers)
-        return self._store.replace_auto(coder, rows)
+        model, saved, fold_of = "rules", None, None
+        if method == "learned":
+            rows, model, saved, fold_of = self._learned(rows, passages, tuple(skip_speakers),
+                                                        cross_fit, folds)
+        counts = self._store.replace_auto(coder, rows)
+        if saved is not None:
+            self.set_model(saved)
+        if fold_of is not None:
+            self.set_meta("autocode_folds", json.dumps(fold_of))
+        return counts if method == "rules" else {**counts, "model": model}
+
+    def _learned(self, rows: list[dict[str, Any]], passages: pd.DataFrame | None,
+                 skip: tuple[str, ...], cross_fit: bool, folds: int
+                 ) -> tuple[list[dict[str, Any]], str, learn.CodeSuggester | None,
+                            dict[str, int] | None]:
+        """Learned coding rows, what coded them, the model to save and (cross-fitting) each
+        document's fold."""
+        cb = self.codebook
+        table = learn.sentence_table(self.segments(), learn.rules_frame(rows),
+                                     [c.code_id for c in cb.factors()], interviewer_labels=skip)
+        coded = table[~table["speaker"].isin(list(skip))]
+        if passages is None:
+            saved = self.model()
+            if saved is None:
+                raise ImportProblem(_NO_TRAINING + ", or a saved model")
+            seen = set(saved.summary_["documents"]) & set(coded["doc_id"])
+            if seen:
+                warn(f"the saved model was trained on passages of {len(seen)} of these "
+                     "documents: its codings of them are not evidence (use cross_fit=True)")
+            return learn.coding_rows(saved.predict(coded), rows, cb), "saved", None, None
+        labelled = learn.labelled_passages(table, passages, cb)
+        model = learn.CodeSuggester(codebook=cb, mask=self.masker(), skip_speakers=skip)
+        if not cross_fit:
+            model.fit(labelled)
+            return (learn.coding_rows(model.predict(coded), rows, cb),
+                    f"trained on {len(labelled)} passages", model, None)
+        predicted, fold_of = learn.cross_fit_predict(model, coded, labelled, n_splits=folds)
+        k = len(set(fold_of.values()))
+        return (learn.coding_rows(predicted, rows, cb), f"cross-fitted, {k} folds",
+                model.fit(labelled), fold_of)
+
+    def training_passages(self, training: str | Path | pd.DataFrame | Sequence[str | Path]
+                          | None = None) -> pd.DataFrame | None:
+        """The manual passage codings a learned coder trains on (``passage_id, doc_id,
+        start, end, code_id, valence``; an empty ``code_id``: read and left uncoded):
+        ``training`` (CSV files, validated, or a frame), else the project's human codings
+        (manual, and automatic ones a human accepted) and :meth:`readings`; None when there
+        are none."""
+        if training is not None:
+            return self._training(training)
+        manual = self._store.codings_frame(origin=list(HUMAN_ORIGINS))
+        read = self._store.readings_frame()
+        spans = pd.concat([manual[["doc_id", "start", "end", "code_id", "valence"]],
+                           read[["doc_id", "start", "end"]].assign(code_id="", valence="")],
+                          ignore_index=True)
+        if not len(spans):
+            return None
+        spans = spans.fillna("").astype({"start": "int64", "end": "int64"})
+        spans.insert(0, "passage_id", spans["doc_id"] + ":" + spans["start"].astype(str)
+                     + ":" + spans["end"].astype(str))
+        return spans
+
+    def masker(self) -> Masker:
+        """The names the learned coder never sees: the manifest's groups, villages and
+        ``mask`` lists, every document's group, village, informant and speakers, and the
+        codebook's actors (:func:`uppks_qual.learn.study_masker`)."""
+        docs = self._store.document_records().values()
+        return learn.study_masker(self.manifest, docs, self.codebook)
+
+    def model(self) -> learn.CodeSuggester | None:
+        """The learned coder saved in the project (by ``autocode(method="learned")`` or
+        :meth:`set_model`), or None. Its ``summary_`` says what it was trained on."""
+        data = self._store.model()
+        if data is None:
+            return None
+        model = learn.CodeSuggester.from_bytes(data)
+        version = model.summary_.get("codebook_version")
+        if version != self.codebook.version:
+            warn(f"the saved model was trained under codebook version {version}; the "
+                 f"project's is {self.codebook.version}: retrain it")
+        return model
+
+    def set_model(self, model: learn.CodeSuggester | None) -> None:
+        """Save a fitted :class:`~uppks_qual.learn.CodeSuggester` in the project (``None``
+        removes the saved one)."""
+        check_param(model, [learn.CodeSuggester, None], name="model", func="Project.set_model")
+        self._store.set_model(None if model is None else model.to_bytes())
 
     def _rule_rows(self, unit: str, skip_speakers: Collection[str],
                    progress: bool | None) -> list[dict[str, Any]]:
@@ -661,8 +762,104 @@ class Project:
         return find_disagreements(self.codings(coder=list(coders)), self._units(coders, scope),
                                   coders, level=level, code=code, texts=texts)
 
+    # ------------------------------------------------------------------ review
+    @validate_params({"n": [Interval(int, 1, None)], "strategy": [Options(*STRATEGIES)],
+                      "coder": [NonEmptyText()], "code": _FILTER, "doc_id": _FILTER,
+                      "seed": [Interval(int, 0, None)]})
+    def suggest(self, n: int = 20, strategy: str = "uncertain", *, coder: str = "auto",
+                code: str | Sequence[str] | None = None,
+                doc_id: str | Sequence[str] | None = None, seed: int = 0) -> pd.DataFrame:
+        """Automatic codings of ``coder`` for a human to review (:meth:`review`).
+
+        Only suggestions no human has reviewed, on passages no human coded or read (the
+        passages where :meth:`evidence` already takes the human's judgement), are drawn.
+        ``strategy="uncertain"``: confidence closest to 0.5 first (what the next fit learns
+        most from); ``"top"``: highest confidence first; ``"random"``: a random sample
+        (``seed``), the only draws :meth:`review_stats` estimates precision from. ``code``
+        keeps codes and their sub-codes, ``doc_id`` documents. The strategy each suggestion
+        was drawn with is remembered for its review.
+
+        Returns
+        -------
+        DataFrame
+            ``suggestion_id`` (the coding id), ``doc_id, start, end, code_id, factor,
+            valence, confidence, text, group, informant``.
+
+        Examples
+        --------
+        >>> todo = project.suggest(10, strategy="random", seed=1)              # doctest: +SKIP
+        >>> project.review(todo["suggestion_id"][0], accept=False, coder="rina")  # doctest: +SKIP
+        """
+        codes = None if code is None else self._code_tree(code)
+        docs = None if doc_id is None else _listed(doc_id)
+        for name in docs or ():
+            self.document(name)
+        pool = self._store.suggestions_frame(coder, code=codes, doc_id=docs)
+        drawn = order_suggestions(pool, strategy, n, seed=seed)
+        drawn.insert(5, "factor", [self.codebook[c].factor for c in drawn["code_id"]])
+        if len(drawn):
+            self._store.record_draws(strategy, drawn["suggestion_id"])
+        return drawn
+
+    @validate_params({"suggestion_id": [Interval(int, 0, None)], "accept": [bool],
+                      "coder": [NonEmptyText()], "code": [str, None], "valence": _VALENCE,
+                      "memo": [str, None]})
+    def review(self, suggestion_id: int, accept: bool = True, *, coder: str,
+               code: str | None = None, valence: str | None = None,
+               memo: str | None = None) -> int | None:
+        """Record ``coder``'s decision on a suggestion (an automatic coding, :meth:`suggest`).
+
+        Accepted, it becomes a human coding of origin ``"reviewed"`` by ``coder`` (``code``
+        or ``valence`` correct the suggestion's); rejected, nothing is coded. Either way the
+        passage counts as read by ``coder`` (:meth:`readings`), so :meth:`evidence` takes the
+        human's judgement there and a rejection is a negative for the learned coder, and the
+        decision is kept (:meth:`reviews`). A suggestion already reviewed, or no longer an
+        automatic coding (auto-coding was run again), is a :class:`StoreError`; nothing is
+        changed then. Returns the reviewed coding's id, or None when rejected.
+        """
+        if code is not None and code not in self.codebook:
+            raise UnknownCodeError(f"unknown code {code!r}; known codes: "
+                                   f"{', '.join(self.codebook.ids)}", code_id=code)
+        if not accept and (code is not None or valence is not None):
+            raise ParameterError("a rejected suggestion codes nothing: give code= or valence= "
+                                 "only with accept=True", parameter="accept",
+                                 function="Project.review", value=accept)
+        return self._store.add_review(int(suggestion_id), coder=coder, accept=accept,
+                                      code_id=code, valence=valence, memo=memo)
+
+    def reviews(self) -> pd.DataFrame:
+        """Every review decision, in the order made: the suggestion (``suggestion_id, doc_id,
+        start, end, suggested_by, suggested_code, suggested_valence, confidence``), the
+        ``strategy`` it was drawn with (``direct``: reviewed without :meth:`suggest`), the
+        ``decision`` (accepted or rejected), the final ``code_id, valence`` and ``coding_id``,
+        the ``coder``, ``memo`` and time (``created``)."""
+        return self._store.reviews_frame()
+
+    @validate_params({"strategy": [Options(*STRATEGIES, "direct")]})
+    def review_stats(self, *, strategy: str = "random") -> dict[str, pd.DataFrame]:
+        """How often the automatic coder's suggestions are right, from the reviews.
+
+        Estimated from the suggestions drawn with ``strategy`` only (default ``"random"``:
+        uncertain and top draws are chosen by confidence, so their share accepted is biased),
+        overall and per suggested factor, with a Wilson 95% interval. A suggestion is correct
+        when accepted with a code of its factor. Random draws estimate the precision of the
+        suggestions that were awaiting review when drawn (draw them before reviewing the
+        uncertain ones to describe every automatic coding), and restricted with ``code=`` they
+        describe those codes only.
+
+        Returns
+        -------
+        dict
+            ``"precision"`` (``factor, n, accepted, correct, precision, ci_low, ci_high``,
+            the first row ``overall``) and ``"strategies"`` (reviews per strategy:
+            ``reviewed, accepted, rejected, corrected``); see
+            :func:`uppks_qual.review.review_summary`.
+        """
+        factor_of = {c.code_id: c.factor for c in self.codebook}
+        return review_summary(self.reviews(), factor_of, strategy=strategy)
+
     # ------------------------------------------------------------------ interchange
-    @validate_params({"origin": [Options("manual", "auto"), None]})
+    @validate_params({"origin": [Options("manual", "auto", "reviewed"), None]})
     def export_qdpx(self, path: str | Path, *, origin: str | None = None,
                     extras: bool = True) -> Path:
         """Export a REFI-QDA project (``.qdpx``) for NVivo, ATLAS.ti, MAXQDA, QualCoder.

@@ -21,6 +21,7 @@ from .textio import SPEAKER_LABEL
 __all__ = [
     "CODE_KINDS",
     "DOCUMENT_FIELDS",
+    "HUMAN_ORIGINS",
     "ORIGINS",
     "PASSAGE_KINDS",
     "RESERVED_ATTRIBUTES",
@@ -44,7 +45,12 @@ SEGMENT_KINDS: tuple[str, ...] = ("turn", "paragraph", "sentence")
 VALENCES: tuple[str, ...] = ("positive", "negative", "neutral")
 #: Kinds of top-level codes (children take their top-level code's kind).
 CODE_KINDS: tuple[str, ...] = ("factor", "structural", "rival", "other")
-ORIGINS: tuple[str, ...] = ("manual", "auto")
+#: Where a coding comes from: a human coded it (``manual``), the automatic coder suggested it
+#: (``auto``), or a human accepted an automatic suggestion (``reviewed``, see
+#: :meth:`uppks_qual.project.Project.review`).
+ORIGINS: tuple[str, ...] = ("manual", "auto", "reviewed")
+#: The origins of a human judgement: their coder is a human coder.
+HUMAN_ORIGINS: tuple[str, ...] = ("manual", "reviewed")
 #: Where a coded passage comes from (see :mod:`uppks_qual.passages`): an informant's turn, a
 #: paragraph of an observation/document note, the interviewer's question, or the researcher's
 #: bracketed note.
@@ -351,6 +357,22 @@ class Codebook:
         """The codebook's version: that of the latest :attr:`changelog` entry (None without a
         change log). Codings record the version they were made under."""
         return self.changelog[-1].version if self.changelog else None
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        """Names of people among the codes' ``persons`` cues, in file order: the codebook's
+        ``actors:`` (written with capitals, as names are), not role words such as
+        ``ketua`` (written in lower case). Used to mask names (:mod:`uppks_qual.masking`).
+
+        Examples
+        --------
+        >>> cb = Codebook((Code("a", None, "a", "factor", "A", "A",
+        ...                     persons=("ketua", "Pak Hasan")),))
+        >>> cb.actors
+        ('Pak Hasan',)
+        """
+        names = (p for c in self.codes for p in c.persons if p[:1].isupper())
+        return tuple(dict.fromkeys(names))
 
     def factors(self) -> tuple[Code, ...]:
         """The top-level codes of kind ``factor`` (the study's six factors)."""

@@ -6,7 +6,8 @@ memos and settings. :class:`~uppks_qual.project.Project` validates what a user a
 delegates here; analysis code never imports this module.
 
 Tables: ``meta`` (settings and schema version), ``documents``, ``segments``, ``codes``,
-``coders``, ``codings``, ``readings`` (passages a coder read, coded or not) and ``memos``. A
+``coders``, ``codings``, ``readings`` (passages a coder read, coded or not), ``reviews``
+(a human's decisions on automatic codings, see :meth:`Store.add_review`) and ``memos``. A
 coding stores its offsets **and** its text; the text is always ``documents.text[start:end]``
 and :meth:`Store.check_integrity` verifies it. A coding also records the version of the
 codebook it was made under (``codings.codebook_version``, from the setting
@@ -17,6 +18,7 @@ operation leaves the file exactly as it was.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import json
@@ -34,6 +36,8 @@ from sqlalchemy.engine import Connection, Engine
 from .errors import SchemaVersionError, StoreError
 from .records import (
     DOCUMENT_FIELDS,
+    HUMAN_ORIGINS,
+    ORIGINS,
     ChangelogEntry,
     Code,
     Codebook,
@@ -47,9 +51,11 @@ from .records import (
 __all__ = ["SCHEMA_VERSION", "Store", "metadata"]
 
 #: 2 added the ``readings`` table and ``documents.attributes``; 3 added
-#: ``codings.codebook_version`` (the codebook version a coding was made under). Files of an
-#: older version are upgraded in place when opened.
-SCHEMA_VERSION = 3
+#: ``codings.codebook_version`` (the codebook version a coding was made under); 4 added the
+#: ``reviews`` table and the origin ``reviewed``, and made coding ids never reused (SQLite
+#: AUTOINCREMENT: a review names the automatic coding it decided by id). Files of an older
+#: version are upgraded in place when opened.
+SCHEMA_VERSION = 4
 APP = "uppks-qual"
 
 metadata = sa.MetaData()
@@ -128,9 +134,11 @@ codings = sa.Table(
     sa.Column("codebook_version", sa.String),
     sa.UniqueConstraint("doc_id", "start", "end", "code_id", "coder", name="one_coding"),
     sa.CheckConstraint('"start" >= 0 AND "end" > "start"', name="coding_span"),
-    sa.CheckConstraint("origin IN ('manual', 'auto')", name="coding_origin"),
+    sa.CheckConstraint(f"origin IN ({', '.join(repr(o) for o in ORIGINS)})",
+                       name="coding_origin"),
     sa.CheckConstraint("valence IS NULL OR valence IN ('positive', 'negative', 'neutral')",
                        name="coding_valence"),
+    sqlite_autoincrement=True,  # ids are never reused: reviews name automatic codings by id
 )
 readings = sa.Table(
     "readings", metadata,
@@ -142,6 +150,41 @@ readings = sa.Table(
     sa.PrimaryKeyConstraint("doc_id", "start", "end", "coder", name="one_reading"),
     sa.CheckConstraint('"start" >= 0 AND "end" > "start"', name="reading_span"),
 )
+#: Strategies :meth:`Project.suggest` draws suggestions with (``direct``: reviewed without).
+REVIEW_STRATEGIES: tuple[str, ...] = ("uncertain", "random", "top", "direct")
+#: One row per decision on an automatic coding (a *suggestion*). No foreign key to
+#: ``codings``: auto-coding again deletes the suggestion, the decision stays.
+reviews = sa.Table(
+    "reviews", metadata,
+    sa.Column("review_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("suggestion_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("doc_id", sa.String, sa.ForeignKey("documents.doc_id"), nullable=False, index=True),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("suggested_by", sa.String, nullable=False),
+    sa.Column("suggested_code", sa.String, nullable=False),
+    sa.Column("suggested_valence", sa.String),
+    sa.Column("confidence", sa.Float),
+    sa.Column("strategy", sa.String, nullable=False),
+    sa.Column("decision", sa.String, nullable=False),
+    sa.Column("code_id", sa.String),
+    sa.Column("valence", sa.String),
+    sa.Column("coding_id", sa.Integer),
+    sa.Column("coder", sa.String, sa.ForeignKey("coders.coder"), nullable=False, index=True),
+    sa.Column("memo", sa.Text),
+    sa.Column("created", sa.String, nullable=False),
+    sa.CheckConstraint("decision IN ('accepted', 'rejected')", name="review_decision"),
+    sa.CheckConstraint(f"strategy IN ({', '.join(repr(s) for s in REVIEW_STRATEGIES)})",
+                       name="review_strategy"),
+    sa.CheckConstraint("(decision = 'accepted') = (code_id IS NOT NULL)", name="review_code"),
+)
+#: Columns of :meth:`Store.suggestions_frame` and :meth:`Store.reviews_frame`.
+SUGGESTION_COLUMNS: tuple[str, ...] = ("suggestion_id", "doc_id", "start", "end", "code_id",
+                                       "valence", "confidence", "text", "group", "informant")
+REVIEW_COLUMNS: tuple[str, ...] = tuple(str(c.name) for c in reviews.c)
+#: Setting that remembers the strategy each suggestion was drawn with (see
+#: :meth:`Store.record_draws`).
+DRAWS_KEY = "suggestion_draws"
 memos = sa.Table(
     "memos", metadata,
     sa.Column("memo_id", sa.Integer, primary_key=True, autoincrement=True),
@@ -187,6 +230,23 @@ def _upgrade(conn: Connection, version: int) -> None:
     if version < 3 and not _has_column(conn, "codings", "codebook_version"):
         # codings made before version 3 keep NULL: the codebook version is not known
         conn.execute(sa.text("ALTER TABLE codings ADD COLUMN codebook_version VARCHAR"))
+    if version < 4:
+        _rebuild_codings(conn)
+
+
+def _rebuild_codings(conn: Connection) -> None:
+    """Re-create ``codings`` as version 4 defines it (the origin ``reviewed``, ids never
+    reused), keeping every row and id. SQLite cannot alter a CHECK constraint: the table is
+    copied, inside the caller's transaction (no other table refers to ``codings``)."""
+    conn.execute(sa.text("ALTER TABLE codings RENAME TO _codings_old"))
+    for (name,) in conn.execute(sa.text(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '_codings_old' "
+            "AND sql IS NOT NULL")).all():  # named indexes move with the table: free the names
+        conn.execute(sa.text(f'DROP INDEX "{name}"'))
+    codings.create(conn)
+    columns = ", ".join(f'"{c.name}"' for c in codings.c)
+    conn.execute(sa.text(f"INSERT INTO codings ({columns}) SELECT {columns} FROM _codings_old"))
+    conn.execute(sa.text("DROP TABLE _codings_old"))
 
 
 def _has_column(conn: Connection, table: str, column: str) -> bool:
@@ -373,9 +433,15 @@ class Store:
         version = check_version(path)
         store = cls(path, _engine(path))
         if version < SCHEMA_VERSION:
-            with store.engine.begin() as conn:
-                _upgrade(conn, version)
-                store._put_meta(conn, "schema_version", str(SCHEMA_VERSION))
+            try:
+                with store.engine.begin() as conn:
+                    # a write first opens the SQLite transaction (sqlite3 opens none for DDL),
+                    # so a failing upgrade leaves the file as it was
+                    store._put_meta(conn, "schema_version", str(SCHEMA_VERSION))
+                    _upgrade(conn, version)
+            except BaseException:
+                store.close()
+                raise
         return store
 
     def close(self) -> None:
@@ -414,6 +480,17 @@ class Store:
         """Store a project setting."""
         with self.engine.begin() as conn:
             self._put_meta(conn, key, value)
+
+    def model(self) -> bytes | None:
+        """The saved learned coder's bytes (``meta`` key ``model``, base64 text), or None."""
+        value = self.get_meta("model")
+        return None if value is None else base64.b64decode(value)
+
+    def set_model(self, data: bytes | None) -> None:
+        """Save a learned coder's bytes in ``meta`` (``None`` removes it)."""
+        text = None if data is None else base64.b64encode(data).decode("ascii")
+        with self.engine.begin() as conn:
+            self._put_meta(conn, "model", text)
 
     @staticmethod
     def _put_meta(conn: Connection, key: str, value: str | None) -> None:
@@ -529,8 +606,8 @@ class Store:
                 q = q.where(clause)
         q = q.order_by(d.c.position, s.c.position)
         with self.engine.connect() as conn:
-            frame = pd.DataFrame(conn.execute(q).mappings().all(),
-                                 columns=[c.name for c in q.selected_columns])
+            frame = pd.DataFrame(conn.execute(q).mappings().all(),  # plain str names
+                                 columns=[str(c.name) for c in q.selected_columns])
         texts = self.texts(set(frame["doc_id"]))
         frame.insert(8, "text", [texts[i][a:b] for i, a, b in zip(
             frame["doc_id"], frame["start"], frame["end"], strict=True)])
@@ -560,7 +637,7 @@ class Store:
             gone = [c for c in old if c not in new]
             c = codings.c
             used = conn.execute(sa.select(c.code_id, sa.func.count()).where(
-                c.code_id.in_(gone), c.origin == "manual").group_by(c.code_id)).all()
+                c.code_id.in_(gone), c.origin.in_(HUMAN_ORIGINS)).group_by(c.code_id)).all()
             if used:
                 listing = ", ".join(f"{code} ({n} manual codings)" for code, n in used)
                 raise StoreError(f"the new codebook removes code(s) that still have manual "
@@ -635,7 +712,7 @@ class Store:
         found = conn.execute(sa.select(codings.c.coding_id).where(*key)).scalar_one_or_none()
         if found is not None:
             return int(found)
-        self._ensure_coder(conn, c.coder, "human" if c.origin == "manual" else "auto")
+        self._ensure_coder(conn, c.coder, "human" if c.origin in HUMAN_ORIGINS else "auto")
         stamp = now()
         result = conn.execute(codings.insert().values(
             doc_id=c.doc_id, start=c.start, end=c.end, code_id=c.code_id, coder=c.coder,
@@ -667,7 +744,8 @@ class Store:
             self._ensure_coder(conn, coder, "auto")
             conn.execute(c.delete().where(c.c.coder == coder, c.c.origin == "auto"))
             manual = {tuple(r) for r in conn.execute(sa.select(
-                c.c.doc_id, c.c.start, c.c.end, c.c.code_id).where(c.c.origin == "manual"))}
+                c.c.doc_id, c.c.start, c.c.end, c.c.code_id).where(
+                    c.c.origin.in_(HUMAN_ORIGINS)))}
             stamp, version = now(), self._codebook_version(conn)
             keep = [r for r in rows
                     if (r["doc_id"], r["start"], r["end"], r["code_id"]) not in manual]
@@ -735,6 +813,111 @@ class Store:
         q = q.order_by(d.c.position, r.c.start, r.c.end, r.c.coder)
         with self.engine.connect() as conn:
             return pd.DataFrame(conn.execute(q).all(), columns=["doc_id", "start", "end", "coder"])
+
+    # ------------------------------------------------------------------ reviews
+    def suggestions_frame(self, coder: str, *, code: Sequence[str] | None = None,
+                          doc_id: Sequence[str] | None = None) -> pd.DataFrame:
+        """Automatic codings of ``coder`` that await a human, in reading order: not reviewed,
+        and on no passage a human coded (origin manual or reviewed) or read (overlapping
+        spans). Columns :data:`SUGGESTION_COLUMNS` (``suggestion_id`` is the coding id)."""
+        c, d, r, h = codings, documents, readings, codings.alias("human")
+
+        def overlaps(t: Any) -> Any:
+            return sa.and_(t.c.doc_id == c.c.doc_id, t.c.start < c.c.end, t.c.end > c.c.start)
+
+        q = sa.select(c.c.coding_id.label("suggestion_id"), c.c.doc_id, c.c.start, c.c.end,
+                      c.c.code_id, c.c.valence, c.c.confidence, c.c.text, d.c.group,
+                      d.c.informant).select_from(c.join(d)).where(
+            c.c.coder == coder, c.c.origin == "auto",
+            ~sa.exists().where(reviews.c.suggestion_id == c.c.coding_id),
+            ~sa.exists().where(h.c.origin.in_(HUMAN_ORIGINS), overlaps(h)),
+            ~sa.exists().where(overlaps(r)))
+        for clause in (_in(c.c.code_id, code), _in(c.c.doc_id, doc_id)):
+            if clause is not None:
+                q = q.where(clause)
+        q = q.order_by(d.c.position, c.c.start, c.c.end, c.c.code_id)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).mappings().all(), columns=SUGGESTION_COLUMNS)
+
+    def record_draws(self, strategy: str, drawn: Iterable[int]) -> None:
+        """Remember the strategy each suggestion of ``drawn`` was drawn with (a suggestion
+        once drawn at random stays ``random``: it belongs to that sample); suggestions
+        reviewed or gone since are forgotten."""
+        c = codings.c
+        with self.engine.begin() as conn:
+            waiting = {str(i) for i in conn.execute(sa.select(c.coding_id).where(
+                c.origin == "auto",
+                ~sa.exists().where(reviews.c.suggestion_id == c.coding_id))).scalars()}
+            draws = {k: v for k, v in self._draws(conn).items() if k in waiting}
+            for i in drawn:
+                if draws.get(str(i)) != "random":
+                    draws[str(i)] = strategy
+            self._put_meta(conn, DRAWS_KEY, json.dumps(draws, sort_keys=True))
+
+    @staticmethod
+    def _draws(conn: Connection) -> dict[str, str]:
+        stored = conn.execute(sa.select(meta_table.c.value).where(
+            meta_table.c.key == DRAWS_KEY)).scalar_one_or_none()
+        return dict(json.loads(stored)) if stored else {}
+
+    def add_review(self, suggestion_id: int, *, coder: str, accept: bool,
+                   code_id: str | None = None, valence: str | None = None,
+                   memo: str | None = None) -> int | None:
+        """Record ``coder``'s decision on the automatic coding ``suggestion_id``, in one
+        transaction: accepted, a coding of origin ``reviewed`` by ``coder`` (``code_id`` and
+        ``valence`` when given, else as suggested); either way the passage is read by
+        ``coder`` and the decision is a row of ``reviews``. Returns the new coding's id (None
+        when rejected). A suggestion that is not an automatic coding of the project (auto-coding
+        was run again since), or that was reviewed already, is an error."""
+        with self.engine.begin() as conn:
+            s = self._suggestion(conn, suggestion_id)
+            final_code = (code_id or s.code_id) if accept else None
+            final_valence = (s.valence if valence is None else valence) if accept else None
+            new_id = None
+            if accept:
+                item = Coding(s.doc_id, s.start, s.end, str(final_code), coder, "reviewed",
+                              final_valence, None, memo)
+                new_id = self._insert(conn, item, s.doc_text, self._codebook_version(conn))
+            self._add_readings(conn, [(s.doc_id, s.start, s.end, coder)])
+            conn.execute(reviews.insert().values(
+                suggestion_id=suggestion_id, doc_id=s.doc_id, start=s.start, end=s.end,
+                suggested_by=s.coder, suggested_code=s.code_id, suggested_valence=s.valence,
+                confidence=s.confidence,
+                strategy=self._draws(conn).get(str(suggestion_id), "direct"),
+                decision="accepted" if accept else "rejected", code_id=final_code,
+                valence=final_valence, coding_id=new_id, coder=coder, memo=memo,
+                created=now()))
+        return new_id
+
+    @staticmethod
+    def _suggestion(conn: Connection, suggestion_id: int) -> Any:
+        done = conn.execute(sa.select(reviews.c.coder, reviews.c.decision, reviews.c.created)
+                            .where(reviews.c.suggestion_id == suggestion_id)).one_or_none()
+        if done is not None:
+            raise StoreError(f"suggestion {suggestion_id} was already reviewed ({done.decision} "
+                             f"by {done.coder} at {done.created}); a decision is final: edit "
+                             "the coding itself (project.uncode, project.code) to change it",
+                             suggestion_id=suggestion_id)
+        c = codings.c
+        row = conn.execute(sa.select(c.doc_id, c.start, c.end, c.code_id, c.coder, c.valence,
+                                     c.confidence, documents.c.text.label("doc_text"))
+                           .select_from(codings.join(documents))
+                           .where(c.coding_id == suggestion_id, c.origin == "auto")
+                           ).one_or_none()
+        if row is None:
+            raise StoreError(f"no suggestion with id {suggestion_id}: it is not an automatic "
+                             "coding of the project (auto-coding may have been run again "
+                             "since); draw suggestions again with project.suggest()",
+                             suggestion_id=suggestion_id)
+        return row
+
+    def reviews_frame(self) -> pd.DataFrame:
+        """Every review decision, in the order made (:data:`REVIEW_COLUMNS`)."""
+        q = sa.select(*(reviews.c[name] for name in REVIEW_COLUMNS)).order_by(
+            reviews.c.review_id)
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(q).all(), columns=list(REVIEW_COLUMNS))
+        return frame.astype({"coding_id": "Int64"})
 
     # ------------------------------------------------------------------ memos
     def add_memo(self, on: str, target: str, text: str, author: str | None) -> int:

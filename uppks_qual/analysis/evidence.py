@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..params import InstanceOf, check_param
+from ..records import HUMAN_ORIGINS
 from ..schema import validate_codings
 
 __all__ = ["default_coders", "evidence"]
@@ -22,11 +23,14 @@ _SPAN = ["doc_id", "start", "end"]
 RESEARCHER_KINDS = ("note", "question")
 
 
-def default_coders(df: pd.DataFrame) -> list[str]:
+def default_coders(df: pd.DataFrame, *, read: pd.DataFrame | None = None) -> list[str]:
     """Every coder of ``df`` in the default order of precedence: the human coders (origin
-    ``manual``) by name, then the automatic coders by name."""
-    manual = sorted(set(df.loc[df["origin"] == "manual", "coder"]))
-    auto = sorted(set(df.loc[df["origin"] != "manual", "coder"]) - set(manual))
+    ``manual`` or ``reviewed``, and the coders of ``read``: only humans read) by name, then
+    the automatic coders by name."""
+    human = df["origin"].isin(HUMAN_ORIGINS)
+    readers = set() if read is None else set(read["coder"])
+    manual = sorted(set(df.loc[human, "coder"]) | readers)
+    auto = sorted(set(df.loc[~human, "coder"]) - set(manual))
     return [*manual, *auto]
 
 
@@ -83,7 +87,7 @@ def evidence(df: pd.DataFrame, *, coders: Sequence[str] | None = None,
     check_param(read, [InstanceOf(pd.DataFrame, what="a DataFrame"), None], name="read",
                 func="evidence")
     check_param(include_notes, [bool], name="include_notes", func="evidence")
-    order = default_coders(df) if coders is None else list(coders)
+    order = default_coders(df, read=read) if coders is None else list(coders)
     claimed = pd.DataFrame(columns=_SPAN)
     parts = []
     for coder in order:

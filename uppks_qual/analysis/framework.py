@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import warn as _warn
 from ..params import Interval, Options, check_param, validate_params
-from ..records import VALENCES
+from ..records import HUMAN_ORIGINS, VALENCES
 from ..schema import validate_codings
 from ._cases import CASE_ALIASES, case_column, case_table
 from ._common import (
@@ -103,11 +103,11 @@ def _majority_by_cases(cell: pd.DataFrame, col: str) -> str | None:
 
 
 def _ranked(codings: pd.DataFrame) -> pd.DataFrame:
-    """``codings`` best quote first: higher coder confidence (manual codings count as 1.0, an
+    """``codings`` best quote first: higher coder confidence (human codings, manual or reviewed, count as 1.0, an
     auto coding without one as 0.0), then interview speech before observation before document
     (the researcher's questions and asides last), then a moderate length (:data:`QUOTE_LENGTH`),
     then ``coding_id``. Adds the collapsed text as ``_text``."""
-    manual = codings["origin"].astype(object).eq("manual")
+    manual = codings["origin"].astype(object).isin(HUMAN_ORIGINS)
     confidence = codings["confidence"].astype("float64").where(~manual, 1.0).fillna(0.0)
     source = codings["source_type"].astype(object).map(_SOURCE_ORDER).astype("float64")
     own = codings["kind"].astype(object).isin(_OWN_WORDS)
