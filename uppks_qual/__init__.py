@@ -108,7 +108,7 @@ _EXPORTS = {
 #: Submodules reachable as attributes (``uq.analysis``, ``uq.charts`` ...), imported on use.
 _SUBMODULES = ("analysis", "charts", "agreement", "text_agreement", "autocode", "report",
                "schema", "evaluation", "learn", "interop", "errors", "manifest", "pipeline",
-               "display")
+               "display", "limits")
 
 __all__ = [
     "Code",

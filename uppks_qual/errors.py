@@ -18,18 +18,24 @@ from typing import Any
 __all__ = [
     "AgreementError",
     "CodebookError",
+    "CoderError",
     "CorpusError",
     "EncodingProblem",
     "FrontMatterError",
     "ImportProblem",
     "InterchangeError",
+    "LimitError",
     "ParameterError",
     "PatternError",
     "QualError",
     "SchemaVersionError",
     "SpanError",
     "SpeakerError",
+    "StoreBusyError",
+    "StoreCorruptError",
     "StoreError",
+    "StoreFullError",
+    "StoreReadOnlyError",
     "UnknownCodeError",
     "UnknownDocumentError",
     "location",
@@ -138,6 +144,39 @@ class StoreError(QualError, RuntimeError):
 
 class SchemaVersionError(StoreError):
     """The project file is not a project, or was written by a newer uppks-qual."""
+
+
+class StoreCorruptError(StoreError):
+    """The project file is damaged (not a database, or its pages fail SQLite's checks)."""
+
+
+class StoreBusyError(StoreError):
+    """Another process held the project's write lock for longer than the retries waited."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The project file, or its folder, cannot be written (permissions, read-only medium)."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or quota) is full; the write was rolled back."""
+
+
+class CoderError(QualError, ValueError):
+    """A coder name is empty, badly spelled, or registered as the other kind (human/auto)."""
+
+
+class LimitError(QualError, ValueError):
+    """An input exceeds a safety limit (size, nesting depth, element or alias count).
+
+    The limits (:class:`uppks_qual.limits.Limits`) sit far above real projects; the message
+    names the file, the limit and how to raise it (``uppks_qual.limits.override(...)``) when
+    the input is trusted.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: int | float | None = None,
+                 maximum: int | float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, limit=limit, value=value, maximum=maximum, **kwargs)
 
 
 class ImportProblem(QualError, ValueError):
