@@ -10,7 +10,7 @@ offsets). A row with an empty ``code_id`` records a passage the coder read and l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from ..params import Options, check_param
 from ..records import VALENCES, Codebook, Coding, check_span
 from ..textio import MATCH_MODES, find_span
 
-__all__ = ["CODINGS_CSV_COLUMNS", "codings_from_rows", "read_codings_csv"]
+__all__ = ["CODINGS_CSV_COLUMNS", "codings_from_rows", "read_codings_csv", "read_table"]
 
 #: Columns of the frame :func:`read_codings_csv` returns.
 CODINGS_CSV_COLUMNS = ("line", "passage_id", "doc_id", "start", "end", "code_id", "valence",
@@ -73,11 +73,36 @@ def read_codings_csv(path: str | Path, *, texts: Mapping[str, str],
     return out.astype({"line": "int64", "start": "int64", "end": "int64"})
 
 
-def _read(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, required: Sequence[str] = (),
+               what: str = "CSV file") -> pd.DataFrame:
+    """Read a CSV file as text columns; every problem an :class:`ImportProblem` naming it.
+
+    The one CSV reader for files a user names (codings, passages read, scope files): UTF-8
+    (a byte-order mark is accepted), every value a string, ``required`` columns checked.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "scope.csv"
+    >>> _ = f.write_text("passage_id\nd1:0:5\n", encoding="utf-8")
+    >>> read_table(f, required=["passage_id"])["passage_id"].tolist()
+    ['d1:0:5']
+    """
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ImportProblem(f"cannot read CSV: {exc}", path=path) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
+        raise ImportProblem(f"cannot read the {what}: {exc}", path=path) from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ImportProblem(f"the {what} needs column(s) {', '.join(missing)}; found "
+                            f"{', '.join(map(str, frame.columns)) or 'none'}", path=path,
+                            line=1)
+    return frame
+
+
+def _read(path: str | Path) -> pd.DataFrame:
+    frame = read_table(path, what="codings CSV")
     need = {"doc_id", "code_id"}
     if not need <= set(frame.columns) or not ({"start", "end"} <= set(frame.columns)
                                               or "quote" in frame.columns):
