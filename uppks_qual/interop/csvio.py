@@ -84,7 +84,7 @@ def read_table(path: str | Path, *, required: Sequence[str] = (),
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "scope.csv"
-    >>> _ = f.write_text("passage_id\nd1:0:5\n", encoding="utf-8")
+    >>> _ = f.write_text("passage_id\\nd1:0:5\\n", encoding="utf-8")
     >>> read_table(f, required=["passage_id"])["passage_id"].tolist()
     ['d1:0:5']
     """
