@@ -106,7 +106,8 @@ def _reaches(module: str, owners: tuple[str, ...]) -> list[str]:
     return sorted(t for t in imports()[module] if any(inside(t, o) for o in owners))
 
 
-BOTTOM = ("uppks_qual.errors", "uppks_qual.params", "uppks_qual.textio", "uppks_qual._version")
+BOTTOM = ("uppks_qual.errors", "uppks_qual.params", "uppks_qual.textio", "uppks_qual._version",
+          "uppks_qual.limits")
 #: Module -> what it must never import (GUIDE: arrows point down the flow).
 FORBIDDEN = {
     # the bottom knows no format and no layer above it

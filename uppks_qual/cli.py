@@ -2,10 +2,20 @@
 
 Every command has ``--help``. A user's mistake (bad file, unknown code ...) prints a clear
 message and exits with status 1, never a traceback.
+
+Exit status of the ``uppks-qual`` console script (:func:`main`): 0 done; 1 a user's mistake
+(a missing or unreadable file, a bad value, an unknown code or coder ...: the message names it
+and says what to do); 2 a usage error caught by the option parser (an unknown option, a value
+outside a choice; click's convention); 70 an internal error, a bug (``EX_SOFTWARE``: one line
+asks to report it; ``UPPKS_QUAL_DEBUG=1`` shows the traceback); 130 interrupted (Ctrl-C, the project keeps
+its last committed state); 141 the reader of the output went away (``uppks-qual ... | head``).
+Every command that writes a project checks that it can write it before any long work.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from enum import StrEnum
@@ -119,6 +129,9 @@ def _run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except QualError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
+    except BrokenPipeError:  # the reader went away (`uppks-qual ... | head`): stop quietly
+        _silence_stdout()
+        raise typer.Exit(141) from None
     except OSError as exc:  # a file the user named cannot be read or written
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         typer.secho(f"error: {where}{exc.strerror or exc}", err=True, fg=typer.colors.RED)
@@ -126,6 +139,51 @@ def _run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except KeyboardInterrupt:
         typer.secho("interrupted; the project keeps its last committed state", err=True)
         raise typer.Exit(130) from None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that flushing it at exit after its
+    reader went away raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (tests)
+        pass
+
+
+def need_path(path: Path, option: str, what: str, *, kind: str = "file",
+              error: type[QualError] | None = None) -> Path:
+    """Check, before any work, that ``path`` given as ``option`` is an existing, readable,
+    non-empty file (``kind="file"``), a readable folder (``"folder"``) or either (``"any"``).
+
+    ``what`` completes "``option`` takes ...", e.g. ``"the codebook YAML"``. The error is
+    ``error`` (default :class:`~uppks_qual.errors.ParameterError`), naming the file and what
+    to give instead.
+    """
+    from .errors import ParameterError
+
+    fail = error or ParameterError
+    hint = f"{option} takes {what}"
+    if not path.exists():
+        raise fail(f"no such {'file or folder' if kind == 'any' else kind}; {hint}", path=path)
+    if kind == "file" and path.is_dir():
+        raise fail(f"is a folder, not a file; {hint}", path=path)
+    if kind == "folder" and not path.is_dir():
+        raise fail(f"is a file, not a folder; {hint}", path=path)
+    if path.is_dir():
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise fail("cannot be read (permission denied); check the folder's permissions",
+                       path=path)
+        return path
+    try:
+        with open(path, "rb") as handle:
+            empty = not handle.read(1)
+    except OSError as exc:
+        raise fail(f"cannot be read ({exc.strerror or exc}); check the file's permissions",
+                   path=path) from None
+    if empty:
+        raise fail(f"is empty; {hint}", path=path)
+    return path
 
 
 def echo_provenance(project: Any) -> None:
@@ -153,10 +211,25 @@ def check(
     from .autocode import compile_cues
     from .codebook import check_codebook
     from .corpus import check_corpus
+    from .errors import CodebookError, CorpusError
 
-    corpus, problems = check_corpus(path)
-    cb, cb_problems = check_codebook(codebook)
-    problems += cb_problems
+    problems: list[QualError] = []
+    corpus = cb = None
+    try:
+        need_path(path, "PATH", "the corpus folder or a document file", kind="any",
+                  error=CorpusError)
+    except QualError as exc:
+        problems.append(exc)
+    else:
+        corpus, problems = check_corpus(path)
+    try:
+        need_path(codebook, "--codebook", "the codebook YAML (or a REFI .qdc file)",
+                  error=CodebookError)
+    except QualError as exc:
+        problems.append(exc)
+    else:
+        cb, cb_problems = check_codebook(codebook)
+        problems += cb_problems
     if cb is not None:
         try:
             compile_cues(cb)
@@ -187,10 +260,42 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 DEFAULT_PROJECT = Path("results/uppks.uqp")
 
 
-def _open(project: Path) -> Any:
+SQLITE_HEADER = b"SQLite format 3\x00"
+MAKE_PROJECT = ("create one with `uppks-qual reproduce` or `uppks-qual autocode --corpus FOLDER "
+                "--project FILE`")
+
+
+def _open(project: Path, *, write: bool = False) -> Any:
+    """Open the project file named on the command line (a clear error for a missing file, a
+    folder, an unreadable file or a file that is not a project); ``write``: also check that
+    it can be written now (:meth:`Project.ensure_writable`), before any long work."""
+    from .errors import SchemaVersionError, StoreError
+
+    if not project.exists():
+        raise StoreError(f"no such project file; {MAKE_PROJECT}", path=project)
+    if project.is_dir():
+        raise StoreError("is a folder, not a project file; give the project's file (e.g. "
+                         "results/uppks.uqp)", path=project)
+    try:
+        with open(project, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot be read ({exc.strerror or exc}); check the file's "
+                         "permissions", path=project) from None
+    if head != SQLITE_HEADER and not Path(f"{project}-wal").exists():
+        state = "is empty" if not head else "is not an SQLite database"
+        raise SchemaVersionError(f"not a uppks-qual project ({state}); give the project file "
+                                 f"(.uqp), or {MAKE_PROJECT}", path=project)
     from .project import Project
 
-    return Project.open(project)
+    proj = Project.open(project)
+    if write:
+        try:
+            proj.ensure_writable()
+        except BaseException:
+            proj.close()
+            raise
+    return proj
 
 
 @app.command()
@@ -211,8 +316,18 @@ def reproduce(
 ) -> None:
     """The main job, on any study: load, auto-code, add the manifest's manual codings, and write
     the comparison its manifest asks for (CSV tables, PNG/SVG charts, report.html) to --out."""
+    from .errors import CodebookError, CorpusError
     from .pipeline import run_study
 
+    need_path(corpus, "--corpus", "the corpus folder (or a document file)", kind="any",
+              error=CorpusError)
+    need_path(codebook, "--codebook", "the codebook YAML (or a REFI .qdc file)",
+              error=CodebookError)
+    if manifest is not None:
+        need_path(manifest, "--manifest", "the study manifest (corpus.yaml)", error=CorpusError)
+    if training is not None:
+        need_path(training, "--training", "the folder of train*.csv passage codings",
+                  kind="folder")
     run = run_study(corpus, codebook, project, out, manifest=manifest, method=method.value,
                     training=training, say=typer.echo, progress=True)
     tables = run.results.tables
@@ -253,22 +368,46 @@ def autocode(
     """Auto-code a project (created from --corpus if given); manual codings are never touched."""
     from .codebook import load_codebook
     from .corpus import load_corpus
-    from .errors import StoreError
+    from .errors import CodebookError, CorpusError, ParameterError, StoreError
     from .learn import training_files
-    from .project import Project
 
+    files = None
+    if overwrite and corpus is None:
+        raise ParameterError("--overwrite replaces the project with one made from --corpus: "
+                             "give --corpus too, or leave out --overwrite",
+                             parameter="overwrite", value=True)
+    if training is not None:
+        if method != Method.learned:
+            raise ParameterError("--training is used only by --method learned: add --method "
+                                 "learned, or leave out --training", parameter="training",
+                                 value=str(training))
+        need_path(training, "--training", "the folder of train*.csv passage codings",
+                  kind="folder")
+        files = training_files(training)
+        if not files:
+            raise ParameterError("has no train*.csv files of passage codings (train_sample*"
+                                 ".csv are samples, not codings); give the folder that holds "
+                                 "them", path=training, parameter="training",
+                                 value=str(training))
     if corpus is not None:
+        from .pipeline import check_destination
+        from .project import Project
+
         if project.exists() and not overwrite:
             raise StoreError("already exists: pass --overwrite to replace it (its manual "
                              "codings would be lost), or leave out --corpus to auto-code it",
                              path=project)
-        proj = Project.create(project, corpus=load_corpus(corpus),
-                              codebook=load_codebook(codebook), overwrite=overwrite)
+        need_path(corpus, "--corpus", "the corpus folder (or a document file)", kind="any",
+                  error=CorpusError)
+        need_path(codebook, "--codebook", "the codebook YAML (or a REFI .qdc file)",
+                  error=CodebookError)
+        documents, book = load_corpus(corpus), load_codebook(codebook)
+        proj = Project.create(check_destination(project), corpus=documents, codebook=book,
+                              overwrite=overwrite)
     else:
-        proj = _open(project)
-    files = training_files(training) if training is not None else None
+        proj = _open(project, write=True)
     counts = proj.autocode(coder=coder, unit=unit.value, progress=True, method=method.value,
-                           training=files or None)
+                           training=files)
     typer.echo(f"{counts['codings']} automatic codings in {counts['documents']} documents "
                f"({counts['skipped_manual']} identical to manual codings skipped)")
 
@@ -315,10 +454,22 @@ def compare(
     from .errors import ParameterError
 
     proj = _open(project)
+    _need_factors(proj, project, "compare")
     by = by or proj.manifest.compare_by
     df = proj.evidence()
+    if df.empty:
+        raise ParameterError("the project's evidence holds no codings of the codebook's "
+                             "factors: nothing to compare; run `uppks-qual autocode` or import "
+                             "codings (`uppks-qual import-codings`) first", path=project,
+                             parameter="project", value=str(project))
     if origin is not None:
+        present = sorted(set(df["origin"]))
         df = df[df["origin"] == origin.value]
+        if df.empty:
+            raise ParameterError(f"--origin {origin.value}: the project's evidence holds no "
+                                 f"{origin.value} codings (its origins: {', '.join(present)}); "
+                                 "choose one of those or leave out --origin", path=project,
+                                 parameter="origin", value=origin.value)
     if (a is None) != (b is None):
         raise ParameterError("give both -a and -b, or neither (the manifest's groups)",
                              parameter="a", function="compare", value=(a, b))
@@ -342,6 +493,22 @@ def compare(
     for line in table["summary"]:
         typer.echo(f"- {line}")
     echo_provenance(proj)
+
+
+def _need_factors(proj: Any, project: Path, command: str) -> None:
+    """A :class:`CodebookError` unless the project's codebook has factors (what ``command``
+    counts)."""
+    from .errors import CodebookError
+
+    book = proj.codebook
+    if not book.factors():
+        kinds = sorted({c.kind for c in book.top_level()})
+        raise CodebookError(f"the project's codebook ({book.name or 'unnamed'}: "
+                            f"{len(book)} codes, top-level kinds {', '.join(kinds) or 'none'}) "
+                            f"has no codes of kind factor, and `{command}` counts the codings "
+                            "of factors; mark the top-level codes to compare `kind: factor` "
+                            "in the codebook YAML and rebuild the project (`uppks-qual "
+                            "reproduce`, or `project.update_codebook(...)`)", path=project)
 
 
 def _as_values(docs: Any, by: str, names: list[Any]) -> list[Any]:
@@ -389,9 +556,20 @@ def chart(
     from matplotlib.figure import Figure
 
     from . import charts
-    from .errors import StoreError
+    from .errors import ParameterError, StoreError
 
+    for option, given, kinds in (("--doc", doc is not None, (ChartKind.stripe,)),
+                                 ("--by", by is not None, (ChartKind.frequencies,
+                                                           ChartKind.valence)),
+                                 ("--normalise", normalise, (ChartKind.frequencies,))):
+        if given and kind not in kinds:
+            raise ParameterError(f"{option} is used only by the {' and '.join(kinds)} "
+                                 f"chart{'s' if len(kinds) > 1 else ''}, not by {kind.value}; "
+                                 f"leave it out", parameter=option, value=kind.value)
+    _image_file(out, "--out")
     proj = _open(project)
+    if level == Level.factor:
+        _need_factors(proj, project, "chart")
     cb, docs = proj.codebook, proj.documents()
     df = proj.evidence(kind="all" if level == Level.code else "factor")
     if df.empty:
@@ -409,6 +587,29 @@ def chart(
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)
     typer.echo(f"wrote {out}")
+
+
+#: Image types ``chart --out`` and ``agreement --chart`` write (matplotlib's formats).
+IMAGE_TYPES = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "webp", "eps", "ps")
+
+
+def _image_file(out: Path, option: str) -> Path:
+    """Check, before any work, that ``out`` names an image file that can be written."""
+    from .errors import OutputError, ParameterError
+    from .pipeline import check_output_folder
+
+    if out.is_dir():
+        raise OutputError(f"is a folder; {option} takes an image file name ending in .png or "
+                          ".svg", path=out)
+    kind = out.suffix.lower().lstrip(".")
+    if kind not in IMAGE_TYPES:
+        raise ParameterError(f"{option} {out}: " + (f"cannot draw a .{kind} image" if kind
+                                                    else "no image type (file ending)")
+                             + "; give a file name ending in .png or .svg (or "
+                             f"{', '.join('.' + t for t in IMAGE_TYPES[2:])})",
+                             parameter=option, value=str(out))
+    check_output_folder(out.parent, option=f"{option} (its folder)")
+    return out
 
 
 def _draw(kind: ChartKind, df: Any, ax: Any, *, docs: Any, level: str, by: str,
@@ -440,8 +641,23 @@ def export(
     """Export codings and tables: a folder of CSV files, an Excel workbook (.xlsx) for
     SPSS/R/Excel users (both count the project's evidence), or a REFI-QDA project (.qdpx) with
     every coding for NVivo, ATLAS.ti, MAXQDA, QualCoder."""
-    proj = _open(project)
+    from .errors import OutputError, ParameterError
+    from .pipeline import check_output_folder
+
     suffix = out.suffix.lower()
+    if suffix in (".qdpx", ".xlsx"):
+        if out.is_dir():
+            raise OutputError(f"is a folder; --out takes a {suffix} file name here (or a "
+                              "folder name without that ending, for CSV files)", path=out)
+        check_output_folder(out.parent, option="--out (its folder)")
+    elif suffix and not out.is_dir():
+        raise ParameterError(f"--out {out}: give a folder for CSV files (e.g. results/export), "
+                             "an .xlsx workbook or a .qdpx project; "
+                             f"{'an existing file' if out.exists() else 'a ' + suffix + ' file'}"
+                             " is none of these", parameter="out", value=str(out))
+    else:
+        check_output_folder(out)
+    proj = _open(project)
     if suffix == ".qdpx":
         proj.export_qdpx(out)
     else:
@@ -470,14 +686,24 @@ def agreement(
     = None,
 ) -> None:
     """Inter-coder agreement per code (percent agreement, Cohen's kappa, Krippendorff's alpha)."""
-    import pandas as pd
+    from .errors import ImportProblem
+    from .pipeline import read_passages
 
+    what = "scope file (passages both coders read: doc_id, start, end)"
+    if scope is not None:
+        need_path(scope, "--scope", "a CSV of the passages both coders read (doc_id, start, "
+                  "end)", error=ImportProblem)
+    if chart_out is not None:
+        _image_file(chart_out, "--chart")
     proj = _open(project)
-    pair = proj._pair([*coders, *(more or [])] if coders else None)
+    pair = _agreement_pair(proj, project, [*coders, *(more or [])] if coders else None)
     if scope is None:
         scope = next((Path(c.read) for c in proj.manifest.manual
-                      if c.coder == pair[0] and c.read and Path(c.read).exists()), None)
-    passages = pd.read_csv(scope) if scope is not None else None
+                      if c.coder == pair[0] and c.read and Path(c.read).is_file()), None)
+    docs = proj.documents()
+    passages = (read_passages(scope, lengths=dict(zip(docs["doc_id"], docs["n_chars"],
+                                                      strict=True)), what=what)
+                if scope is not None else None)
     table = proj.agreement(coders=pair, unit=unit.value, level=level.value, scope=passages)
     echo_table(table, title=f"Agreement {pair[0]} vs {pair[1]} ({unit.value}, {level.value})")
     echo_provenance(proj)
@@ -494,6 +720,55 @@ def agreement(
         typer.echo(f"wrote {chart_out}")
 
 
+def _agreement_pair(proj: Any, project: Path, given: list[str] | None) -> tuple[str, str]:
+    """The two coders ``agreement`` compares, each one of the project's coders (else an
+    error listing them and saying how to import a coder's codings)."""
+    from .errors import AgreementError
+
+    known = proj.coders()
+    kinds = dict(zip(known["coder"], known["kind"], strict=True))
+    humans = [c for c, k in kinds.items() if k == "human"]
+    listed = ", ".join(f"{c} ({k})" for c, k in kinds.items()) or "none"
+    manifest = proj.manifest
+    declared = [c.coder for c in (*manifest.manual[:1], *manifest.agreement[:1])]
+    files = {c.coder: c.codings for c in (*manifest.manual, *manifest.agreement)}
+
+    def how(names: list[str]) -> str:
+        return " and ".join(f"`uppks-qual import-codings {files.get(n) or 'FILE.csv'} --coder "
+                            f"{n} --project {project}`" for n in names)
+
+    wanted = given if given is not None else declared
+    missing = [c for c in dict.fromkeys(wanted) if c not in kinds]
+    if len(humans) < 2 and (missing or len(wanted) != 2):
+        has = f"only one human coder ({humans[0]})" if humans else "no human coder"
+        todo = missing or ["NAME"]
+        if todo != ["NAME"]:
+            whose, pair = " and ".join(todo) + "'s", " ".join([*humans, *todo][:2])
+        elif humans:
+            whose, pair = "a second coder's", f"{humans[0]} NAME"
+        else:
+            whose, pair = "each coder's", "NAME1 NAME2"
+        if len(pair.split()) < 2:
+            pair += " auto"  # a human coder against the automatic one
+        raise AgreementError(f"the project has {has}, and agreement compares two coders "
+                             f"(its coders: {listed}); import {whose} codings with "
+                             f"{how(todo)}, then run `uppks-qual agreement --coders {pair}`",
+                             path=project)
+    if given is None and len(declared) != 2:
+        raise AgreementError(f"give the two coders to compare: --coders {humans[0]} "
+                             f"{humans[1]} (the project's coders: {listed}), or declare them "
+                             "in the manifest (coding.manual and coding.agreement)",
+                             path=project)
+    pair_ = proj._pair(given)
+    for name in pair_:
+        if name not in kinds:
+            raise AgreementError(f"no codings by coder(s) {name}: {name!r} is not a coder "
+                                 f"of the project; its coders: {listed}. Choose two of them "
+                                 f"with --coders, or import {name}'s codings with "
+                                 f"{how([name])}", path=project, coder=name)
+    return pair_
+
+
 @app.command("import-codings")
 @friendly
 def import_codings(
@@ -504,11 +779,43 @@ def import_codings(
     project: ProjectOpt = DEFAULT_PROJECT,
 ) -> None:
     """Import a coder's manual codings, all or nothing (every bad row is listed)."""
-    proj = _open(project)
+    from .errors import ImportProblem
+
+    need_path(file, "FILE", "a codings CSV (doc_id, code_id, start/end or quote ...)",
+              error=ImportProblem)
+    proj = _open(project, write=True)
     report = proj.import_codings(file, coder=coder)
     typer.echo(f"imported {report['codings']} new codings ({report['already_present']} already "
                f"present, {report['uncoded_passages']} passages read and left uncoded) from "
                f"{file}")
+
+
+@app.command("import-qdpx")
+@friendly
+def import_qdpx(
+    source: Annotated[Path, typer.Argument(help="REFI-QDA project from NVivo, ATLAS.ti, MAXQDA, "
+                                                "QualCoder ...: a .qdpx archive (or a .qde "
+                                                "file).")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing project "
+                                                                "file.")] = False,
+    allow_external: Annotated[bool, typer.Option(
+        "--allow-external", help="Also read source files the project links to outside the "
+        "archive (or outside the .qde's folder); only for a project you trust.")] = False,
+) -> None:
+    """Create a project from a REFI-QDA project (.qdpx), all or nothing; sources are read
+    only from the archive unless --allow-external."""
+    from .pipeline import check_destination
+    from .project import Project
+
+    need_path(source, "SOURCE", "a REFI-QDA project (a .qdpx archive or a .qde file)")
+    check_destination(project)
+    with Project.import_qdpx(source, project, overwrite=overwrite,
+                             allow_external=allow_external) as proj:
+        n_docs, n_codes, n_codings = (len(proj.documents()), len(proj.codebook),
+                                      len(proj.codings()))
+    typer.echo(f"imported {n_docs} document(s), {n_codes} code(s) and {n_codings} coding(s) "
+               f"from {source} into {project}")
 
 
 @app.command()
@@ -520,7 +827,11 @@ def attributes(
 ) -> None:
     """Set documents' attributes (and fields such as group or title) from a CSV, all or
     nothing; then `compare --by ATTRIBUTE` compares by any of them."""
-    proj = _open(project)
+    from .errors import ImportProblem
+
+    need_path(csv, "--csv", "a CSV with a doc_id column and one column per attribute",
+              error=ImportProblem)
+    proj = _open(project, write=True)
     report = proj.import_attributes(csv)
     typer.echo(f"set {report['attributes']} column(s) on {report['documents']} document(s)")
     echo_table(proj.documents().drop(columns=["sha256", "path"], errors="ignore"),
@@ -600,14 +911,36 @@ def query(
     conditions = _where_option(where)
     codes = [c.strip() for item in code or [] for c in item.split(",") if c.strip()]
     proj = _open(project)
-    hits = proj.query(codes or None, [v.value for v in valence] if valence else None,
-                      conditions, span, include_notes=include_notes)
+    with warnings.catch_warnings(record=True) as noted:  # said again below unless an error
+        warnings.simplefilter("always")
+        hits = proj.query(codes or None, [v.value for v in valence] if valence else None,
+                          conditions, span, include_notes=include_notes)
+    if hits.empty and conditions:
+        _check_where(proj, conditions, include_notes=include_notes)
+    for note in noted:
+        warnings.warn(note.message, stacklevel=1)
     shown = hits if limit == 0 else hits.head(limit)
     for row in shown.itertuples():
         _echo_passage(row)
         typer.echo("")
     typer.echo(f"{len(hits)} passages (showing {len(shown)})")
     proj.close()
+
+
+def _check_where(proj: Any, conditions: dict[str, list[str]], *, include_notes: bool) -> None:
+    """A :class:`ParameterError` for a ``--where`` column none of whose values occurs in
+    the evidence (a misspelt group or coder), listing the values it has."""
+    from .errors import ParameterError
+
+    frame = proj.evidence(kind="all", include_notes=include_notes)
+    for column, values in conditions.items():
+        present = sorted({str(v) for v in frame[column].dropna()}) if column in frame else []
+        if not set(values) & set(present):
+            shown = ", ".join(present[:20]) + (", ..." if len(present) > 20 else "")
+            raise ParameterError(f"--where {column}={','.join(values)}: no coding of the "
+                                 f"evidence has {'that value' if len(values) == 1 else 'these'}"
+                                 f"; its values of {column}: {shown or 'none'}",
+                                 parameter="where", value=values)
 
 
 class Strategy(StrEnum):
@@ -638,7 +971,8 @@ def suggest(
     """Draw automatic codings no human has reviewed, coded or read, for `review` to accept or
     reject (`project.suggest()`)."""
     codes = [c.strip() for item in code or [] for c in item.split(",") if c.strip()]
-    proj = _open(project)
+    proj = _open(project, write=True)  # the draws are recorded
+    _automatic_coder(proj, coder)
     todo = proj.suggest(n, strategy.value, coder=coder, code=codes or None, seed=seed)
     for row in todo.itertuples():
         typer.echo(f"#{row.suggestion_id}  {row.doc_id} [{row.start}, {row.end})  {row.code_id}"
@@ -647,6 +981,23 @@ def suggest(
     typer.echo(f"{len(todo)} suggestion(s) drawn ({strategy.value}); record a decision with: "
                f"uppks-qual review {project} ID --accept|--reject --coder NAME")
     proj.close()
+
+
+def _automatic_coder(proj: Any, coder: str) -> None:
+    """A :class:`CoderError` unless ``coder`` is one of the project's automatic coders."""
+    from .errors import CoderError
+
+    known = proj.coders()
+    autos = list(known.loc[known["kind"] == "auto", "coder"])
+    if coder in autos:
+        return
+    if not autos:
+        raise CoderError("the project has no automatic codings to suggest; run `uppks-qual "
+                         "autocode` first", path=proj.path, coder=coder)
+    what = ("is a human coder" if coder in set(known["coder"])
+            else "is not a coder of the project")
+    raise CoderError(f"--coder {coder!r} {what}; suggestions are an automatic coder's "
+                     f"codings: give one of {', '.join(autos)}", path=proj.path, coder=coder)
 
 
 def _shown_confidence(value: Any) -> str:
@@ -695,6 +1046,10 @@ def review(
     from .errors import ParameterError
 
     project, ident = _review_target(list(target or []))
+    if stats and (ident is not None or accept is not None or code or valence or memo):
+        raise ParameterError("--stats prints the precision of the reviews and records no "
+                             "decision: give it alone (with the project), or leave it out",
+                             parameter="stats", value=True)
     if stats:
         proj = _open(project)
         summary = proj.review_stats()
@@ -707,7 +1062,7 @@ def review(
     if ident is None or accept is None or not coder:
         raise ParameterError("review needs a suggestion ID, --accept or --reject, and --coder "
                              "NAME (or --stats)", parameter="review", value=None)
-    proj = _open(project)
+    proj = _open(project, write=True)
     new = proj.review(ident, accept, coder=coder, code=code,
                       valence=valence.value if valence else None, memo=memo)
     typer.echo(f"suggestion {ident} accepted as coding {new} by {coder}" if accept
@@ -715,9 +1070,38 @@ def review(
     proj.close()
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="uppks-qual")
+DEBUG_VARIABLE = "UPPKS_QUAL_DEBUG"
+
+
+#: Exit status of an internal error (a bug): sysexits' ``EX_SOFTWARE``.
+INTERNAL_ERROR = 70
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console-script entry point (see the module docstring for the exit statuses).
+
+    A usage error (an unknown option, a value outside a choice) keeps click's status 2. An
+    exception that is not a :class:`QualError` is a bug: one line asks to report it and the
+    status is 70 (``EX_SOFTWARE``); with ``UPPKS_QUAL_DEBUG=1`` it is raised with its
+    traceback.
+    """
+    try:
+        app(args=args, prog_name="uppks-qual")
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(141)
+    except Exception as exc:
+        if os.environ.get(DEBUG_VARIABLE, "").strip() not in ("", "0"):
+            raise
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 300 else detail[:297] + "..."
+        typer.secho(f"error: internal error ({type(exc).__name__}: {detail}) — please report "
+                    f"it with the command you ran; run with {DEBUG_VARIABLE}=1 for the "
+                    "traceback", err=True, fg=typer.colors.RED)
+        sys.exit(INTERNAL_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -88,6 +88,11 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
                             "this uppks-qual reads version 1", path=path,
                             line=yd.line_of(data, "version"))
     problems: list[QualError] = []
+    for key in ("name", "description"):
+        try:
+            _text(data, key, yd, path, f"the codebook's `{key}`")
+        except QualError as exc:
+            problems.append(exc)
     raw: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(data["codes"]):
         try:
@@ -112,7 +117,7 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
             raise problems[0]
         raise CodebookError(f"{len(problems)} problems:\n" + "\n".join(p.message for p in problems),
                             problems=problems)
-    return Codebook(tuple(codes), name=str(data.get("name", Path(str(path)).stem)), path=str(path),
+    return Codebook(tuple(codes), name=str(data.get("name") or Path(str(path)).stem), path=str(path),
                     changelog=changelog, rules=rules)
 
 
@@ -250,6 +255,12 @@ def _rule_example(topic: str, item: Any, raw: dict[str, Any], yd: YamlDoc, path:
                                 "document and the passage quoted verbatim from it)", path=path,
                                 line=yd.line_of(item, key) if key in item else line)
     code, valence = item.get("code"), item.get("valence")
+    for key in ("code", "valence"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise CodebookError(f"`{key}` of an example of coding_rules.{topic} must be text, "
+                                f"not {_what(item[key])}", path=path,
+                                line=yd.line_of(item, key))
+    _text(item, "note", yd, path, f"`note` of an example of coding_rules.{topic}")
     if code is not None and code not in raw:
         raise CodebookError(f"example of coding_rules.{topic} names unknown code {code!r}",
                             path=path, line=yd.line_of(item, "code"), code_id=code)
@@ -280,6 +291,11 @@ def _actors(data: dict[str, Any], raw: dict[str, Any], yd: YamlDoc, path: str | 
         return {}
     out: dict[str, list[str]] = {}
     for name, code_id in actors.items():
+        if not isinstance(code_id, str):
+            problems.append(CodebookError(f"actor {name!r} must name one code id (text such as "
+                                          f"officer_role), not {_what(code_id)}", path=path,
+                                          line=yd.line_of(actors, name)))
+            continue
         if code_id not in raw:
             problems.append(CodebookError(f"actor {name!r} refers to unknown code {code_id!r}",
                                           path=path, line=yd.line_of(actors, name),
@@ -309,8 +325,29 @@ def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any],
             raise CodebookError(f"unknown key {key!r} in code {code_id!r}; allowed keys are "
                                 f"{', '.join(CODE_KEYS)}", path=path, line=yd.line_of(item, key),
                                 code_id=code_id)
+    if item.get("parent") is not None and not isinstance(item["parent"], str):
+        raise CodebookError(f"`parent` of code {code_id!r} must be the id of one code (text such "
+                            f"as leadership), not {_what(item['parent'])}", path=path,
+                            line=yd.line_of(item, "parent"), code_id=code_id)
+    if item.get("kind") is not None and not isinstance(item["kind"], str):
+        raise CodebookError(f"`kind` of code {code_id!r} must be one of {', '.join(KINDS)}, not "
+                            f"{_what(item['kind'])}", path=path, line=yd.line_of(item, "kind"),
+                            code_id=code_id)
+    for key in ("definition", "use_when", "not_when", "memo"):
+        _text(item, key, yd, path, f"`{key}` of code {code_id!r}", code_id=code_id)
+    examples = item.get("examples")
+    if examples is not None and not isinstance(examples, str) and not (
+            isinstance(examples, list) and all(isinstance(e, str) for e in examples)):
+        raise CodebookError(f"`examples` of code {code_id!r} must be a list of quoted passages "
+                            "(text)", path=path, line=yd.line_of(item, "examples"),
+                            code_id=code_id)
     label = item.get("label")
-    if not (isinstance(label, dict) and label.get("en") and label.get("id")) and not isinstance(label, str):
+    if isinstance(label, dict) and not all(isinstance(label.get(k), str | int | float)
+                                           and not isinstance(label.get(k), bool)
+                                           for k in ("en", "id")):
+        label = None
+    if not (isinstance(label, dict) and label.get("en") and label.get("id")) and not (
+            isinstance(label, str) and label.strip()):
         raise CodebookError(f"code {code_id!r} needs `label: {{en: ..., id: ...}}`", path=path,
                             line=yd.line_of(item, "label") if "label" in item else line,
                             code_id=code_id)
@@ -327,6 +364,36 @@ def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any],
         raise CodebookError(f"kind {item['kind']!r} of code {code_id!r} must be one of "
                             f"{', '.join(KINDS)}", path=path, line=yd.line_of(item, "kind"),
                             code_id=code_id)
+
+
+def _what(value: Any) -> str:
+    """What a YAML value is, for messages: "a list", "a mapping", "the number 3" ..."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, _dt.date):
+        return f"the date {value.isoformat()}"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {str(value)[:40]!r}"
+
+
+def _text(where: dict[str, Any], key: str, yd: YamlDoc, path: str | Path, what: str,
+          **data: Any) -> str:
+    """``where[key]`` as text (numbers and dates are written out); a list, mapping or other
+    non-text value is a :class:`CodebookError` naming the line."""
+    value = where.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | _dt.date):
+        raise CodebookError(f"{what} must be text, not {_what(value)}", path=path,
+                            line=yd.line_of(where, key), **data)
+    return str(value)
 
 
 def _check_tree(raw: dict[str, dict[str, Any]], yd: YamlDoc, path: str | Path) -> list[QualError]:
@@ -424,5 +491,25 @@ def _patterns(cues: dict[str, Any], yd: YamlDoc, path: str | Path, code_id: str)
                 raise PatternError(f"pattern {i + 1} of code {code_id!r} uses unknown token key "
                                    f"{bad[0]!r}; use one of {', '.join(sorted(TOKEN_KEYS))}",
                                    path=path, line=line, code_id=code_id)
+            wrong = [k for k, v in token.items() if not _token_value(v)]
+            if wrong:
+                raise PatternError(f"pattern {i + 1} of code {code_id!r}: the value of "
+                                   f"{wrong[0]!r} must be a word, a number, true/false or a "
+                                   "mapping of operators such as {IN: [a, b]}",
+                                   path=path, line=line, code_id=code_id)
         out.append(tuple(pattern))
     return tuple(out)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, _dt.date)
+
+
+def _token_value(value: Any) -> bool:
+    """Whether ``value`` can be the value of a token attribute: a scalar, or a mapping of
+    operators (``IN``, ``NOT_IN``, ``REGEX``, ``>=`` ...) to scalars or lists of words."""
+    if _scalar(value):
+        return True
+    return isinstance(value, dict) and all(
+        _scalar(v) or (isinstance(v, list) and all(isinstance(w, str) for w in v))
+        for v in value.values())

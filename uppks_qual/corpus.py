@@ -11,10 +11,8 @@ document's normalised text.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
-import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,20 +21,25 @@ from typing import Any
 
 import pandas as pd
 
+from . import limits
 from .errors import CorpusError, FrontMatterError, QualError, SpeakerError, UnknownDocumentError
 from .manifest import INFORMANT_ROLES, MANIFEST_NAME, Manifest, read_manifest
 from .records import SOURCE_TYPES, Document, Segment, check_attributes, is_date
 from .textio import (
+    DELIMITERS,
     SPEAKER_LABEL,
     normalise,
     paragraph_spans,
     parse_yaml,
+    read_csv_table,
     read_text,
     sentence_spans,
+    sniff_delimiter,
     trim,
 )
 
 __all__ = [
+    "DELIMITERS",
     "DOCUMENT_COLUMNS",
     "INFORMANT_ROLES",
     "SEGMENT_COLUMNS",
@@ -46,6 +49,7 @@ __all__ = [
     "load_corpus",
     "parse_document",
     "segment_document",
+    "sniff_delimiter",
     "split_units",
 ]
 
@@ -284,6 +288,9 @@ def _build(meta: dict[str, Any], body: str, path: str | Path, first_line: int) -
     if not text:
         raise CorpusError("empty document: there is no text after the front matter",
                           path=path, line=first_line, doc_id=str(meta["id"]))
+    limits.check("max_text_chars", len(text), path=path, line=first_line,
+                 what=f"length of document {str(meta['id'])!r} (characters)",
+                 doc_id=str(meta["id"]))
     declared = dict(meta.get("speakers") or {})
     speakers = {**DEFAULT_SPEAKERS, **{str(k): _speaker_name(v) for k, v in declared.items()}}
     roles = {str(k): str(v["role"]) for k, v in declared.items()
@@ -343,6 +350,7 @@ def _read_docx(path: Path, manifest: Manifest) -> ParsedDocument:
         import docx
     except ImportError as exc:  # pragma: no cover - dependency is declared
         raise CorpusError("reading .docx needs python-docx", path=path) from exc
+    _check_docx_archive(path)
     try:
         paragraphs = docx.Document(str(path)).paragraphs
     except Exception as exc:  # python-docx raises many types for broken files
@@ -362,6 +370,34 @@ def _read_docx(path: Path, manifest: Manifest) -> ParsedDocument:
     # a Word paragraph is a turn or a paragraph of notes: keep them apart with a blank line
     separator = "\n" if meta["source_type"] == "interview" else "\n\n"
     return _build(meta, normalise(separator.join(body)), path, body_line)
+
+
+def _check_docx_archive(path: Path) -> None:
+    """Refuse a ``.docx`` (a zip archive) whose members would inflate beyond the limits
+    (``max_member_bytes``, ``max_archive_bytes``, ``max_compression_ratio``: a zip bomb),
+    from the sizes its directory declares, before python-docx inflates anything. zipfile
+    never inflates a member past its declared size."""
+    import zipfile
+
+    lim = limits.current()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CorpusError(f"cannot open as a Word document (.docx is a zip archive): {exc}",
+                          path=path) from None
+    total = 0
+    for info in members:
+        what = f"inflated size of member {info.filename!r} (bytes)"
+        limits.check("max_member_bytes", info.file_size, path=path, what=what)
+        total += info.file_size
+        if info.file_size > 2**20:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > lim.max_compression_ratio:
+                limits.check("max_compression_ratio", round(ratio), path=path,
+                             what=f"compression ratio of member {info.filename!r}")
+    limits.check("max_archive_bytes", total, path=path,
+                 what="inflated size of all members (bytes)")
 
 
 def _bold_label(paragraph: Any, labels: dict[str, str]) -> str | None:
@@ -396,40 +432,17 @@ CSV_REQUIRED = ("doc_id", "source_type", "informant_role", "informant", "date", 
 #: CSV columns read into the front-matter fields; every other column is an attribute.
 CSV_FIELDS = ("group", "village", "source_type", "informant_role", "informant", "date")
 CSV_OPTIONAL = ("group", "village", "title", "interviewer")
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
-
-
-def sniff_delimiter(sample: str) -> str:
-    """The delimiter of a CSV sample: comma, semicolon (Excel in an Indonesian or European
-    locale) or tab; comma when the sample does not tell.
-
-    Examples
-    --------
-    >>> sniff_delimiter("doc_id;group;text\\nd1;A;Halo\\n")
-    ';'
-    """
-    try:
-        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        return ","
-
-
 def read_table(path: str | Path, *,
                error: type[QualError] = CorpusError) -> tuple[pd.DataFrame, str]:
     """A CSV file as a frame of strings, its delimiter sniffed (:func:`sniff_delimiter`).
 
-    Returns the frame and how it was read ("read with the semicolon (';') as delimiter"), for
-    messages. The text is checked as UTF-8 (an error names the byte offset) and normalised;
-    a malformed file raises ``error`` naming the delimiter used.
+    Returns the frame (indexed by each row's file line) and how it was read ("read with the
+    semicolon (';') as delimiter"), for messages. The text is checked as UTF-8 (an error names
+    the byte offset) and normalised; an empty file, a header naming a column twice or a row
+    with more or fewer fields than the header raises ``error`` naming the line (see
+    :func:`uppks_qual.textio.read_csv_table`).
     """
-    text = read_text(path)
-    sep = sniff_delimiter(text[:65536])
-    how = f"read with the {DELIMITERS[sep]} ({sep!r}) as delimiter"
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                            index_col=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise error(f"malformed CSV ({how}): {exc}", path=path) from None
+    frame, how = read_csv_table(path, error=error, what="CSV file")
     return frame, how
 
 
@@ -447,7 +460,7 @@ def _read_csv(path: Path, manifest: Manifest) -> list[ParsedDocument]:
 
 def _csv_document(doc_id: str, rows: pd.DataFrame, path: Path, manifest: Manifest) -> ParsedDocument:
     first = rows.iloc[0]
-    line = int(rows.index[0]) + 2
+    line = int(rows.index[0])
     extra = [c for c in rows.columns if c not in (*CSV_REQUIRED, *CSV_OPTIONAL)]
     for col in (*CSV_FIELDS, *extra):
         if col in rows.columns and rows[col].nunique() > 1:
@@ -552,7 +565,7 @@ class Corpus:
     def segments(self) -> pd.DataFrame:
         """One row per turn/paragraph and per sentence, with the document's metadata."""
         if self._segments is None:
-            segs = [s for p in self._parsed.values() for s in segment_document(p)]
+            segs = (s for p in self._parsed.values() for s in segment_document(p))
             self._segments = segments_frame(segs, self)
         return self._segments
 
@@ -586,22 +599,80 @@ def _document_row(d: Document) -> dict[str, Any]:
     }
 
 
+#: The longest piece of a turn or paragraph that spaCy sentence-splits at once (characters).
+#: Longer units are cut at a space before a letter or digit, preferably after a full stop;
+#: see :func:`segment_document`.
+SENTENCE_CHUNK = 100_000
+_SENTENCE_CUT = re.compile(r"(?<=[.!?] )(?=[^\W_])")
+
+
 def segment_document(parsed: ParsedDocument) -> list[Segment]:
-    """Turn/paragraph segments and the sentences inside them (spaCy sentencizer)."""
+    """Turn/paragraph segments and the sentences inside them (spaCy sentencizer).
+
+    A unit longer than :data:`SENTENCE_CHUNK` characters is tokenised in pieces, cut at a
+    single space before a letter or digit (preferably after a full stop), and the sentencizer's
+    decision at each cut is the one it takes on the whole unit (a sentence continues across a
+    cut unless the piece before it ends a sentence), so memory stays proportional to a piece
+    and spaCy's ``max_length`` is never reached.
+    """
     from .nlp import get_nlp
 
     text = parsed.document.text
     nlp = get_nlp()
+    tokenizer, senter = nlp.tokenizer, nlp.get_pipe("sentencizer")
+    punct = frozenset(senter.punct_chars)
     out: list[Segment] = []
-    with nlp.select_pipes(enable=["sentencizer"]):
-        sdocs = nlp.pipe(u.text for u in parsed.units)
-        for unit, sdoc in zip(parsed.units, sdocs, strict=True):
-            out.append(unit)
-            spans = sentence_spans(text, unit.start, [(x.start_char, x.end_char) for x in sdoc.sents])
-            out.extend(Segment(unit.doc_id, f"{unit.segment_id}.s{j + 1}", "sentence", s, e,
-                               text[s:e], unit.speaker, unit.segment_id, unit.time)
-                       for j, (s, e) in enumerate(spans))
+    for unit in parsed.units:
+        spans: list[tuple[int, int]] = []
+        ended = True  # whether the text before the current piece ends a sentence
+        for a, b in _pieces(text, unit.start, unit.end):
+            sdoc = senter(tokenizer(text[a:b]))
+            sents = [(x.start_char + a - unit.start, x.end_char + a - unit.start)
+                     for x in sdoc.sents]
+            if sents and spans and not ended:
+                sents[0] = (spans.pop()[0], sents[0][1])
+            spans += sents
+            ended = _ends_sentence(sdoc, punct) if len(sdoc) else ended
+        out.append(unit)
+        cut = sentence_spans(text, unit.start, spans) if spans else []
+        out.extend(Segment(unit.doc_id, f"{unit.segment_id}.s{j + 1}", "sentence", s, e,
+                           text[s:e], unit.speaker, unit.segment_id, unit.time)
+                   for j, (s, e) in enumerate(cut))
     return out
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` in pieces of at most :data:`SENTENCE_CHUNK` characters, each cut just
+    after a single space and before a letter or digit (the tokenizer splits there anyway),
+    after a full stop where one is in the second half of the piece; a piece with no space at
+    all is cut where it must be."""
+    size = SENTENCE_CHUNK
+    while end - start > size:
+        lo, hi = start + size // 2, start + size
+        cut = None
+        for m in _SENTENCE_CUT.finditer(text, lo, hi):
+            cut = m.start()
+        if cut is None:
+            i = hi
+            while (i := text.rfind(" ", lo, i)) > lo:
+                if text[i + 1].isalnum() and not text[i - 1].isspace():
+                    cut = i + 1
+                    break
+        cut = cut or hi
+        yield start, cut
+        start = cut
+    yield start, end
+
+
+def _ends_sentence(doc: Any, punct: frozenset[str]) -> bool:
+    """Whether the sentencizer, reading on past the end of ``doc``, would start a sentence at
+    the next word: ``doc`` ends with sentence-final punctuation, then only punctuation."""
+    for token in reversed(doc):
+        if token.text in punct:
+            return True
+        if not token.is_punct:
+            return False
+    return False
 
 
 def document_segments(doc: Document) -> list[Segment]:
@@ -615,17 +686,29 @@ def document_segments(doc: Document) -> list[Segment]:
 
 
 def segments_frame(segments: Iterable[Segment], corpus: Corpus | None = None) -> pd.DataFrame:
-    """Tidy frame of segments, joined with document metadata when ``corpus`` is given."""
-    rows = [
-        {"doc_id": s.doc_id, "segment_id": s.segment_id, "kind": s.kind, "parent": s.parent,
-         "speaker": s.speaker, "time": s.time, "start": s.start, "end": s.end, "text": s.text}
-        for s in segments
-    ]
-    frame = pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS[:9]))
+    """Tidy frame of segments, joined with document metadata when ``corpus`` is given.
+
+    ``segments`` is read once, column by column (a generator is not held in memory whole).
+    """
+    names = SEGMENT_COLUMNS[:9]  # the Segment fields of the same names
+    meta = ("group", "village", "source_type", "informant_role", "informant")
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    docs = {d.doc_id: d for d in corpus} if corpus is not None else {}
     if corpus is not None:
-        meta = corpus.documents[["doc_id", "group", "village", "source_type", "informant_role",
-                                 "informant"]]
-        frame = frame.merge(meta, on="doc_id", how="left")
+        columns.update({name: [] for name in meta})
+    for seg in segments:
+        for name in names:
+            columns[name].append(getattr(seg, name))
+        doc = docs.get(seg.doc_id)
+        if corpus is not None:
+            for name in meta:
+                columns[name].append(None if doc is None else getattr(doc, name))
+    if columns["doc_id"]:
+        frame = pd.DataFrame(columns, columns=list(columns))
+    else:  # the dtypes an empty frame has always had
+        frame = pd.DataFrame([], columns=list(names))
+        if corpus is not None:
+            frame = frame.merge(corpus.documents[["doc_id", *meta]], on="doc_id", how="left")
     frame["start"] = frame["start"].astype("int64")
     frame["end"] = frame["end"].astype("int64")
     return frame

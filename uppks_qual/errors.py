@@ -24,7 +24,9 @@ __all__ = [
     "FrontMatterError",
     "ImportProblem",
     "InterchangeError",
+    "InterchangeLimitError",
     "LimitError",
+    "OutputError",
     "ParameterError",
     "PatternError",
     "QualError",
@@ -185,6 +187,16 @@ class ImportProblem(QualError, ValueError):
 
 class InterchangeError(QualError, ValueError):
     """A REFI-QDA (or other interchange) file is malformed; nothing was imported."""
+
+
+class InterchangeLimitError(InterchangeError, LimitError):
+    """A REFI-QDA file exceeds a safety limit (zip bomb, absurd nesting or size): both an
+    :class:`InterchangeError` and a :class:`LimitError`; nothing was imported."""
+
+
+class OutputError(QualError, OSError):
+    """An output file or folder cannot be written (it exists as the wrong kind, permissions,
+    a read-only medium); nothing was written."""
 
 
 class AgreementError(QualError, ValueError):

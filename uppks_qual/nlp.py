@@ -68,6 +68,11 @@ def get_nlp() -> Language:
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
+    # spaCy's max_length (1,000,000 characters) protects the memory of a parser or NER, which
+    # this pipeline has not; its tokenizer and sentencizer cost ~30 bytes per character. The
+    # size of a text is bounded where it is read (uppks_qual.limits: max_text_chars) and the
+    # corpus loader sentence-splits long turns in pieces (corpus.segment_document).
+    nlp.max_length = 2**31 - 1
     # After initialize() (which resets the getters when it loads lookups) and before any text
     # is seen: a lexeme takes its NORM when it is first created.
     nlp.vocab.lex_attr_getters[NORM] = _NormGetter(table)

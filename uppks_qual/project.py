@@ -34,6 +34,7 @@ from .analysis.evidence import evidence as _evidence
 from .corpus import Corpus, document_segments, read_table
 from .display import HtmlPage, render_document
 from .errors import (
+    CoderError,
     ImportProblem,
     InterchangeError,
     ParameterError,
@@ -62,7 +63,7 @@ from .records import (
 )
 from .review import STRATEGIES, order_suggestions, review_summary
 from .schema import codings_frame
-from .store import Store
+from .store import Store, check_coder
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
 from .textio import find_span
 
@@ -112,6 +113,29 @@ class Project:
     def close(self) -> None:
         """Release the database connection."""
         self._store.close()
+
+    def ensure_writable(self) -> None:
+        """Check, cheaply, that the project can be written now, before long work: the file
+        and its folder are writable, its pages pass SQLite's quick check and no other process
+        holds the write lock past the retries (a probe write, rolled back). Nothing is
+        changed.
+
+        Raises
+        ------
+        StoreReadOnlyError
+            The file or its folder cannot be written (the project still opens for reading).
+        StoreBusyError
+            Another process kept writing for longer than the retries wait.
+        StoreCorruptError
+            The file is damaged.
+        """
+        self._store.ensure_writable()
+
+    @property
+    def read_only(self) -> str | None:
+        """``"file"`` or ``"folder"`` when the project was opened for reading only (the file,
+        or its folder, cannot be written), else None."""
+        return self._store.read_only
 
     def __enter__(self) -> Project:
         return self
@@ -290,6 +314,8 @@ class Project:
     def code_many(self, items: Sequence[Coding]) -> list[int]:
         """Insert several codings in one transaction (all or nothing); returns their ids."""
         items = [dataclasses.replace(c, start=int(c.start), end=int(c.end)) for c in items]
+        for coder in dict.fromkeys(c.coder for c in items):
+            check_coder(coder)
         self._validate([(c.doc_id, c.start, c.end, c.code_id) for c in items])
         return self._store.add_codings(items)
 
@@ -347,7 +373,10 @@ class Project:
 
         Returns ``{"codings": n_new, "already_present": n, "uncoded_passages": n}``.
         """
+        if coder is not None:
+            check_coder(coder)
         rows = self.read_codings(path, coder=coder)
+        _check_row_coders(rows, path)
         items = csvio.codings_from_rows(rows)
         existing = self._store.coding_keys()
         key = [(i.doc_id, i.start, i.end, i.code_id, i.coder) for i in items]
@@ -376,6 +405,7 @@ class Project:
                                  f"doc_id, start, end; missing {', '.join(missing)}",
                                  parameter="passages", function="Project.mark_read",
                                  value=None)
+        check_coder(coder)
         rows = [(str(d), int(s), int(e), coder) for d, s, e in
                 zip(passages["doc_id"], passages["start"], passages["end"], strict=True)]
         self._validate([(d, s, e, None) for d, s, e, _ in rows])
@@ -427,6 +457,8 @@ class Project:
         if method == "learned" and unit != "sentence":
             raise ParameterError("method='learned' codes sentences (unit='sentence')",
                                  parameter="unit", function="Project.autocode", value=unit)
+        self._check_auto_coder(coder)
+        self.ensure_writable()  # before the coding, which can take minutes
         if skip_speakers is None:
             skip_speakers = self.manifest.interviewer_labels
         passages = (self.training_passages(training) if method == "learned" else None)
@@ -437,12 +469,18 @@ class Project:
         if method == "learned":
             rows, model, saved, fold_of = self._learned(rows, passages, tuple(skip_speakers),
                                                         cross_fit, folds)
-        counts = self._store.replace_auto(coder, rows)
-        if saved is not None:
-            self.set_model(saved)
-        if fold_of is not None:
-            self.set_meta("autocode_folds", json.dumps(fold_of))
+        settings = {} if fold_of is None else {"autocode_folds": json.dumps(fold_of)}
+        counts = self._store.replace_auto(coder, rows, settings=settings,
+                                          model=None if saved is None else saved.to_bytes())
         return counts if method == "rules" else {**counts, "model": model}
+
+    def _check_auto_coder(self, coder: str) -> None:
+        """``coder`` can code automatically: a valid name, not a human coder's."""
+        check_coder(coder)
+        kinds = dict(zip(*(self.coders()[c] for c in ("coder", "kind")), strict=True))
+        if kinds.get(coder, "auto") != "auto":
+            raise StoreError(f"coder {coder!r} is a {kinds[coder]} coder; use another name for "
+                             "auto coding", coder=coder)
 
     def _learned(self, rows: list[dict[str, Any]], passages: pd.DataFrame | None,
                  skip: tuple[str, ...], cross_fit: bool, folds: int
@@ -604,6 +642,8 @@ class Project:
         elsewhere). ``None`` returns to the default. Every later count, chart, report and
         export of this project uses it."""
         check_param(coders, [list, tuple, None], name="coders", func="set_evidence_coders")
+        for coder in coders or ():
+            check_coder(coder)
         self.set_meta("evidence_coders", json.dumps(list(coders)) if coders is not None else "")
 
     @validate_params({"coders": [list, tuple, None], "kind": [Options("factor", "all")],
@@ -790,6 +830,7 @@ class Project:
         >>> todo = project.suggest(10, strategy="random", seed=1)              # doctest: +SKIP
         >>> project.review(todo["suggestion_id"][0], accept=False, coder="rina")  # doctest: +SKIP
         """
+        check_coder(coder)
         codes = None if code is None else self._code_tree(code)
         docs = None if doc_id is None else _listed(doc_id)
         for name in docs or ():
@@ -817,6 +858,7 @@ class Project:
         automatic coding (auto-coding was run again), is a :class:`StoreError`; nothing is
         changed then. Returns the reviewed coding's id, or None when rejected.
         """
+        check_coder(coder)
         if code is not None and code not in self.codebook:
             raise UnknownCodeError(f"unknown code {code!r}; known codes: "
                                    f"{', '.join(self.codebook.ids)}", code_id=code)
@@ -875,15 +917,18 @@ class Project:
 
     @classmethod
     def import_qdpx(cls, source: str | Path, path: str | Path, *,
-                    overwrite: bool = False) -> Project:
+                    overwrite: bool = False, allow_external: bool = False) -> Project:
         """Create a project at ``path`` from a REFI-QDA ``.qdpx``/``.qde`` written by any tool
         (all or nothing: the project is built in a temporary file next to ``path`` and moved
-        into place only when complete). See :func:`uppks_qual.interop.read_project`."""
+        into place only when complete). See :func:`uppks_qual.interop.read_project`.
+
+        Sources are read only from the archive (a ``.qde``: from its own folder);
+        ``allow_external=True`` also reads files a trusted project links to elsewhere."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise StoreError("project file already exists; pass overwrite=True to replace it",
                              path=path)
-        imported = refi.read_project(source)
+        imported = refi.read_project(source, allow_external=allow_external)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.importing")
         try:
             cls._build_imported(imported, tmp)
@@ -970,6 +1015,20 @@ def _check_field(name: str, value: str, manifest: Manifest, where: str) -> None:
         raise ParameterError(f"{where}: group {value!r} is not declared in the manifest; "
                              f"groups are {', '.join(manifest.groups)} (or empty: no group)",
                              parameter=name, value=value)
+
+
+def _check_row_coders(rows: pd.DataFrame, path: str | Path) -> None:
+    """Every coder name of an imported codings file is valid (:func:`check_coder`), else one
+    :class:`ImportProblem` listing the bad rows."""
+    problems = []
+    for line, coder in zip(rows["line"], rows["coder"], strict=True):
+        try:
+            check_coder(coder, path=path, line=int(line))
+        except CoderError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise ImportProblem(f"{len(problems)} bad row(s); nothing was imported:\n"
+                            + "\n".join(problems[:50]), path=path, problems=problems)
 
 
 def _listed(value: Any) -> list[Any]:

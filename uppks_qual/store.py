@@ -14,16 +14,29 @@ codebook it was made under (``codings.codebook_version``, from the setting
 ``codebook_version`` that :meth:`Store.replace_codebook` writes with the change log and the
 coding rules). Every write is one transaction: a failing
 operation leaves the file exactly as it was.
+
+Every SQLite error a read or a write meets becomes a
+:class:`~uppks_qual.errors.StoreError` subclass whose message names the file and what to do
+(:func:`store_error`: damaged, read-only, busy, full). A write takes the write lock before
+doing anything (``BEGIN IMMEDIATE``), waits up to :data:`BUSY_TIMEOUT` for another
+process's write and tries again (:data:`WRITE_ATTEMPTS`) before :class:`StoreBusyError`. A
+project whose file or folder cannot be written opens for reading
+(:attr:`Store.read_only`).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+import time
+import unicodedata
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -31,9 +44,19 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from .errors import SchemaVersionError, StoreError
+from .errors import (
+    CoderError,
+    QualError,
+    SchemaVersionError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+)
 from .records import (
     DOCUMENT_FIELDS,
     HUMAN_ORIGINS,
@@ -48,7 +71,7 @@ from .records import (
     Segment,
 )
 
-__all__ = ["SCHEMA_VERSION", "Store", "metadata"]
+__all__ = ["SCHEMA_VERSION", "Store", "check_coder", "check_version", "metadata", "store_error"]
 
 #: 2 added the ``readings`` table and ``documents.attributes``; 3 added
 #: ``codings.codebook_version`` (the codebook version a coding was made under); 4 added the
@@ -203,22 +226,310 @@ def now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+# --------------------------------------------------------------------------- connections
+#: Seconds one attempt to take the project's write lock waits for another process's write
+#: (SQLite's busy timeout).
+BUSY_TIMEOUT = 5.0
+#: Attempts to take the write lock before :class:`StoreBusyError`; between two attempts the
+#: write pauses :data:`RETRY_PAUSE` seconds, doubled each time up to :data:`RETRY_PAUSE_MAX`
+#: (0.25, 0.5, 1: about 22 s in all with the busy timeouts).
+WRITE_ATTEMPTS = 4
+RETRY_PAUSE = 0.25
+RETRY_PAUSE_MAX = 2.0
+#: SQLite's ``mode`` of each way of opening a project file: ``immutable`` reads a file that
+#: no one can change (a read-only folder, where the ``-wal`` and ``-shm`` side files cannot
+#: be created) without any side file.
+_MODES = {"create": "rwc", "write": "rw", "read": "ro", "immutable": "ro&immutable=1"}
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"file:{urllib.parse.quote(str(path.resolve()))}?mode={_MODES[mode]}"
+
+
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # transactions are begun by _on_begin, DDL included
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA journal_mode = WAL")
+    with contextlib.suppress(sqlite3.OperationalError):  # a read-only file keeps its mode
+        cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
 
 
-def _engine(path: Path) -> Engine:
-    engine = sa.create_engine(f"sqlite:///{path}", future=True)
+def _on_begin(conn: Connection) -> None:
+    """Begin every transaction explicitly: a write (``Store._write``) takes the write lock
+    at once (``BEGIN IMMEDIATE``, waiting up to :data:`BUSY_TIMEOUT`), so two writers never
+    interleave and a busy lock is met before any work, where retrying is safe."""
+    conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+    write = conn.get_execution_options().get("uppks_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _engine(path: Path, mode: str = "write") -> Engine:
+    uri = _uri(path, mode)
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, check_same_thread=False)
+
+    engine = sa.create_engine(f"sqlite:///{path}", creator=connect)
     event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
     return engine
 
 
 def _files(path: Path) -> list[Path]:
     return [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def open_mode(path: str | Path) -> tuple[str, str | None]:
+    """How to open an existing project file: ``(mode, read_only)``.
+
+    ``mode`` is ``write`` (SQLite decides; a read-only file is then read-only),
+    ``read`` or ``immutable``; ``read_only`` is None, ``"file"`` (the file cannot be
+    written) or ``"folder"`` (its folder cannot be written, so SQLite cannot create the
+    ``-wal`` and ``-shm`` side files a write needs). A file that cannot be written and has no
+    ``-wal`` side file is read as immutable, so reading it creates no side file.
+    """
+    path = Path(path)
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if _writable(path.resolve().parent):
+        if _writable(path):
+            return "write", None
+        return ("write" if wal.exists() else "immutable"), "file"
+    if wal.exists() and shm.exists():
+        return "read", "folder"
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreReadOnlyError(
+            f"the folder is read-only and the project has unfinished writes in {wal.name} "
+            "that SQLite can only read with a -shm file it cannot create there; copy the "
+            "project file and its -wal file into a writable folder and open the copy",
+            path=path)
+    return "immutable", "folder"
+
+
+def store_error(exc: BaseException, path: Path, *, writing: bool,
+                read_only: str | None = None) -> StoreError:
+    """The :class:`StoreError` subclass that says, in plain words, what an SQLite error met
+    on the project file ``path`` means and what to do.
+
+    ``sqlite_error`` (the SQLite error name, e.g. ``SQLITE_BUSY``) is kept on the error.
+
+    =============================  ===========================  ==========================
+    SQLite error                   error                        what to do
+    =============================  ===========================  ==========================
+    ``CORRUPT``, ``NOTADB``        :class:`StoreCorruptError`   restore a backup, ``.recover``
+    ``READONLY``, ``PERM``         :class:`StoreReadOnlyError`  make it writable, or a copy
+    ``BUSY``, ``LOCKED``           :class:`StoreBusyError`      wait for the other writer
+    ``FULL``                       :class:`StoreFullError`      free disk space
+    any other                      :class:`StoreError`          (the SQLite message)
+    =============================  ===========================  ==========================
+    """
+    orig = getattr(exc, "orig", None) or exc
+    name = str(getattr(orig, "sqlite_errorname", "") or type(orig).__name__)
+    kind = "_".join(name.split("_")[:2])  # SQLITE_READONLY_DIRECTORY -> SQLITE_READONLY
+    detail = str(orig).strip() or name
+    act = "written" if writing else "read"
+    data: dict[str, Any] = {"path": path, "sqlite_error": name}
+    folder = path.resolve().parent
+    if kind in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+        return StoreCorruptError(
+            f"the project file is damaged ({detail}) and cannot be {act}; nothing was changed. "
+            "Restore it from a backup, or rescue what SQLite can still read with "
+            f"`sqlite3 '{path}' .recover | sqlite3 rescued.uqp`", **data)
+    if kind == "SQLITE_CANTOPEN" and not _writable(folder):
+        kind, read_only = "SQLITE_READONLY", "folder"
+    if kind in ("SQLITE_READONLY", "SQLITE_PERM"):
+        in_folder = (read_only == "folder" or name == "SQLITE_READONLY_DIRECTORY"
+                     or not _writable(folder))
+        return read_only_error(path, "folder" if in_folder else "file", detail, name)
+    if kind in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return busy_error(path, BUSY_TIMEOUT, 1, detail, name)
+    if kind == "SQLITE_FULL":
+        return StoreFullError(
+            f"the disk is full, or a quota or size limit was reached ({detail}); the write was "
+            "rolled back and nothing was changed. Free some disk space and try again", **data)
+    if kind == "SQLITE_IOERR":
+        return StoreError(f"the disk could not {'write' if writing else 'read'} the project "
+                          f"file ({detail}); nothing was changed. Check the disk or network "
+                          "share and try again", **data)
+    if kind == "SQLITE_CONSTRAINT" or isinstance(orig, sqlite3.IntegrityError):
+        return StoreError(f"the write breaks a rule of the project file ({detail}); nothing "
+                          "was changed. This is a bug of uppks-qual: please report it", **data)
+    return StoreError(f"the project file cannot be {act} ({detail}); nothing was changed",
+                      **data)
+
+
+class _Probe(Exception):
+    """Rolls back the probe write of :meth:`Store.ensure_writable`."""
+
+
+class _Damaged(Exception):
+    """A stored value that cannot be decoded; :meth:`Store._errors` makes it a
+    :class:`StoreCorruptError` naming the file."""
+
+
+@contextlib.contextmanager
+def _decoding(what: str) -> Iterator[None]:
+    """Decode stored values (JSON, base64, records): a failure means a damaged file."""
+    try:
+        yield
+    except QualError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise _Damaged(f"{what} cannot be decoded: {type(exc).__name__}: {exc}") from None
+
+
+def read_only_error(path: Path, why: str, detail: str = "attempt to write a readonly database",
+                    name: str = "SQLITE_READONLY") -> StoreReadOnlyError:
+    """:class:`StoreReadOnlyError` for a project whose file (``why="file"``) or folder
+    (``"folder"``) cannot be written."""
+    if why == "folder":
+        return StoreReadOnlyError(
+            f"the project's folder ({path.resolve().parent}) is read-only, so SQLite cannot "
+            "create the project's -wal and -shm files: the project can be read but not "
+            "written; nothing was changed. Copy the project into a writable folder to change "
+            "it", path=path, sqlite_error=name)
+    return StoreReadOnlyError(
+        f"the project file is read-only ({detail}); nothing was changed. Reading and "
+        f"analysis still work; to change it make it writable (chmod u+w '{path}', and its "
+        "-wal and -shm files if present) or work on a copy", path=path, sqlite_error=name)
+
+
+def busy_error(path: Path, waited: float, attempts: int, detail: str = "database is locked",
+               name: str = "SQLITE_BUSY") -> StoreBusyError:
+    """:class:`StoreBusyError`: another process held the write lock for ``waited`` seconds
+    (``attempts`` tries)."""
+    tries = f", {attempts} attempts" if attempts > 1 else ""
+    return StoreBusyError(
+        f"another process is writing to the project and held its lock for {waited:.1f} s "
+        f"({detail}{tries}); nothing was changed. Wait until it has finished (an `uppks-qual "
+        "autocode` run, another notebook writing) and try again", path=path,
+        sqlite_error=name, waited=waited, attempts=attempts)
+
+
+def _busy(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    return str(getattr(orig, "sqlite_errorname", "")).startswith(("SQLITE_BUSY",
+                                                                  "SQLITE_LOCKED"))
+
+
+# --------------------------------------------------------------------------- coders
+#: Longest coder name accepted.
+CODER_MAX_LENGTH = 64
+
+
+def check_coder(name: object, *, path: str | Path | None = None,
+                line: int | None = None) -> str:
+    """``name`` if it is a valid coder name, else :class:`CoderError` naming it and the rule.
+
+    A coder name is 1 to :data:`CODER_MAX_LENGTH` characters: letters, marks and digits of
+    any script, punctuation and symbols (``_ - . @ ' ( ) ,``, emoji ...) and spaces, but no
+    space at either end, no other white space (tabs, line breaks, no-break spaces) and no
+    control or invisible characters. Names are compared exactly (``Coder1`` and ``coder1`` are
+    two coders). Stored projects keep the names they have; the rule applies to new codings.
+
+    Examples
+    --------
+    >>> check_coder("coder1")
+    'coder1'
+    >>> check_coder(" coder1")
+    Traceback (most recent call last):
+    ...
+    uppks_qual.errors.CoderError: coder name ' coder1' starts or ends with a space; write 'coder1'
+    """
+    where: dict[str, Any] = {"path": path, "line": line, "coder": name}
+    rule = ("a coder name is 1 to 64 letters, digits, punctuation or symbols, with single "
+            "spaces inside (e.g. 'coder1', 'Jane D', 'auto-rules')")
+    if not isinstance(name, str):
+        raise CoderError(f"a coder must be named by text, got {name!r}; {rule}", **where)
+    if not name.strip():
+        raise CoderError(f"coder name {name!r} is empty; {rule}", **where)
+    if name != name.strip(" "):
+        raise CoderError(f"coder name {name!r} starts or ends with a space; write "
+                         f"{name.strip()!r}", **where)
+    if len(name) > CODER_MAX_LENGTH:
+        raise CoderError(f"coder name {name[:20]!r}... has {len(name)} characters, more than "
+                         f"{CODER_MAX_LENGTH}; {rule}", **where)
+    bad = [ch for ch in name if ch != " " and unicodedata.category(ch)[0] not in "LMNPS"]
+    if bad:
+        shown = ", ".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in bad))
+        raise CoderError(f"coder name {name!r} holds white space or invisible characters "
+                         f"({shown}); {rule}", **where)
+    return name
+
+
+def check_version(path: str | Path) -> int:
+    """The schema version of a project file; :class:`SchemaVersionError` unless this library
+    can read it (:class:`StoreCorruptError` for a damaged one). The file is opened
+    read-only, so checking someone else's SQLite file never changes it."""
+    path = Path(path)
+    mode, read_only = open_mode(path)
+    try:
+        conn = sqlite3.connect(_uri(path, "immutable" if mode == "immutable" else "read"),
+                               uri=True, timeout=BUSY_TIMEOUT)
+        try:
+            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise _open_error(exc, path, read_only) from None
+    except UnicodeDecodeError as exc:
+        raise _damaged_error(path, f"its settings (`meta`) are not valid UTF-8: {exc}") from None
+    if rows.get("app") != APP:
+        raise SchemaVersionError("not a uppks-qual project (no app marker in `meta`); "
+                                 "create one with Project.create()", path=path)
+    try:
+        version = int(rows.get("schema_version", "0"))
+    except (TypeError, ValueError):
+        raise SchemaVersionError(f"project schema version {rows.get('schema_version')!r} is not "
+                                 "a number; the file is damaged", path=path) from None
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"project schema version {version} is newer than this uppks-qual supports "
+            f"({SCHEMA_VERSION}); upgrade uppks-qual (pip install -U uppks-qual)",
+            path=path, version=version)
+    return version
+
+
+def _damaged_error(path: Path, detail: str) -> StoreCorruptError:
+    """:class:`StoreCorruptError` for a stored value that cannot be decoded."""
+    return StoreCorruptError(
+        f"the project file is damaged ({detail}); nothing was changed. Restore it from a "
+        f"backup, or rescue what SQLite can still read with `sqlite3 '{path}' .recover | "
+        "sqlite3 rescued.uqp`", path=path, sqlite_error="decode")
+
+
+def _open_error(exc: sqlite3.Error, path: Path, read_only: str | None) -> StoreError:
+    """What an error reading a file's ``meta`` table means: not a project (another SQLite
+    file, or not SQLite at all), or a damaged project (an SQLite file whose pages fail, or a
+    ``.uqp`` file that is not SQLite), or a file that cannot be opened."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_HEADER))
+    except OSError:
+        head = b""
+    damaged = head == _SQLITE_HEADER or path.suffix.lower() == ".uqp"
+    if name == "SQLITE_NOTADB" or (name == "SQLITE_ERROR" and not head):
+        if not damaged:
+            return SchemaVersionError(
+                "not a uppks-qual project (not an SQLite database, or it has no `meta` table); "
+                "create one with Project.create()", path=path)
+        state = "is empty" if not head else "is not an SQLite database"
+        return StoreCorruptError(
+            f"the project file is damaged: it {state}; restore it from a backup (or give "
+            "the right file: projects are made by Project.create() or `uppks-qual "
+            "autocode`)", path=path, sqlite_error=name)
+    if name == "SQLITE_ERROR":  # no such table: meta
+        return SchemaVersionError(
+            "not a uppks-qual project (an SQLite database without a `meta` table); create one "
+            "with Project.create()", path=path)
+    return store_error(exc, path, writing=False, read_only=read_only)
 
 
 def _upgrade(conn: Connection, version: int) -> None:
@@ -253,36 +564,6 @@ def _has_column(conn: Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in conn.execute(sa.text(f"PRAGMA table_info({table})")))
 
 
-def check_version(path: str | Path) -> int:
-    """The schema version of a project file; :class:`SchemaVersionError` unless this library
-    can read it. The file is opened read-only, so checking someone else's SQLite file never
-    changes it."""
-    try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-        try:
-            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        raise SchemaVersionError(
-            "not a uppks-qual project (not an SQLite database, or it has no `meta` table); "
-            "create one with Project.create()", path=path) from None
-    if rows.get("app") != APP:
-        raise SchemaVersionError("not a uppks-qual project (no app marker in `meta`); "
-                                 "create one with Project.create()", path=path)
-    try:
-        version = int(rows.get("schema_version", "0"))
-    except (TypeError, ValueError):
-        raise SchemaVersionError(f"project schema version {rows.get('schema_version')!r} is not "
-                                 "a number; the file is damaged", path=path) from None
-    if version > SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"project schema version {version} is newer than this uppks-qual supports "
-            f"({SCHEMA_VERSION}); upgrade uppks-qual (pip install -U uppks-qual)",
-            path=path, version=version)
-    return version
-
-
 # --------------------------------------------------------------------------- rows
 def document_row(doc: Document, position: int) -> dict[str, Any]:
     """Row of ``documents`` for a :class:`Document`."""
@@ -299,11 +580,12 @@ def document_row(doc: Document, position: int) -> dict[str, Any]:
 
 def document_from_row(row: Any) -> Document:
     """Rebuild a :class:`Document` from its ``documents`` row."""
-    return Document(doc_id=row["doc_id"], text=row["text"], group=row["group"],
-                    village=row["village"], source_type=row["source_type"],
-                    informant_role=row["informant_role"], informant=row["informant"],
-                    date=row["date"], meta=json.loads(row["meta"]), path=row["path"],
-                    attributes=json.loads(row["attributes"]))
+    with _decoding(f"document {row['doc_id']!r}"):
+        return Document(doc_id=row["doc_id"], text=row["text"], group=row["group"],
+                        village=row["village"], source_type=row["source_type"],
+                        informant_role=row["informant_role"], informant=row["informant"],
+                        date=row["date"], meta=json.loads(row["meta"]), path=row["path"],
+                        attributes=json.loads(row["attributes"]))
 
 
 def segment_rows(segs: Sequence[Segment]) -> list[dict[str, Any]]:
@@ -325,19 +607,21 @@ def code_row(code: Code, position: int) -> dict[str, Any]:
 
 def code_from_row(row: Any) -> Code:
     """Rebuild a :class:`Code` from its ``codes`` row."""
-    spec = json.loads(row["spec"])
-    spec["patterns"] = tuple(tuple(p) for p in spec.get("patterns", ()))
-    for key in ("examples", "phrases", "lemmas", "persons", "positive", "negative"):
-        spec[key] = tuple(spec.get(key, ()))
-    spec.update(label_en=row["label_en"], label_id=row["label_id"], colour=row["colour"],
-                parent=row["parent"], factor=row["factor"], kind=row["kind"])
-    return Code(**spec)
+    with _decoding(f"code {row['code_id']!r}"):
+        spec = json.loads(row["spec"])
+        spec["patterns"] = tuple(tuple(p) for p in spec.get("patterns", ()))
+        for key in ("examples", "phrases", "lemmas", "persons", "positive", "negative"):
+            spec[key] = tuple(spec.get(key, ()))
+        spec.update(label_en=row["label_en"], label_id=row["label_id"], colour=row["colour"],
+                    parent=row["parent"], factor=row["factor"], kind=row["kind"])
+        return Code(**spec)
 
 
 def _expand_attributes(frame: pd.DataFrame) -> pd.DataFrame:
     """Replace the JSON column ``attributes`` by one column per attribute name (sorted;
     None where a document has no value)."""
-    values = [json.loads(a) for a in frame["attributes"]]
+    with _decoding("a document's attributes"):
+        values = [dict(json.loads(a)) for a in frame["attributes"]]
     names = sorted({k for v in values for k in v})
     out = frame.drop(columns="attributes")
     for name in names:
@@ -373,12 +657,13 @@ def codebook_meta(codebook: Codebook) -> dict[str, str | None]:
 def codebook_from_meta(codes: Sequence[Code], meta: Mapping[str, str | None],
                        path: str | None) -> Codebook:
     """Rebuild a :class:`Codebook` from its codes and :func:`codebook_meta` rows."""
-    changelog = tuple(ChangelogEntry(**e) for e in json.loads(meta.get("codebook_changelog")
-                                                              or "[]"))
-    rules = {topic: tuple(CodingRule(**{**r, "examples": tuple(RuleExample(**x)
-                                                               for x in r["examples"])})
-                          for r in items)
-             for topic, items in json.loads(meta.get("codebook_rules") or "{}").items()}
+    with _decoding("the codebook's change log or rules"):
+        changelog = tuple(ChangelogEntry(**e) for e in json.loads(
+            meta.get("codebook_changelog") or "[]"))
+        rules = {topic: tuple(CodingRule(**{**r, "examples": tuple(RuleExample(**x)
+                                                                   for x in r["examples"])})
+                              for r in items)
+                 for topic, items in json.loads(meta.get("codebook_rules") or "{}").items()}
     return Codebook(tuple(codes), name=meta.get("codebook_name") or "codebook", path=path,
                     changelog=changelog, rules=rules)
 
@@ -387,56 +672,82 @@ class Store:
     """The repository of one project file: every read and write of uppks-qual's SQL.
 
     Build one with :meth:`create` or :meth:`open`; :class:`~uppks_qual.project.Project` is the
-    facade users call. Methods that write run in one transaction each.
+    facade users call. Methods that write run in one transaction each (:meth:`_write`), methods
+    that read in one snapshot (:meth:`_read`); every SQLite error either meets becomes a
+    :class:`~uppks_qual.errors.StoreError` (see :func:`store_error`).
+
+    Attributes
+    ----------
+    read_only : str or None
+        ``"file"`` or ``"folder"`` when the project was opened for reading only because the
+        file, or its folder, cannot be written; None otherwise.
+    lock_retries : int
+        How many times a write of this store found the write lock held past the busy
+        timeout and tried again.
     """
 
-    def __init__(self, path: str | Path, engine: Engine) -> None:
+    def __init__(self, path: str | Path, engine: Engine, *,
+                 read_only: str | None = None) -> None:
         self.path = Path(path)
         self.engine = engine
+        self.read_only = read_only
+        self.lock_retries = 0
 
     # ------------------------------------------------------------------ life cycle
     @classmethod
     def create(cls, path: str | Path, *, overwrite: bool = False) -> Store:
         """A new, empty project file (an error if it exists, unless ``overwrite``)."""
         path = Path(path)
-        if path.exists():
-            if not overwrite:
-                raise StoreError("project file already exists; open it with Project.open() or "
-                                 "pass overwrite=True", path=path)
+        if path.is_dir():
+            raise StoreError("is a folder; give a project file name (e.g. uppks.uqp)",
+                             path=path)
+        if path.exists() and not overwrite:
+            raise StoreError("project file already exists; open it with Project.open() or "
+                             "pass overwrite=True", path=path)
+        try:
             for file in _files(path):
                 file.unlink(missing_ok=True)
-        try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the project's folder: {exc.strerror}",
-                             path=path) from None
-        store = cls(path, _engine(path))
+            error = StoreReadOnlyError if isinstance(exc, PermissionError) else StoreError
+            raise error(f"cannot create the project file ({exc.strerror}); choose a folder you "
+                        "can write to", path=path) from None
+        store = cls(path, _engine(path, "create"))
         try:
-            with store.engine.begin() as conn:
+            with store._write() as conn:
                 metadata.create_all(conn)
                 conn.execute(meta_table.insert(), [
                     {"key": "app", "value": APP},
                     {"key": "schema_version", "value": str(SCHEMA_VERSION)},
                     {"key": "created", "value": now()},
                 ])
-        except sa.exc.OperationalError as exc:
+        except BaseException:
             store.destroy()
-            raise StoreError(f"cannot write the project file: {exc.orig}", path=path) from None
+            raise
         return store
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
-        """An existing project file (upgraded in place when its schema is older)."""
+        """An existing project file (upgraded in place when its schema is older).
+
+        A project whose file or folder cannot be written opens for reading
+        (:attr:`read_only`); writing it then raises :class:`StoreReadOnlyError`.
+        """
         path = Path(path)
         if not path.exists():
             raise StoreError("no such project file; create one with Project.create()", path=path)
+        if path.is_dir():
+            raise StoreError("is a folder, not a project file; give the project's file (e.g. "
+                             "results/uppks.uqp)", path=path)
+        if not os.access(path, os.R_OK):
+            raise StoreError("cannot be read (permission denied); check the file's "
+                             "permissions", path=path)
         version = check_version(path)
-        store = cls(path, _engine(path))
+        mode, read_only = open_mode(path)
+        store = cls(path, _engine(path, mode), read_only=read_only)
         if version < SCHEMA_VERSION:
             try:
-                with store.engine.begin() as conn:
-                    # a write first opens the SQLite transaction (sqlite3 opens none for DDL),
-                    # so a failing upgrade leaves the file as it was
+                with store._write() as conn:
                     store._put_meta(conn, "schema_version", str(SCHEMA_VERSION))
                     _upgrade(conn, version)
             except BaseException:
@@ -452,44 +763,128 @@ class Store:
         """Close and delete the project file (used when creating a project fails)."""
         self.engine.dispose()
         for file in _files(self.path):
-            file.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                file.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ transactions
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection reading one snapshot of the project; SQLite errors become
+        :class:`StoreError` subclasses."""
+        with self._errors(writing=False), self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back (the file
+        exactly as it was) when it raises; SQLite errors become :class:`StoreError`
+        subclasses.
+
+        The write lock is taken first (``BEGIN IMMEDIATE``): when another process holds it,
+        SQLite waits up to :data:`BUSY_TIMEOUT`, and the whole transaction is tried again
+        :data:`WRITE_ATTEMPTS` times in all, pausing :data:`RETRY_PAUSE` (doubled each time),
+        before :class:`StoreBusyError`. Nothing of the block has run before the lock is
+        held, so trying again is safe.
+        """
+        if self.read_only == "folder":
+            raise read_only_error(self.path, "folder")
+        with self._errors(writing=True):
+            conn, transaction = self._lock()
+            with conn, transaction:
+                yield conn
+
+    def _lock(self) -> tuple[Connection, Any]:
+        """A connection holding the write lock in a new transaction (see :meth:`_write`)."""
+        pause, started, attempts = RETRY_PAUSE, time.monotonic(), max(1, WRITE_ATTEMPTS)
+        attempt = 0
+        while True:
+            attempt += 1
+            conn = self.engine.connect().execution_options(uppks_write=True)
+            try:
+                return conn, conn.begin()
+            except sa.exc.OperationalError as exc:
+                conn.close()
+                if not _busy(exc):
+                    raise
+                if attempt >= attempts:
+                    orig = getattr(exc, "orig", exc)
+                    raise busy_error(self.path, time.monotonic() - started, attempts,
+                                     str(orig), str(getattr(orig, "sqlite_errorname", "")
+                                                    or "SQLITE_BUSY")) from None
+            self.lock_retries += 1
+            time.sleep(pause)
+            pause = min(2 * pause, RETRY_PAUSE_MAX)
+
+    @contextlib.contextmanager
+    def _errors(self, *, writing: bool) -> Iterator[None]:
+        try:
+            yield
+        except (sa.exc.DBAPIError, sqlite3.Error) as exc:
+            raise store_error(exc, self.path, writing=writing,
+                              read_only=self.read_only) from None
+        except UnicodeDecodeError as exc:  # stored text that is not UTF-8
+            raise _damaged_error(self.path, f"stored text is not valid UTF-8: {exc}") from None
+        except _Damaged as exc:
+            raise _damaged_error(self.path, str(exc)) from None
+
+    def ensure_writable(self) -> None:
+        """Check, cheaply, that the project can be written now: its pages pass SQLite's
+        quick check, and the write lock can be taken and a write begun (then rolled back).
+
+        Raises :class:`StoreReadOnlyError`, :class:`StoreBusyError` (after the retries of
+        :meth:`_write`) or :class:`StoreCorruptError`; nothing is changed.
+        """
+        with self._read() as conn:
+            problems = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            found = " ".join(" ".join(map(str, problems)).split())[:300]
+            raise StoreCorruptError(
+                f"the project file is damaged ({found}); nothing was "
+                "changed. Restore it from a backup, or rescue what SQLite can still read with "
+                f"`sqlite3 '{self.path}' .recover | sqlite3 rescued.uqp`", path=self.path,
+                sqlite_error="quick_check")
+        with contextlib.suppress(_Probe), self._write() as conn:
+            self._put_meta(conn, "write_probe", now())  # a real write, rolled back
+            raise _Probe
 
     def dump(self) -> str:
         """A text dump of the whole database (for comparing states in tests)."""
-        raw = self.engine.raw_connection()
-        try:
-            return "\n".join(raw.driver_connection.iterdump())  # type: ignore[union-attr]
-        finally:
-            raw.close()
+        with self._errors(writing=False):
+            raw = self.engine.raw_connection()
+            try:
+                return "\n".join(raw.driver_connection.iterdump())  # type: ignore[union-attr]
+            finally:
+                raw.close()
 
     def counts(self) -> dict[str, int]:
         """Numbers of documents and codings."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
                               or 0) for name, t in (("documents", documents), ("codings", codings))}
 
     # ------------------------------------------------------------------ settings
     def get_meta(self, key: str) -> str | None:
         """A project setting, or None."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             value = conn.execute(sa.select(meta_table.c.value).where(
                 meta_table.c.key == key)).scalar_one_or_none()
         return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a project setting."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._put_meta(conn, key, value)
 
     def model(self) -> bytes | None:
         """The saved learned coder's bytes (``meta`` key ``model``, base64 text), or None."""
         value = self.get_meta("model")
-        return None if value is None else base64.b64decode(value)
+        with self._errors(writing=False), _decoding("the saved model"):
+            return None if value is None else base64.b64decode(value, validate=True)
 
     def set_model(self, data: bytes | None) -> None:
         """Save a learned coder's bytes in ``meta`` (``None`` removes it)."""
         text = None if data is None else base64.b64encode(data).decode("ascii")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._put_meta(conn, "model", text)
 
     @staticmethod
@@ -508,7 +903,7 @@ class Store:
     # ------------------------------------------------------------------ documents
     def add_documents(self, items: Sequence[tuple[Document, Sequence[Segment]]]) -> int:
         """Add documents with their segments; an id already in the project is an error."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             have = set(conn.execute(sa.select(documents.c.doc_id)).scalars())
             seen: set[str] = set()
             clash = []
@@ -527,17 +922,17 @@ class Store:
 
     def document(self, doc_id: str) -> Document | None:
         """One document, or None."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(documents).where(
                 documents.c.doc_id == doc_id)).mappings().one_or_none()
-        return None if row is None else document_from_row(row)
+            return None if row is None else document_from_row(row)
 
     def document_records(self, doc_ids: Iterable[str] | None = None) -> dict[str, Document]:
         """``{doc_id: Document}`` of the given documents (all when None), in project order."""
         q = sa.select(documents).order_by(documents.c.position)
         if doc_ids is not None:
             q = q.where(documents.c.doc_id.in_(sorted(set(doc_ids))))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return {r["doc_id"]: document_from_row(r) for r in conn.execute(q).mappings()}
 
     def texts(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
@@ -545,7 +940,7 @@ class Store:
         q = sa.select(documents.c.doc_id, documents.c.text).order_by(documents.c.position)
         if doc_ids is not None:
             q = q.where(documents.c.doc_id.in_(sorted(set(doc_ids))))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return {r.doc_id: r.text for r in conn.execute(q)}
 
     def documents_frame(self) -> pd.DataFrame:
@@ -555,24 +950,26 @@ class Store:
                                                          "attributes")]
         q = sa.select(*cols, sa.func.length(documents.c.text).label("n_chars"),
                       documents.c.meta, documents.c.attributes).order_by(documents.c.position)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             frame = pd.DataFrame(conn.execute(q).mappings().all(),
                                  columns=[*(c.name for c in cols), "n_chars", "meta",
                                           "attributes"])
-        titles = [json.loads(m).get("title") or d for m, d in zip(frame["meta"], frame["doc_id"],
-                                                                   strict=True)]
-        frame.insert(frame.columns.get_loc("date") + 1, "title", titles)
-        return _expand_attributes(frame.drop(columns="meta"))
+        with self._errors(writing=False), _decoding("a document's metadata"):
+            titles = [json.loads(m).get("title") or d
+                      for m, d in zip(frame["meta"], frame["doc_id"], strict=True)]
+            frame.insert(frame.columns.get_loc("date") + 1, "title", titles)
+            return _expand_attributes(frame.drop(columns="meta"))
 
     def update_documents(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
         """Apply ``{doc_id: {name: value}}`` in one transaction (already validated): document
         fields (group, village, ...) replace their column, ``title`` the title, any other name
         an attribute (``None`` removes it)."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for doc_id, values in changes.items():
                 row = conn.execute(sa.select(documents.c.meta, documents.c.attributes).where(
                     documents.c.doc_id == doc_id)).one()
-                meta, attrs = json.loads(row.meta), json.loads(row.attributes)
+                with _decoding(f"document {doc_id!r}"):
+                    meta, attrs = dict(json.loads(row.meta)), dict(json.loads(row.attributes))
                 update: dict[str, Any] = {k: v for k, v in values.items()
                                           if k in DOCUMENT_FIELDS}
                 for name, value in values.items():
@@ -591,7 +988,7 @@ class Store:
 
     def groups(self) -> list[str]:
         """The distinct groups of the documents, sorted."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return sorted(conn.execute(sa.select(documents.c.group).distinct()).scalars())
 
     def segments_frame(self, *, kind: str | None = None,
@@ -605,7 +1002,7 @@ class Store:
             if clause is not None:
                 q = q.where(clause)
         q = q.order_by(d.c.position, s.c.position)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             frame = pd.DataFrame(conn.execute(q).mappings().all(),  # plain str names
                                  columns=[str(c.name) for c in q.selected_columns])
         texts = self.texts(set(frame["doc_id"]))
@@ -623,16 +1020,16 @@ class Store:
     # ------------------------------------------------------------------ codebook
     def codebook(self, *, path: str | None = None) -> Codebook:
         """The project's codebook, in stored order, with its change log and coding rules."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sa.select(codes).order_by(codes.c.position)).mappings().all()
             meta = {r.key: r.value for r in conn.execute(sa.select(
                 meta_table.c.key, meta_table.c.value).where(meta_table.c.key.in_(CODEBOOK_META)))}
-        return codebook_from_meta([code_from_row(r) for r in rows], meta, path)
+            return codebook_from_meta([code_from_row(r) for r in rows], meta, path)
 
     def replace_codebook(self, codebook: Codebook) -> dict[str, list[str]]:
         """Replace the stored codebook (see :meth:`Project.update_codebook`)."""
         new = {c.code_id for c in codebook}
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             old = {r.code_id: r for r in conn.execute(sa.select(codes))}
             gone = [c for c in old if c not in new]
             c = codings.c
@@ -670,16 +1067,18 @@ class Store:
     def coders(self) -> pd.DataFrame:
         """Coders by name: ``coder, kind`` (human or auto)."""
         q = sa.select(coders.c.coder, coders.c.kind).order_by(coders.c.coder)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return pd.DataFrame(conn.execute(q).all(), columns=["coder", "kind"])
 
     @staticmethod
     def _ensure_coder(conn: Connection, coder: str, kind: str) -> None:
-        have = conn.execute(sa.select(coders.c.kind).where(coders.c.coder == coder)
-                            ).scalar_one_or_none()
-        if have is None:
-            conn.execute(coders.insert().values(coder=coder, kind=kind, added=now()))
-        elif have != kind:
+        """Register ``coder`` as a ``kind`` coder unless it is one already, atomically
+        (insert-or-ignore, then read back): a coder of the other kind is an error."""
+        check_coder(coder)
+        conn.execute(sqlite_insert(coders).values(coder=coder, kind=kind, added=now())
+                     .on_conflict_do_nothing(index_elements=["coder"]))
+        have = conn.execute(sa.select(coders.c.kind).where(coders.c.coder == coder)).scalar_one()
+        if have != kind:
             raise StoreError(f"coder {coder!r} is a {have} coder; use another name for {kind} "
                              "coding", coder=coder)
 
@@ -692,7 +1091,7 @@ class Store:
         inserted again; its existing id is returned. ``read`` holds ``(doc_id, start, end,
         coder)`` passages a coder read (coded or not).
         """
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             texts = self._texts(conn, {c.doc_id for c in items})
             version = self._codebook_version(conn)
             ids = [self._insert(conn, c, texts[c.doc_id], version) for c in items]
@@ -736,12 +1135,20 @@ class Store:
         if new:
             conn.execute(readings.insert(), new)
 
-    def replace_auto(self, coder: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    def replace_auto(self, coder: str, rows: Sequence[Mapping[str, Any]], *,
+                     settings: Mapping[str, str] | None = None,
+                     model: bytes | None = None) -> dict[str, int]:
         """Replace ``coder``'s automatic codings by ``rows`` in one transaction; a row identical
-        to a manual coding (document, span and code) is skipped."""
+        to a manual coding (document, span and code) is skipped. ``settings`` (project
+        settings) and ``model`` (a learned coder's bytes, see :meth:`set_model`) are saved in
+        the same transaction: an interrupted run leaves all of it as it was."""
         c = codings
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._ensure_coder(conn, coder, "auto")
+            for key, value in (settings or {}).items():
+                self._put_meta(conn, key, value)
+            if model is not None:
+                self._put_meta(conn, "model", base64.b64encode(model).decode("ascii"))
             conn.execute(c.delete().where(c.c.coder == coder, c.c.origin == "auto"))
             manual = {tuple(r) for r in conn.execute(sa.select(
                 c.c.doc_id, c.c.start, c.c.end, c.c.code_id).where(
@@ -775,28 +1182,28 @@ class Store:
             if clause is not None:
                 q = q.where(clause)
         q = q.order_by(d.c.position, c.c.start, c.c.end, c.c.code_id, c.c.coder)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             frame = pd.DataFrame(conn.execute(q).mappings().all(),
                                  columns=[*CODING_ROW_COLUMNS, "attributes"])
-        return _expand_attributes(frame)
+            return _expand_attributes(frame)
 
     def coding_keys(self) -> dict[tuple[str, int, int, str, str], tuple[str | None, str | None]]:
         """``{(doc_id, start, end, code_id, coder): (valence, memo)}`` of every coding."""
         c = codings.c
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return {(r.doc_id, r.start, r.end, r.code_id, r.coder): (r.valence, r.memo)
                     for r in conn.execute(sa.select(c.doc_id, c.start, c.end, c.code_id,
                                                     c.coder, c.valence, c.memo))}
 
     def has_coding(self, coding_id: int) -> bool:
         """Whether a coding with this id exists."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return conn.execute(sa.select(codings.c.coding_id).where(
                 codings.c.coding_id == coding_id)).first() is not None
 
     def remove_coding(self, coding_id: int) -> None:
         """Delete one coding and its memos (an error if there is no such coding)."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             n = conn.execute(codings.delete().where(codings.c.coding_id == coding_id)).rowcount
             if n == 0:
                 raise StoreError(f"no coding with id {coding_id}; see project.codings()",
@@ -811,7 +1218,7 @@ class Store:
         if coders is not None:
             q = q.where(r.c.coder.in_(list(coders)))
         q = q.order_by(d.c.position, r.c.start, r.c.end, r.c.coder)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return pd.DataFrame(conn.execute(q).all(), columns=["doc_id", "start", "end", "coder"])
 
     # ------------------------------------------------------------------ reviews
@@ -836,7 +1243,7 @@ class Store:
             if clause is not None:
                 q = q.where(clause)
         q = q.order_by(d.c.position, c.c.start, c.c.end, c.c.code_id)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return pd.DataFrame(conn.execute(q).mappings().all(), columns=SUGGESTION_COLUMNS)
 
     def record_draws(self, strategy: str, drawn: Iterable[int]) -> None:
@@ -844,7 +1251,7 @@ class Store:
         once drawn at random stays ``random``: it belongs to that sample); suggestions
         reviewed or gone since are forgotten."""
         c = codings.c
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             waiting = {str(i) for i in conn.execute(sa.select(c.coding_id).where(
                 c.origin == "auto",
                 ~sa.exists().where(reviews.c.suggestion_id == c.coding_id))).scalars()}
@@ -858,7 +1265,8 @@ class Store:
     def _draws(conn: Connection) -> dict[str, str]:
         stored = conn.execute(sa.select(meta_table.c.value).where(
             meta_table.c.key == DRAWS_KEY)).scalar_one_or_none()
-        return dict(json.loads(stored)) if stored else {}
+        with _decoding("the suggestions drawn"):
+            return dict(json.loads(stored)) if stored else {}
 
     def add_review(self, suggestion_id: int, *, coder: str, accept: bool,
                    code_id: str | None = None, valence: str | None = None,
@@ -869,7 +1277,7 @@ class Store:
         ``coder`` and the decision is a row of ``reviews``. Returns the new coding's id (None
         when rejected). A suggestion that is not an automatic coding of the project (auto-coding
         was run again since), or that was reviewed already, is an error."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             s = self._suggestion(conn, suggestion_id)
             final_code = (code_id or s.code_id) if accept else None
             final_valence = (s.valence if valence is None else valence) if accept else None
@@ -915,14 +1323,14 @@ class Store:
         """Every review decision, in the order made (:data:`REVIEW_COLUMNS`)."""
         q = sa.select(*(reviews.c[name] for name in REVIEW_COLUMNS)).order_by(
             reviews.c.review_id)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             frame = pd.DataFrame(conn.execute(q).all(), columns=list(REVIEW_COLUMNS))
         return frame.astype({"coding_id": "Int64"})
 
     # ------------------------------------------------------------------ memos
     def add_memo(self, on: str, target: str, text: str, author: str | None) -> int:
         """Store a memo on a ``code``, ``document``, ``coding`` or the ``project``."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if on == "coding" and conn.execute(sa.select(codings.c.coding_id).where(
                     codings.c.coding_id == int(target))).first() is None:
                 raise StoreError(f"no coding with id {target}", coding_id=target)
@@ -932,7 +1340,7 @@ class Store:
 
     def memos_frame(self) -> pd.DataFrame:
         """All memos (target type and id, author, text, time)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return pd.DataFrame(conn.execute(sa.select(memos)).mappings().all(),
                                 columns=[c.name for c in memos.c])
 
@@ -941,7 +1349,7 @@ class Store:
         """Problems found: codings whose stored text is not ``document.text[start:end]``."""
         q = sa.select(codings.c.coding_id, codings.c.start, codings.c.end, codings.c.text,
                       documents.c.text.label("doc_text")).join(documents)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [f"coding {row.coding_id}: stored text does not match offsets "
                     f"[{row.start}, {row.end})" for row in conn.execute(q)
                     if row.doc_text[row.start:row.end] != row.text]

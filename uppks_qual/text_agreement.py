@@ -45,8 +45,10 @@ def _check_coders(df: pd.DataFrame, coders: Sequence[str]) -> tuple[str, str]:
         raise AgreementError(f"give two different coders; got {tuple(coders)!r}")
     missing = [c for c in coders if c not in set(df["coder"])]
     if missing:
+        present = ", ".join(sorted(set(df["coder"]))) or "none"
         raise AgreementError(f"no codings by coder(s) {', '.join(missing)}; coders present: "
-                             f"{', '.join(sorted(set(df['coder'])))}")
+                             f"{present}; import their codings first (`uppks-qual "
+                             "import-codings FILE --coder NAME`)")
     return coders[0], coders[1]
 
 

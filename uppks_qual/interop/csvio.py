@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import ImportProblem, QualError, SpanError, UnknownDocumentError
 from ..params import Options, check_param
 from ..records import VALENCES, Codebook, Coding, check_span
-from ..textio import MATCH_MODES, find_span
+from ..textio import MATCH_MODES, find_span, read_csv_table
 
 __all__ = ["CODINGS_CSV_COLUMNS", "codings_from_rows", "read_codings_csv", "read_table"]
 
@@ -60,11 +60,11 @@ def read_codings_csv(path: str | Path, *, texts: Mapping[str, str],
     """
     frame = _read(path)
     rows, problems = [], []
-    for i, row in enumerate(frame.to_dict("records")):
+    for line, row in zip(frame.index, frame.to_dict("records"), strict=True):
         try:
-            rows.append(_row(row, i + 2, texts, codebook, coder))
+            rows.append(_row(row, int(line), texts, codebook, coder))
         except QualError as exc:
-            problems.append(f"{path}:{i + 2}: {exc.message}")
+            problems.append(f"{path}:{line}: {exc.message}")
     if problems:
         shown = "\n".join(problems[:50]) + ("\n..." if len(problems) > 50 else "")
         raise ImportProblem(f"{len(problems)} bad row(s); nothing was imported:\n{shown}",
@@ -78,7 +78,11 @@ def read_table(path: str | Path, *, required: Sequence[str] = (),
     """Read a CSV file as text columns; every problem an :class:`ImportProblem` naming it.
 
     The one CSV reader for files a user names (codings, passages read, scope files): UTF-8
-    (a byte-order mark is accepted), every value a string, ``required`` columns checked.
+    (a byte-order mark is accepted), comma-separated, every value a string, ``required``
+    columns checked; an empty file, a row with more or fewer fields than the header, a file
+    over ``limits.max_file_bytes`` or with more than ``limits.max_csv_rows`` rows is refused
+    naming the file and line (:func:`uppks_qual.textio.read_csv_table`). The frame's index is
+    each row's file line.
 
     Examples
     --------
@@ -88,11 +92,7 @@ def read_table(path: str | Path, *, required: Sequence[str] = (),
     >>> read_table(f, required=["passage_id"])["passage_id"].tolist()
     ['d1:0:5']
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
-            pd.errors.EmptyDataError) as exc:
-        raise ImportProblem(f"cannot read the {what}: {exc}", path=path) from None
+    frame, _how = read_csv_table(path, error=ImportProblem, what=what, sniff=False)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ImportProblem(f"the {what} needs column(s) {', '.join(missing)}; found "
@@ -103,11 +103,20 @@ def read_table(path: str | Path, *, required: Sequence[str] = (),
 
 def _read(path: str | Path) -> pd.DataFrame:
     frame = read_table(path, what="codings CSV")
-    need = {"doc_id", "code_id"}
-    if not need <= set(frame.columns) or not ({"start", "end"} <= set(frame.columns)
-                                              or "quote" in frame.columns):
-        raise ImportProblem("CSV needs columns doc_id, code_id and either start, end or quote; "
-                            f"found {', '.join(frame.columns)}", path=path, line=1)
+    columns = set(frame.columns)
+    found = ", ".join(frame.columns)
+    missing = [c for c in ("doc_id", "code_id") if c not in columns]
+    if missing:
+        raise ImportProblem(f"the codings CSV needs column(s) {', '.join(missing)}; found "
+                            f"{found}", path=path, line=1)
+    for have, lacks in (("start", "end"), ("end", "start")):
+        if have in columns and lacks not in columns:
+            raise ImportProblem(f"the codings CSV has a `{have}` column but no `{lacks}` "
+                                f"column; give both offsets (or a `quote` column instead). "
+                                f"Found {found}", path=path, line=1, column=lacks)
+    if "start" not in columns and "quote" not in columns:
+        raise ImportProblem("the codings CSV needs columns doc_id, code_id and either start, "
+                            f"end or quote; found {found}", path=path, line=1)
     return frame
 
 

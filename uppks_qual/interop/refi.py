@@ -78,6 +78,8 @@ from .refi_read import (
     local,
     norm_guid,
     parse_xml,
+    read_file,
+    read_member,
     read_project,
     read_qdc,
 )
@@ -581,7 +583,8 @@ _SCHEMAS: dict[str, Any] = {}
 
 def _schema_problems(xml: bytes, name: str) -> list[str]:
     schema = _schema(name)
-    doc = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    doc = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                load_dtd=False, huge_tree=True))
     if schema.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]
@@ -598,14 +601,8 @@ def validate_refi(path: str | Path) -> list[str]:
     []
     """
     path = Path(path)
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            if "project.qde" not in archive.namelist():
-                raise InterchangeError("the archive has no project.qde", path=path,
-                                       element=None, guid=None)
-            data = archive.read("project.qde")
-    else:
-        data = path.read_bytes()
+    # read within the limits, as an import would
+    data = read_member(path, "project.qde") if zipfile.is_zipfile(path) else read_file(path)
     root = parse_xml(data, path, what=path.name)
     name = CODEBOOK_XSD if local(root) == "CodeBook" else PROJECT_XSD
     return _schema_problems(data, name)

@@ -9,26 +9,84 @@ Elements are matched by local name, so files without the QDA-XML namespace (or w
 one) are read too. The reader is lenient where other tools differ (``{GUID}`` braces, lower
 or upper case GUIDs, ``Code`` elements directly under ``CodeBook``) and strict where data
 would be lost silently (missing files, positions outside the text, dangling code references).
+
+What the importers trust and refuse
+-----------------------------------
+A REFI-QDA file is treated as untrusted input (a project received by e-mail):
+
+* **Files.** A ``.qdpx`` may read only its own members: a ``TextSource``/``Note``
+  ``plainTextPath`` or ``richTextPath`` (``internal://``, ``relative://`` or a plain relative
+  path) is looked up among the archive's members and nowhere else. A bare ``.qde`` may read
+  only files inside its own folder (``basePath`` and every reference are resolved, symbolic
+  links followed, and the result must stay inside that folder). Refused with an
+  :class:`~uppks_qual.errors.InterchangeError` naming the source (element, GUID, name, line)
+  and the reference: ``file://`` and ``absolute://`` URLs and absolute paths (``/etc/x``,
+  ``C:/x``, ``\\\\server\\share``) outside that folder, any path with a ``..`` segment
+  (also percent-encoded), a ``basePath`` or symbolic link leading outside the folder, NUL
+  characters, and URLs of any other scheme (``http://`` ...: nothing is ever fetched over
+  the network). ``read_project(..., allow_external=True)`` (``Project.import_qdpx(...,
+  allow_external=True)``, CLI ``uppks-qual import-qdpx --allow-external``) lifts the file
+  rule for a project you trust, so that linked sources on your disk are read; URLs stay
+  refused.
+* **Archives.** A member is never extracted to disk, so member names with ``..`` or an
+  absolute path (zip-slip) are harmless names. Refused: a file that is not a readable zip
+  (truncated, damaged, a ``.qdpx`` that is not a zip at all), two members with the same name,
+  encrypted members, compression methods other than stored/deflate/bzip2/lzma, and members
+  whose content does not match their checksum.
+* **XML.** Parsed by lxml with no DTD loading, no entity resolution and no network. Any
+  document type declaration (``<!DOCTYPE``, with or without entities) is refused naming the
+  line: REFI-QDA files have none, and a DTD is how XML external entities (XXE) and entity
+  bombs work. An undefined entity (``&xxe;``) is a well-formedness error naming the line, so
+  no text after it is ever dropped silently. Comments and processing instructions are
+  ignored.
+* **uppks-qual.json** (the extras uppks-qual adds to its exports) is validated field by
+  field: mappings where mappings belong, code ids per the codebook's id rule (lower-case
+  letters, digits, ``_`` and ``.``) and unique, cue lists of non-empty strings, token
+  patterns as in a codebook, document ids as non-empty text without control characters.
+
+Limits (:mod:`uppks_qual.limits`), checked while streaming, before the memory is spent; a
+file over a limit raises :class:`~uppks_qual.errors.InterchangeLimitError` (both an
+``InterchangeError`` and a ``LimitError``) naming the file, the member or line and the limit:
+
+* ``max_member_bytes`` (default 1 GiB): one archive member, inflated (project.qde, a source,
+  uppks-qual.json, a part of an embedded ``.docx``); the size the archive declares is
+  checked before reading, the bytes actually inflated while reading (1 MiB at a time).
+* ``max_archive_bytes`` (default 4 GiB): all members read from one archive together
+  (a member read twice counts twice), embedded ``.docx`` parts included.
+* ``max_compression_ratio`` (default 1000): inflated / compressed size of any member (or
+  ``.docx`` part) larger than 1 MiB; text compresses 3-10 times, a zip bomb 1000 times.
+* ``max_file_bytes`` (default 512 MiB): a bare ``.qde`` or ``.qdc`` file, and each file read
+  from disk (sources next to a ``.qde``, or external ones with ``allow_external=True``).
+* ``max_xml_elements`` (default 20,000,000) and ``max_depth`` (default 100): elements in one
+  XML file and their nesting depth, counted as the parser streams (64 KiB at a time); the
+  nesting depth of uppks-qual.json and of JSON-encoded variable values too.
+* ``max_text_chars`` (default 50,000,000): characters of one source's text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import lzma
 import re
+import struct
 import unicodedata
 import urllib.parse
 import zipfile
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lxml import etree
 
-from ..errors import InterchangeError, ParameterError, RefiWarning
+from .. import limits
+from ..errors import InterchangeError, InterchangeLimitError, ParameterError, RefiWarning
 from ..errors import warn as _warn
 from ..records import (
+    CODE_KINDS,
     DOCUMENT_FIELDS,
     ORIGINS,
     RESERVED_ATTRIBUTES,
@@ -54,7 +112,10 @@ __all__ = [
     "ImportedProject",
     "RefiWarning",
     "build_codebook",
+    "parse_stream",
     "parse_xml",
+    "read_file",
+    "read_member",
     "read_project",
     "read_qdc",
 ]
@@ -80,6 +141,26 @@ RICH_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html"
 
 _RGB = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _SKIPPED_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+
+# The codebook's rules (uppks_qual.codebook._CODE_ID and TOKEN_KEYS; codebook.py imports this
+# module, so they are repeated here, and a test checks that both agree).
+_CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+_TOKEN_KEYS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "IS_PUNCT", "IS_DIGIT",
+                         "LIKE_NUM", "IS_ALPHA", "OP", "LENGTH", "IS_TITLE", "IS_LOWER",
+                         "IS_UPPER", "SHAPE", "IS_SENT_START"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+_CHUNK = 1 << 20  # archive members and files are read 1 MiB at a time
+_FEED = 1 << 16  # and fed to the XML parser 64 KiB at a time
+_RATIO_FLOOR = 1 << 20  # the compression ratio is checked for members larger than 1 MiB
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+               RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError, struct.error)
+"""What zipfile (and its decompressors) raise for a damaged, encrypted or exotic archive."""
+EXTERNAL_HINT = ("uppks-qual reads only files inside the archive (or, for a .qde file, inside "
+                 "its own folder): embed the text or add the file to the project; if you "
+                 "trust the file, pass allow_external=True (command line: --allow-external)")
+"""The end of every message refusing a file reference."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,20 +207,115 @@ def child_text(el: Any, name: str) -> str | None:
 
 
 def norm_guid(value: str | None) -> str | None:
-    """GUIDs compare without braces and case-insensitively."""
-    return value.strip().strip("{}").upper() if value else None
+    """GUIDs compare without braces and case-insensitively (None: missing or blank)."""
+    return (value.strip().strip("{}").strip().upper() or None) if value else None
 
 
 def parse_xml(data: bytes, path: str | Path, *, what: str = "project.qde") -> Any:
-    """Parse XML bytes safely (no DTDs, entities or network); errors name the line."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=True, remove_comments=True, remove_pis=True)
+    """Parse XML bytes safely (no DTDs, entities or network; within the element and depth
+    limits); errors name the line."""
+    return parse_stream([data], path, what=what)
+
+
+def parse_stream(chunks: Iterable[bytes], path: str | Path, *, what: str) -> Any:
+    """Parse XML fed in ``chunks`` and return its root element, refusing what a REFI-QDA file
+    never holds, as early as the parser sees it.
+
+    The element count (``max_xml_elements``) and the nesting depth (``max_depth``) are
+    counted as the parser streams, 64 KiB at a time; a document type declaration (DTD), and
+    so any entity beyond ``&amp;`` and friends, is refused at the root element.
+
+    Raises
+    ------
+    InterchangeError
+        Not well-formed XML, or a DTD; the message names ``what`` and the line.
+    InterchangeLimitError
+        Too many elements or too deep.
+    """
+    counter = _XmlCounter(path, what)
+    parser = etree.XMLPullParser(events=("start", "end"), resolve_entities=False,
+                                 no_network=True, load_dtd=False, huge_tree=True,
+                                 remove_comments=True, remove_pis=True)
     try:
-        return etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        raise InterchangeError(f"{what} is not well-formed XML: {exc.msg}", path=path,
-                               line=line, element=None, guid=None) from None
+        for chunk in chunks:
+            view = memoryview(chunk)
+            for i in range(0, len(view), _FEED):
+                parser.feed(bytes(view[i:i + _FEED]))
+                counter.events(parser.read_events())
+        root = parser.close()
+        counter.events(parser.read_events())
+    except etree.LxmlError as exc:
+        with contextlib.suppress(etree.LxmlError):  # a limit may explain the complaint
+            counter.events(parser.read_events())
+        raise _syntax_error(exc, path, what) from None
+    if counter.elements == 0:
+        raise InterchangeError(f"{what} has no root element", path=path, element=None,
+                               guid=None)
+    return root
+
+
+class _XmlCounter:
+    """Counts elements and nesting depth from a pull parser's events; refuses a DTD."""
+
+    def __init__(self, path: str | Path, what: str) -> None:
+        self.path, self.what = path, what
+        self.elements = self.depth = 0
+        current = limits.current()
+        self.max_elements, self.max_depth = current.max_xml_elements, current.max_depth
+
+    def events(self, events: Iterable[tuple[str, Any]]) -> None:
+        for event, el in events:
+            if event != "start":
+                self.depth -= 1
+                continue
+            if not self.elements:
+                self._no_dtd(el)
+            self.elements += 1
+            self.depth += 1
+            if self.depth > self.max_depth:
+                self._limit("max_depth", self.depth, "nesting depth of elements", el)
+            if self.elements > self.max_elements:
+                self._limit("max_xml_elements", self.elements, "number of elements", el)
+
+    def _limit(self, name: str, value: int, what: str, el: Any) -> None:
+        limits.check(name, value, path=self.path, what=f"{what} in {self.what}",
+                     error=InterchangeLimitError, line=el.sourceline, element=_tag(el),
+                     guid=None)
+
+    def _no_dtd(self, root: Any) -> None:
+        info = root.getroottree().docinfo
+        if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+            raise InterchangeError(
+                f"{self.what} declares a document type (DTD: {info.doctype or '<!DOCTYPE>'}) "
+                f"before its root element on line {root.sourceline}; REFI-QDA files have "
+                "none, and a DTD is how XML entities read local files (XXE) or expand without "
+                "bound, so the file is refused. Remove the <!DOCTYPE ...> declaration if you "
+                "trust the file", path=self.path, line=root.sourceline, element="DOCTYPE",
+                guid=None)
+
+
+def _tag(el: Any) -> str | None:
+    try:
+        return local(el)
+    except (ValueError, TypeError):
+        return None
+
+
+def _syntax_error(exc: Exception, path: str | Path, what: str) -> InterchangeError:
+    """An InterchangeError naming the line from lxml's complaint (the feed parser reports
+    some errors, an undefined entity for one, only in its error log)."""
+    message, line = getattr(exc, "msg", None) or str(exc), getattr(exc, "lineno", None)
+    last = getattr(getattr(exc, "error_log", None), "last_error", None)
+    if not line and last is not None and last.line:
+        message, line = last.message, last.line
+    message = re.sub(r", line \d+, column \d+$", "", message)
+    if message.startswith("Excessive depth"):  # only when max_depth was raised past it
+        message = "elements nested deeper than libxml2's own bound of 2,048 levels"
+    if "Entity" in message and "not defined" in message:
+        message += (" (REFI-QDA files use no entities besides &amp; &lt; &gt; &quot; "
+                    "&apos;; write the character itself)")
+    return InterchangeError(f"{what} is not well-formed XML: {message}", path=path,
+                            line=line or None, element=None, guid=None)
 
 
 def slug(name: str, sep: str = "_") -> str:
@@ -148,16 +324,25 @@ def slug(name: str, sep: str = "_") -> str:
     return re.sub(r"[^a-z0-9]+", sep, ascii_name.lower()).strip(sep)
 
 
-def unique(candidate: str, used: set[str], sep: str) -> str:
-    """``candidate``, or ``candidate<sep>2``, ``<sep>3``... whichever is not in ``used``."""
-    value, n = candidate, 2
+def unique(candidate: str, used: set[str], sep: str,
+           counters: dict[str, int] | None = None) -> str:
+    """``candidate``, or ``candidate<sep>2``, ``<sep>3``... whichever is not in ``used``.
+
+    ``counters`` (kept by the caller with ``used``) remembers the next number to try for
+    each candidate, so that many equal names cost linear, not quadratic, time.
+    """
+    n = counters.get(candidate, 1) if counters is not None else 1
+    value = candidate if n == 1 else f"{candidate}{sep}{n}"
     while value in used:
-        value, n = f"{candidate}{sep}{n}", n + 1
+        n += 1
+        value = f"{candidate}{sep}{n}"
+    if counters is not None:
+        counters[candidate] = n
     used.add(value)
     return value
 
 
-def document_id(name: str, used: set[str]) -> str:
+def document_id(name: str, used: set[str], counters: dict[str, int] | None = None) -> str:
     """A document id from a source name: file suffix dropped, lower-case ASCII, unique.
 
     Letters, digits, ``_``, ``.`` and ``-`` are kept; other runs become ``-``
@@ -170,7 +355,7 @@ def document_id(name: str, used: set[str]) -> str:
             break
     ascii_name = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     stem = re.sub(r"[^a-z0-9_.-]+", "-", ascii_name.lower()).strip("-_.")
-    return unique(stem or "doc", used, "-")
+    return unique(stem or "doc", used, "-", counters)
 
 
 def colour(value: str | None, inherited: str) -> str:
@@ -212,13 +397,15 @@ def build_codebook(
     """
     nodes: list[_CodeNode] = []
     holder = next(children(codes_parent, "Codes"), codes_parent)
+    seen: set[str] = set()
     for el in children(holder):
         if local(el) == "Code":
-            _code_nodes(el, None, nodes, path)
+            _code_nodes(el, nodes, seen, path)
         elif local(el) != "Codes":
             warn(f"{path}: skipped <{local(el)}> in the code book (not a Code)")
     specs = specs or {}
     used = {str(specs[n.guid]["code_id"]) for n in nodes if n.guid in specs}
+    counters: dict[str, int] = {}
     ids: dict[str, str] = {}
     for node in nodes:
         if node.guid in specs:
@@ -227,9 +414,9 @@ def build_codebook(
         part = slug(node.name) or "code"
         if node.parent is None:
             part = part if part[0].isalpha() else f"c{part}"
-            ids[node.guid] = unique(part, used, "_")
+            ids[node.guid] = unique(part, used, "_", counters)
         else:
-            ids[node.guid] = unique(f"{ids[node.parent]}.{part}", used, "_")
+            ids[node.guid] = unique(f"{ids[node.parent]}.{part}", used, "_", counters)
     codes = _codes(nodes, ids, specs)
     order = {guid: i for i, guid in enumerate(specs)}
     codes.sort(key=lambda pair: order.get(pair[0], len(order)))
@@ -237,26 +424,35 @@ def build_codebook(
     return Codebook(tuple(c for _, c in codes), name=name, path=str(path)), ids, memos
 
 
-def _code_nodes(el: Any, parent: str | None, out: list[_CodeNode], path: str | Path) -> None:
-    guid = norm_guid(el.get("guid"))
-    if guid is None:
-        raise InterchangeError("Code without a guid attribute; every Code needs one",
-                               path=path, line=el.sourceline, element="Code", guid=None)
-    if any(n.guid == guid for n in out):
-        raise InterchangeError(f"Code {guid}: the GUID is used by two codes; GUIDs must be "
-                               "unique", path=path, line=el.sourceline, element="Code", guid=guid)
-    node = _CodeNode(guid, el.get("name") or guid, parent,
-                     (child_text(el, "Description") or "").strip(), el.get("color"))
-    out.append(node)
-    for child in children(el):
-        kind = local(child)
-        if kind == "Code":
-            _code_nodes(child, guid, out, path)
-        elif kind == "NoteRef":
-            if (target := norm_guid(child.get("targetGUID"))) is not None:
-                node.notes.append(target)
-        elif kind != "Description":
-            warn(f"{path}:{child.sourceline}: skipped <{kind}> in Code {guid}")
+def _code_nodes(top: Any, out: list[_CodeNode], seen: set[str], path: str | Path) -> None:
+    """Append the ``Code`` element ``top`` and the codes below it to ``out``, parents first
+    (depth first, in file order; an explicit stack, so no nesting depth can recurse)."""
+    stack: list[tuple[Any, str | None]] = [(top, None)]
+    while stack:
+        el, parent = stack.pop()
+        guid = norm_guid(el.get("guid"))
+        if guid is None:
+            raise InterchangeError("Code without a guid attribute; every Code needs one",
+                                   path=path, line=el.sourceline, element="Code", guid=None)
+        if guid in seen:
+            raise InterchangeError(f"Code {guid}: the GUID is used by two codes; GUIDs must "
+                                   "be unique", path=path, line=el.sourceline, element="Code",
+                                   guid=guid)
+        seen.add(guid)
+        node = _CodeNode(guid, el.get("name") or guid, parent,
+                         (child_text(el, "Description") or "").strip(), el.get("color"))
+        out.append(node)
+        below = []
+        for child in children(el):
+            kind = local(child)
+            if kind == "Code":
+                below.append((child, guid))
+            elif kind == "NoteRef":
+                if (target := norm_guid(child.get("targetGUID"))) is not None:
+                    node.notes.append(target)
+            elif kind != "Description":
+                warn(f"{path}:{child.sourceline}: skipped <{kind}> in Code {guid}")
+        stack.extend(reversed(below))
 
 
 _TUPLE_FIELDS = tuple(f.name for f in fields(Code) if f.default == () and f.name != "patterns")
@@ -265,13 +461,11 @@ _CODE_FIELDS = {f.name for f in fields(Code)} - {"line"}
 
 def _codes(nodes: list[_CodeNode], ids: dict[str, str],
            specs: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Code]]:
-    by_guid = {n.guid: n for n in nodes}
+    roots: dict[str, str] = {}  # guid -> its top-level code's guid (parents come first)
     colours: dict[str, str] = {}
     out = []
     for node in nodes:
-        root = node
-        while root.parent is not None:
-            root = by_guid[root.parent]
+        roots[node.guid] = roots[node.parent] if node.parent is not None else node.guid
         inherited = colours.get(node.parent, DEFAULT_COLOUR) if node.parent else DEFAULT_COLOUR
         colours[node.guid] = colour(node.colour, inherited)
         spec = {k: v for k, v in specs.get(node.guid, {}).items() if k in _CODE_FIELDS}
@@ -281,64 +475,296 @@ def _codes(nodes: list[_CodeNode], ids: dict[str, str],
             spec[key] = tuple(str(v) for v in spec.get(key) or ())
         spec["patterns"] = tuple(tuple(dict(t) for t in p) for p in spec.get("patterns") or ())
         spec.update(code_id=ids[node.guid], parent=ids[node.parent] if node.parent else None,
-                    factor=ids[root.guid], label_en=node.name, definition=node.description,
+                    factor=ids[roots[node.guid]], label_en=node.name, definition=node.description,
                     colour=colours[node.guid])
         out.append((node.guid, Code(**spec)))
     return out
 
 
-# --------------------------------------------------------------------------- files
-class _Files:
-    """The files a project refers to: members of the ``.qdpx`` archive, or files on disk.
+# --------------------------------------------------------------------------- bounded reading
+def _limit(name: str, value: int | float, path: Path, what: str, element: str | None) -> None:
+    limits.check(name, value, path=path, what=what, error=InterchangeLimitError,
+                 element=element, guid=None)
 
-    ``internal://x`` is ``sources/x`` in the archive (or next to a ``.qde``);
-    ``relative://x`` and plain relative paths are looked up in the archive, then relative to
+
+def _member_name(name: str) -> str:
+    """A member's name as references use it: ``/`` separators, no leading ``/``."""
+    return name.replace("\\", "/").lstrip("/")
+
+
+class _Budget:
+    """The inflated bytes read from one project so far (``max_archive_bytes``) and the
+    per-member checks (``max_member_bytes``, ``max_compression_ratio``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.total = 0
+
+    def declared(self, info: zipfile.ZipInfo, name: str) -> None:
+        """Check a zip member before reading it: readable, and its declared sizes."""
+        if info.flag_bits & 0x1:
+            raise InterchangeError(f"member {name!r} is encrypted; uppks-qual cannot read "
+                                   "password-protected archives: export the project again "
+                                   "without a password", path=self.path, element=name,
+                                   guid=None)
+        if info.compress_type not in _ZIP_METHODS:
+            raise InterchangeError(f"member {name!r} uses zip compression method "
+                                   f"{info.compress_type}, which uppks-qual cannot read "
+                                   "(stored, deflate, bzip2 and lzma only): export the project "
+                                   "again with ordinary zip compression", path=self.path,
+                                   element=name, guid=None)
+        self.check(info, name, info.file_size, declared=True)
+
+    def check(self, info: zipfile.ZipInfo, name: str, size: int, *, declared: bool,
+              counted: int = 0) -> None:
+        """Check ``size`` inflated bytes of a member (``counted`` of them already in
+        :attr:`total`) against the limits."""
+        what = f"{'declared ' if declared else ''}inflated size of member {name!r}"
+        _limit("max_member_bytes", size, self.path, what, name)
+        _limit("max_archive_bytes", self.total + size - counted, self.path,
+               f"inflated size of the members read so far (with {name!r})", name)
+        if size > _RATIO_FLOOR:
+            ratio = round(size / max(info.compress_size, 1), 1)
+            _limit("max_compression_ratio", ratio, self.path,
+                   f"compression ratio (inflated / compressed size) of member {name!r}", name)
+
+    def inner_zip(self, data: bytes, name: str) -> str | None:
+        """Check the members of a zip held in memory (a ``.docx``) like archive members,
+        before a library inflates them; returns why it is unreadable, or None."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as inner:
+                infos = inner.infolist()
+        except _ZIP_ERRORS as exc:
+            return f"not a zip package ({exc})"
+        for info in infos:
+            part = f"{name}:{_member_name(info.filename)}"
+            self.declared(info, part)
+            self.total += info.file_size
+        return None
+
+
+class _Archive:
+    """A ``.qdpx`` opened for reading: members by name, read under the limits, never
+    extracted."""
+
+    def __init__(self, path: Path, zf: zipfile.ZipFile, budget: _Budget) -> None:
+        self.path, self.zf, self.budget = path, zf, budget
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        self.folded: dict[str, zipfile.ZipInfo | None] = {}  # None: two names differ in case
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            name = _member_name(info.filename)
+            if name in self.members:
+                raise InterchangeError(f"the archive holds two members named {name!r}; a "
+                                       "damaged or tampered archive (each member must appear "
+                                       "once): export the project again", path=path,
+                                       element=name, guid=None)
+            self.members[name] = info
+            key = name.casefold()
+            self.folded[key] = None if key in self.folded else info
+
+    def find(self, name: str) -> zipfile.ZipInfo | None:
+        """The member called ``name`` (else the only one whose name differs in case)."""
+        return self.members.get(name) or self.folded.get(name.casefold())
+
+    def chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """The inflated bytes of a member, 1 MiB at a time, checked as they come."""
+        name = _member_name(info.filename)
+        self.budget.declared(info, name)
+        try:
+            handle = self.zf.open(info)
+        except _ZIP_ERRORS as exc:
+            raise self._damaged(name, exc) from None
+        size = 0
+        with handle:
+            while True:
+                try:
+                    chunk = handle.read(_CHUNK)
+                except _ZIP_ERRORS as exc:
+                    raise self._damaged(name, exc) from None
+                if not chunk:
+                    break
+                size += len(chunk)
+                self.budget.check(info, name, size, declared=False, counted=size - len(chunk))
+                self.budget.total += len(chunk)
+                yield chunk
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        """The whole inflated member (within the limits)."""
+        return b"".join(self.chunks(info))
+
+    def _damaged(self, name: str, exc: BaseException) -> InterchangeError:
+        return InterchangeError(f"member {name!r} cannot be read ({exc}); the archive is "
+                                "damaged or was written by a tool uppks-qual cannot read: "
+                                "export the project again", path=self.path, element=name,
+                                guid=None)
+
+
+def _file_chunks(path: Path, *, what: str) -> Iterator[bytes]:
+    """The bytes of a file on disk, 1 MiB at a time, within ``max_file_bytes``."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (closed below; a generator)
+    except OSError as exc:
+        raise InterchangeError(f"{what} cannot be read ({exc.strerror or exc})", path=path,
+                               element=None, guid=None) from None
+    size = 0
+    with handle:
+        while True:
+            try:
+                chunk = handle.read(_CHUNK)
+            except OSError as exc:
+                raise InterchangeError(f"{what} cannot be read ({exc.strerror or exc})",
+                                       path=path, element=None, guid=None) from None
+            if not chunk:
+                break
+            size += len(chunk)
+            _limit("max_file_bytes", size, path, f"size of {what}", None)
+            yield chunk
+
+
+def _read_file(path: Path, *, what: str) -> bytes:
+    try:
+        declared = path.stat().st_size
+    except OSError:
+        declared = 0
+    _limit("max_file_bytes", declared, path, f"size of {what}", None)
+    return b"".join(_file_chunks(path, what=what))
+
+
+def read_member(path: str | Path, name: str) -> bytes:
+    """The inflated bytes of the member ``name`` of the archive ``path``, within the limits.
+
+    Raises
+    ------
+    InterchangeError
+        Not a readable zip, no such member, or a damaged, encrypted or oversized member
+        (:class:`~uppks_qual.errors.InterchangeLimitError`).
+    """
+    path = Path(path)
+    with _open_zip(path) as zf:
+        archive = _Archive(path, zf, _Budget(path))
+        info = archive.members.get(name)
+        if info is None:
+            raise InterchangeError(f"the archive has no {name}", path=path, element=None,
+                                   guid=None)
+        return archive.read(info)
+
+
+def read_file(path: str | Path) -> bytes:
+    """The bytes of a REFI-QDA file on disk (``.qde``, ``.qdc``), within ``max_file_bytes``."""
+    path = Path(path)
+    return _read_file(path, what=path.name)
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except _ZIP_ERRORS as exc:
+        raise InterchangeError(f"not a readable zip archive ({exc}); a .qdpx is a zip holding "
+                               "project.qde and sources/: is it damaged or only partly "
+                               "downloaded?", path=path, element=None, guid=None) from None
+
+
+# --------------------------------------------------------------------------- files
+class _Refused(Exception):
+    """A file reference outside the sandbox (becomes an InterchangeError naming the source)."""
+
+
+class _Files:
+    """The files a project refers to: members of the ``.qdpx`` archive, or files in the
+    folder of a ``.qde``; anything else only with ``allow_external``.
+
+    ``internal://x`` is ``sources/x`` (or ``x``) in the archive or next to a ``.qde``;
+    ``relative://x`` and plain relative paths are looked up in the archive, else relative to
     the project's ``basePath`` and the folder of the project file; ``file://`` and
-    ``absolute://`` URLs and absolute paths are read from disk.
+    ``absolute://`` URLs and absolute paths name files on disk. See the module docstring
+    for what is refused.
     """
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile | None, base_path: str | None):
+    def __init__(self, path: Path, archive: _Archive | None, base_path: str | None, *,
+                 budget: _Budget, allow_external: bool = False) -> None:
         self.archive = archive
-        self.names: dict[str, str] = {}
-        for name in archive.namelist() if archive is not None else ():
-            clean = name.replace("\\", "/").lstrip("/")
-            self.names.setdefault(clean, name)
-            self.names.setdefault(clean.lower(), name)
-        self.folders = [path.parent]
-        if base_path:
-            base = Path(base_path)
-            self.folders.insert(0, base if base.is_absolute() else path.parent / base)
+        self.budget = budget
+        self.allow_external = allow_external
+        self.root = path.absolute().parent.resolve()
+        self.folders = [self.root]
+        if base_path and base_path.strip() and "\x00" not in base_path:
+            base = Path(base_path.strip().replace("\\", "/"))
+            self.folders.insert(0, base if base.is_absolute() else self.root / base)
 
     def read(self, ref: str) -> bytes | None:
-        """Bytes of the file ``ref`` points to, or None when it cannot be found."""
+        """Bytes of the file ``ref`` points to, or None when it cannot be found.
+
+        Raises :class:`_Refused` (why) for a reference outside the sandbox.
+        """
+        if "\x00" in ref:
+            raise _Refused("holds a NUL character, which no file name has")
         scheme, name = _split_ref(ref)
+        if scheme == "url":
+            raise _Refused("is a URL; uppks-qual never fetches files over the network: embed "
+                           "the text or add the file to the archive")
+        names = list(dict.fromkeys([name, urllib.parse.unquote(name)]))
+        if not self.allow_external:
+            if any(".." in PurePosixPath(n).parts for n in names):
+                raise _Refused(f"climbs out of the project's folder with '..'; {EXTERNAL_HINT}")
+            if scheme == "absolute" and self.archive is not None:
+                raise _Refused(f"is a file outside the archive; {EXTERNAL_HINT}")
+        if scheme != "absolute" and self.archive is not None:
+            first = [f"sources/{n}" for n in names] + names
+            if scheme != "internal":
+                first = names + [f"sources/{n}" for n in names]
+            for candidate in first:
+                if (info := self.archive.find(candidate)) is not None:
+                    return self.archive.read(info)
+            if scheme == "internal":
+                return None
+            if not self.allow_external:
+                raise _Refused(f"is not a member of the archive; {EXTERNAL_HINT}")
+        return self._disk(scheme, names)
+
+    def _disk(self, scheme: str, names: list[str]) -> bytes | None:
         if scheme == "absolute":
-            return Path(name).read_bytes() if Path(name).is_file() else None
-        first = [f"sources/{name}", name] if scheme == "internal" else [name, f"sources/{name}"]
-        names = first + [urllib.parse.unquote(n) for n in first if urllib.parse.unquote(n) != n]
-        for candidate in names:
-            actual = self.names.get(candidate) or self.names.get(candidate.lower())
-            if actual is not None and self.archive is not None:
-                return self.archive.read(actual)
-        if scheme == "internal" and self.archive is not None:
-            return None
-        for candidate in names:
-            for folder in self.folders:
-                if (folder / candidate).is_file():
-                    return (folder / candidate).read_bytes()
+            candidates = [Path(n) for n in names]
+        else:
+            inner = [f"sources/{n}" for n in names] if scheme == "internal" else []
+            candidates = [folder / n for n in (*names, *inner) for folder in self.folders]
+        outside = None
+        for candidate in candidates:
+            try:
+                resolved = candidate.resolve()
+                inside = resolved.is_relative_to(self.root)
+                if not inside and not self.allow_external:
+                    outside = outside or resolved
+                    continue
+                if not resolved.is_file():
+                    continue
+            except (OSError, ValueError, RuntimeError):  # unreadable name, a symlink loop
+                continue
+            data = _read_file(resolved, what=f"the file {resolved}")
+            self.budget.total += len(data)
+            _limit("max_archive_bytes", self.budget.total, self.budget.path,
+                   "size of the files read so far", None)
+            return data
+        if outside is not None:
+            raise _Refused(f"leads to {outside}, outside the folder of the project file "
+                           f"({self.root}); {EXTERNAL_HINT}")
         return None
 
 
 def _split_ref(ref: str) -> tuple[str, str]:
-    """``(scheme, path)`` of a REFI path: internal, relative or absolute."""
+    """``(scheme, path)`` of a REFI path: internal, relative, absolute or url (any other
+    ``scheme://``)."""
     ref = ref.strip().replace("\\", "/")
     lower = ref.lower()
     for scheme in ("internal", "relative", "absolute"):
         if lower.startswith(f"{scheme}://"):
             rest = ref[len(scheme) + 3:]
             return scheme, (rest if scheme == "absolute" else rest.lstrip("/"))
-    if lower.startswith("file://"):
+    if lower.startswith("file:"):
         return "absolute", urllib.parse.unquote(urllib.parse.urlparse(ref).path)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", ref):
+        return "url", ref
     if PurePosixPath(ref).is_absolute() or re.match(r"^[A-Za-z]:/", ref):
         return "absolute", ref
     return "relative", ref
@@ -409,6 +835,8 @@ class _Reader:
         self.note_refs: list[tuple[str, str, str, int | None]] = []  # note, on, target, coding
         self.inline_memos: list[ImportedMemo] = []
         self.used_docs: set[str] = set()
+        self.doc_counters: dict[str, int] = {}
+        self.attribute_counters: dict[str, int] = {}
         self.attribute_names: dict[str, str] = {}  # variable name -> attribute name
         self.used_attributes: set[str] = {*RESERVED_ATTRIBUTES, GUID_ATTRIBUTE}
         self.default_user: str | None = None
@@ -539,8 +967,12 @@ class _Reader:
             return
         title = (el.get("name") or "").strip() or _file_title(el, guid)
         known = self.extras.get("documents", {}).get(guid)
-        doc_id = unique(known, self.used_docs, "-") if known else document_id(
-            title or guid, self.used_docs)
+        doc_id = unique(known, self.used_docs, "-", self.doc_counters) if known else \
+            document_id(title or guid, self.used_docs, self.doc_counters)
+        limits.check("max_text_chars", len(raw), path=self.path,
+                     what=f"length in characters of the text of TextSource {guid} "
+                          f"({title or guid!r})", error=InterchangeLimitError,
+                     line=el.sourceline, element="TextSource", guid=guid)
         source = _Source(guid, el.get("guid").strip(), title or guid, title, doc_id,
                          normalise_with_offsets(raw))
         self.sources[guid] = source
@@ -577,7 +1009,11 @@ class _Reader:
                 warn(f"{self.path}:{el.sourceline}: skipped {local(el)} {el.get('guid')}: its "
                      f"only text is {ref!r}; uppks-qual reads plain text and .docx")
                 return None
-            data = self.files.read(ref)
+            try:
+                data = self.files.read(ref)
+            except _Refused as exc:
+                named = f" of {el.get('name')!r}" if el.get("name") else ""
+                raise self.fail(el, f"{attr} {ref!r}{named} {exc}") from None
             if data is None:
                 raise self.fail(el, f"{attr} {ref!r} is not in the archive or next to the "
                                     "project file; add the file or embed the text")
@@ -598,6 +1034,9 @@ class _Reader:
                                 "plain text files are UTF-8") from None
 
     def _docx(self, data: bytes, el: Any, ref: str) -> str:
+        problem = self.files.budget.inner_zip(data, ref)
+        if problem is not None:
+            raise self.fail(el, f"{ref!r} is not a readable .docx file ({problem})")
         try:
             return _docx_text(data)
         except Exception as exc:  # python-docx raises several kinds for a broken package
@@ -724,7 +1163,8 @@ class _Reader:
         var = self.variables[guid]
         for child in children(el):
             if local(child) != "VariableRef":
-                return var, _convert(local(child), child.text or "", var, self.path)
+                return var, _convert(local(child), child.text or "", var, self.path,
+                                     child.sourceline)
         return var, None
 
     def _keep(self, source: _Source, var: _Variable, value: Any, el: Any) -> None:
@@ -768,8 +1208,13 @@ class _Reader:
             meta.setdefault("title", source.title)
         if source.description:
             meta.setdefault("description", source.description)
-        return Document(doc_id=source.doc_id, text=source.offsets.text, **fields, meta=meta,
-                        attributes=attributes)
+        try:
+            return Document(doc_id=source.doc_id, text=source.offsets.text, **fields,
+                            meta=meta, attributes=attributes)
+        except ParameterError as exc:
+            raise InterchangeError(f"TextSource {source.guid} ({source.name!r}) cannot become "
+                                   f"a document: {exc}", path=self.path, element="TextSource",
+                                   guid=source.guid) from None
 
     def _fields(self, source: _Source, values: dict[str, Any],
                 meta: dict[str, Any]) -> dict[str, str]:
@@ -792,11 +1237,12 @@ class _Reader:
     def _attribute(self, name: str) -> str:
         """The attribute name of the variable ``name``, the same for every document."""
         if name not in self.attribute_names:
-            self.attribute_names[name] = attribute_name(name, self.used_attributes)
+            self.attribute_names[name] = attribute_name(name, self.used_attributes,
+                                                        self.attribute_counters)
         return self.attribute_names[name]
 
 
-def attribute_name(name: str, used: set[str]) -> str:
+def attribute_name(name: str, used: set[str], counters: dict[str, int] | None = None) -> str:
     """A valid attribute name for the variable ``name`` that is not in ``used`` (added to it).
 
     A name :func:`~uppks_qual.records.check_attributes` accepts is kept; others are
@@ -818,7 +1264,7 @@ def attribute_name(name: str, used: set[str]) -> str:
     candidate = candidate[:56]
     if slug(candidate) in RESERVED_ATTRIBUTES:
         candidate = f"{candidate}_var"
-    return unique(candidate, used, "_")
+    return unique(candidate, used, "_", counters)
 
 
 def _file_title(el: Any, guid: str) -> str | None:
@@ -832,22 +1278,29 @@ def _file_title(el: Any, guid: str) -> str | None:
     return None
 
 
-def _convert(kind: str, text: str, var: _Variable, path: Path) -> Any:
+def _convert(kind: str, text: str, var: _Variable, path: Path, line: int | None = None) -> Any:
     """A VariableValue's Python value (JSON-encoded variables are decoded)."""
+    if kind == "TextValue" and var.json:
+        _json_depth(text, path, f"JSON value of variable {var.name!r}", line=line,
+                    element="TextValue")
     try:
         if kind == "TextValue":
             return json.loads(text) if var.json else text
         if kind == "BooleanValue":
             return text.strip().lower() in ("true", "1")
-        if kind == "IntegerValue":
-            return int(text.strip())
+        if kind == "IntegerValue" and -(2**63) <= (value := int(text.strip())) < 2**63:
+            return value
         if kind == "FloatValue":
             return float(text.strip())
     except ValueError:
-        warn(f"{path}: value {text!r} of variable {var.name!r} is not a valid {kind}; kept "
-             "as text")
-        return text
-    return text.strip()  # DateValue, DateTimeValue: ISO strings
+        pass
+    else:
+        if kind != "IntegerValue":  # an integer outside the 64-bit range falls through
+            return text.strip()  # DateValue, DateTimeValue: ISO strings
+    shown = text if len(text) <= 60 else f"{text[:57]}..."
+    warn(f"{path}: value {shown!r} of variable {var.name!r} is not a valid {kind}; kept as "
+         "text")
+    return text
 
 
 # --------------------------------------------------------------------------- entry points
@@ -867,7 +1320,7 @@ def read_qdc(path: str | Path) -> Codebook:
     path = Path(path)
     if not path.is_file():
         raise InterchangeError("no such codebook file", path=path, element=None, guid=None)
-    root = parse_xml(path.read_bytes(), path, what=path.name)
+    root = _parse_file(path)
     if local(root) == "Project":
         root = next((el for el in root if isinstance(el.tag, str) and local(el) == "CodeBook"),
                     None)
@@ -886,8 +1339,7 @@ def read_qdc(path: str | Path) -> Codebook:
     return codebook
 
 
-
-def read_project(source: str | Path) -> ImportedProject:
+def read_project(source: str | Path, *, allow_external: bool = False) -> ImportedProject:
     """Read a ``.qdpx`` archive or a ``.qde`` XML file into records (nothing is written).
 
     Documents
@@ -905,60 +1357,284 @@ def read_project(source: str | Path) -> ImportedProject:
         not a valid attribute name (``Jenis Kelamin`` -> ``jenis_kelamin``, ``text`` ->
         ``text_var``); lists and mappings (JSON-encoded variables) and the metadata fields
         uppks-qual exports go to ``meta``.
+    Files
+        Source texts are read from the archive's own members (for a bare ``.qde``, from
+        files inside its folder) only; ``allow_external=True`` also reads the files a
+        trusted project links to elsewhere on disk. Sizes, element counts and nesting are
+        bounded by :mod:`uppks_qual.limits` (see this module's docstring).
 
     Raises
     ------
     InterchangeError
-        Malformed archive or XML, a missing file, a selection outside its text, a coding of
-        an undefined code, ...; the message names the element, its GUID and the line.
+        Malformed archive or XML, a missing file, a file outside the archive, a selection
+        outside its text, a coding of an undefined code, ...; the message names the
+        element, its GUID and the line.
+    InterchangeLimitError
+        The file exceeds a limit (a zip bomb, absurd nesting); an ``InterchangeError`` too.
     """
     path = Path(source)
     if not path.is_file():
         raise InterchangeError("no such REFI-QDA file", path=path, element=None, guid=None)
-    if zipfile.is_zipfile(path):
-        return _read_archive(path)
-    data = path.read_bytes()
-    if data[:2] == b"PK":
-        raise InterchangeError("not a readable zip archive (a .qdpx is a zip with project.qde "
-                               "and sources/)", path=path, element=None, guid=None)
-    root = parse_xml(data, path, what=path.name)
-    extras = _extras(path.with_name(EXTRAS_NAME).read_bytes(), path) if path.with_name(
-        EXTRAS_NAME).is_file() else {}
-    return _Reader(path, _Files(path, None, root.get("basePath")), extras).read(root)
-
-
-def _read_archive(path: Path) -> ImportedProject:
+    if _is_zip(path):
+        with _open_zip(path) as zf:
+            return _read_archive(path, zf, allow_external=allow_external)
+    if path.suffix.lower() == ".qdpx":
+        raise InterchangeError("not a zip archive; a .qdpx is a zip holding project.qde and "
+                               "sources/: is it damaged, renamed or only partly downloaded?",
+                               path=path, element=None, guid=None)
+    root = _parse_file(path)
+    budget = _Budget(path)
+    files = _Files(path, None, root.get("basePath"), budget=budget,
+                   allow_external=allow_external)
+    extras: dict[str, Any] = {}
+    beside = files.root / EXTRAS_NAME
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in
-                     n.strip("/")]
-            if not names:
-                raise InterchangeError("the archive has no project.qde at its top level; a "
-                                       ".qdpx holds project.qde and a sources/ folder",
-                                       path=path, element=None, guid=None)
-            qde = "project.qde" if "project.qde" in names else names[0]
-            root = parse_xml(archive.read(qde), path, what=qde)
-            extras = _extras(archive.read(EXTRAS_NAME), path) if EXTRAS_NAME in \
-                archive.namelist() else {}
-            files = _Files(path, archive, root.get("basePath"))
-            return _Reader(path, files, extras).read(root)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-        raise InterchangeError(f"not a readable zip archive ({exc})", path=path, element=None,
-                               guid=None) from None
+        beside = beside.resolve()
+        found = beside.is_file() and (allow_external or beside.is_relative_to(files.root))
+    except (OSError, RuntimeError):
+        found = False
+    if found:
+        extras = _extras(_read_file(beside, what=EXTRAS_NAME), path)
+    return _Reader(path, files, extras).read(root)
+
+
+def _is_zip(path: Path) -> bool:
+    """Whether ``path`` is (or starts like) a zip archive."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(2) == b"PK":
+                return True
+        return zipfile.is_zipfile(path)
+    except OSError as exc:
+        raise InterchangeError(f"cannot be read ({exc.strerror or exc})", path=path,
+                               element=None, guid=None) from None
+
+
+def _parse_file(path: Path) -> Any:
+    """The root element of an XML file on disk (within ``max_file_bytes``)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    _limit("max_file_bytes", size, path, f"size of {path.name}", None)
+    return parse_stream(_file_chunks(path, what=path.name), path, what=path.name)
+
+
+def _read_archive(path: Path, zf: zipfile.ZipFile, *, allow_external: bool) -> ImportedProject:
+    budget = _Budget(path)
+    archive = _Archive(path, zf, budget)
+    names = sorted(n for n in archive.members if n.lower().endswith(".qde") and "/" not in n)
+    if not names:
+        raise InterchangeError("the archive has no project.qde at its top level; a .qdpx "
+                               "holds project.qde and a sources/ folder", path=path,
+                               element=None, guid=None)
+    qde = "project.qde" if "project.qde" in names else names[0]
+    root = parse_stream(archive.chunks(archive.members[qde]), path, what=qde)
+    info = archive.members.get(EXTRAS_NAME)
+    extras = _extras(archive.read(info), path) if info is not None else {}
+    files = _Files(path, archive, root.get("basePath"), budget=budget,
+                   allow_external=allow_external)
+    return _Reader(path, files, extras).read(root)
+
+
+# --------------------------------------------------------------------------- uppks-qual.json
+def _json_depth(text: str, path: Path, what: str, **where: Any) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` (before ``json.loads`` recurses)."""
+    depth = deepest = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    limits.check("max_depth", deepest, path=path, what=f"nesting depth of {what}",
+                 error=InterchangeLimitError, **{"element": None, "guid": None, **where})
+
+
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+class _ExtrasError(Exception):
+    """A problem in uppks-qual.json: ``(element, what is wrong)``."""
 
 
 def _extras(data: bytes, path: Path) -> dict[str, Any]:
+    """The validated uppks-qual extras (:data:`EXTRAS_NAME`): codes and documents keyed by
+    normalised GUID. Anything malformed is an InterchangeError naming the element."""
     try:
-        extras = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InterchangeError(f"{EXTRAS_NAME} is not valid JSON ({exc})", path=path,
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InterchangeError(f"{EXTRAS_NAME} is not UTF-8 (byte {exc.start}); delete it "
+                               "from the archive to import without it", path=path,
                                element=EXTRAS_NAME, guid=None) from None
-    ok = isinstance(extras, dict) and extras.get("format") == "uppks-qual" and all(
-        isinstance(extras.get(k, {}), dict) for k in ("codes", "documents"))
-    if not ok:
-        raise InterchangeError(f"{EXTRAS_NAME} is not an uppks-qual extras file (needs "
-                               "format='uppks-qual' and mappings 'codes', 'documents')",
-                               path=path, element=EXTRAS_NAME, guid=None)
-    extras["codes"] = {norm_guid(k): v for k, v in extras.get("codes", {}).items()}
-    extras["documents"] = {norm_guid(k): v for k, v in extras.get("documents", {}).items()}
-    return extras
+    _json_depth(text, path, EXTRAS_NAME, element=EXTRAS_NAME)
+    try:
+        extras = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InterchangeError(f"{EXTRAS_NAME} is not valid JSON ({exc.msg}, its line "
+                               f"{exc.lineno}); delete it from the archive to import without "
+                               "it", path=path, element=EXTRAS_NAME, guid=None) from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        raise InterchangeError(f"{EXTRAS_NAME} is not valid JSON ({exc}); delete it from the "
+                               "archive to import without it", path=path,
+                               element=EXTRAS_NAME, guid=None) from None
+    try:
+        return _check_extras(extras)
+    except _ExtrasError as exc:
+        element, problem = exc.args
+        raise InterchangeError(f"{EXTRAS_NAME}: {element}: {problem}; uppks-qual writes this "
+                               "file with its exports: fix it, or delete it from the archive "
+                               "to import without it (code and document ids are then made "
+                               "from the names)", path=path, element=f"{EXTRAS_NAME}:{element}",
+                               guid=None) from None
+
+
+def _kind_of(value: Any) -> str:
+    """What a JSON value is, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _by_guid(value: Any, element: str) -> dict[str, Any]:
+    """A JSON mapping keyed by GUIDs, with the keys normalised (two spellings of one GUID
+    are a problem)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _ExtrasError(element, f"must be a mapping keyed by GUID, not {_kind_of(value)}")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        guid = norm_guid(key)
+        if guid is None:
+            raise _ExtrasError(element, f"key {key!r} is not a GUID")
+        if guid in out:
+            raise _ExtrasError(f"{element}.{key}", "the GUID appears twice (in different "
+                               "spellings)")
+        out[guid] = item
+    return out
+
+
+def _check_extras(extras: Any) -> dict[str, Any]:
+    if not isinstance(extras, dict) or extras.get("format") != "uppks-qual":
+        raise _ExtrasError("format", "not an uppks-qual extras file (needs a mapping with "
+                           "format='uppks-qual', and mappings 'codes', 'documents')")
+    version = extras.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _ExtrasError("version", f"must be a whole number from 1, not {_kind_of(version)}")
+    name = extras.get("codebook_name")
+    if name is not None and not (isinstance(name, str) and not _CONTROL.search(name)):
+        raise _ExtrasError("codebook_name", f"must be text without control characters, not "
+                           f"{_kind_of(name)}")
+    codes = {guid: _code_spec(guid, spec) for guid, spec in
+             _by_guid(extras.get("codes"), "codes").items()}
+    owner: dict[str, str] = {}
+    for guid, spec in codes.items():
+        if spec["code_id"] in owner:
+            raise _ExtrasError(f"codes.{guid}.code_id", f"code id {spec['code_id']!r} is also "
+                               f"the id of code {owner[spec['code_id']]}; code ids must be "
+                               "unique")
+        owner[spec["code_id"]] = guid
+    documents = _by_guid(extras.get("documents"), "documents")
+    for guid, doc_id in documents.items():
+        if not (isinstance(doc_id, str) and doc_id.strip() and len(doc_id) <= 255
+                and not _CONTROL.search(doc_id)):
+            raise _ExtrasError(f"documents.{guid}", "a document id must be non-empty text of "
+                               f"at most 255 characters without control characters, not "
+                               f"{_kind_of(doc_id)}")
+        documents[guid] = doc_id.strip()
+    settings = extras.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise _ExtrasError("settings", f"must be a mapping, not {_kind_of(settings)}")
+    provenance = (settings or {}).get("provenance")
+    if provenance is not None and not isinstance(provenance, str):
+        raise _ExtrasError("settings.provenance", f"must be text, not {_kind_of(provenance)}")
+    return {**extras, "codebook_name": name or None, "codes": codes, "documents": documents,
+            "settings": {"provenance": provenance} if provenance else {}}
+
+
+_TEXT_FIELDS = ("label_id", "use_when", "not_when")
+_CUE_FIELDS = ("phrases", "lemmas", "persons", "positive", "negative")
+
+
+def _code_spec(guid: str, spec: Any) -> dict[str, Any]:
+    """One code's extras, checked: the fields a :class:`~uppks_qual.records.Code` takes
+    from them (the others, and unknown keys, are ignored: the XML has them)."""
+    where = f"codes.{guid}"
+    if not isinstance(spec, dict):
+        raise _ExtrasError(where, f"must be a mapping, not {_kind_of(spec)}")
+    code_id = spec.get("code_id")
+    if not (isinstance(code_id, str) and _CODE_ID.match(code_id)):
+        raise _ExtrasError(f"{where}.code_id", f"{_kind_of(code_id)} is not a code id: use "
+                           "lower-case letters, digits, '_' and '.' (e.g. leader_support.formal)")
+    out: dict[str, Any] = {"code_id": code_id}
+    for key in _TEXT_FIELDS:
+        value = spec.get(key)
+        if value is not None and not isinstance(value, str):
+            raise _ExtrasError(f"{where}.{key}", f"must be text, not {_kind_of(value)}")
+        if value is not None:
+            out[key] = value
+    kind = spec.get("kind")
+    if kind is not None:
+        if kind not in CODE_KINDS:
+            raise _ExtrasError(f"{where}.kind", f"must be one of {', '.join(CODE_KINDS)}, not "
+                               f"{_kind_of(kind)}")
+        out["kind"] = kind
+    for key in ("examples", *_CUE_FIELDS):
+        value = spec.get(key)
+        if value is None:
+            continue
+        cue = key != "examples"
+        if not (isinstance(value, list) and all(isinstance(v, str) and (v.strip() or not cue)
+                                                for v in value)):
+            raise _ExtrasError(f"{where}.{key}", "must be a list of "
+                               f"{'non-empty ' if cue else ''}strings")
+        out[key] = tuple(v.strip() if cue else v for v in value)
+    patterns = spec.get("patterns")
+    if patterns is not None:
+        out["patterns"] = _patterns(patterns, f"{where}.patterns")
+    return out
+
+
+def _patterns(value: Any, where: str) -> tuple[tuple[dict[str, Any], ...], ...]:
+    """Token patterns checked as a codebook checks them (a list of non-empty lists of token
+    mappings with known keys and scalar or operator-mapping values)."""
+    if not isinstance(value, list):
+        raise _ExtrasError(where, f"must be a list of token patterns, not {_kind_of(value)}")
+    out = []
+    for i, pattern in enumerate(value, 1):
+        if not (isinstance(pattern, list) and pattern and all(isinstance(t, dict)
+                                                              for t in pattern)):
+            raise _ExtrasError(f"{where}[{i}]", "must be a non-empty list of token mappings "
+                               "such as {\"LOWER\": \"rapat\"}")
+        for token in pattern:
+            bad = [k for k in token if k not in _TOKEN_KEYS]
+            if bad:
+                raise _ExtrasError(f"{where}[{i}]", f"unknown token key {bad[0]!r}; use one "
+                                   f"of {', '.join(sorted(_TOKEN_KEYS))}")
+            wrong = [k for k, v in token.items() if not _token_value(v)]
+            if wrong:
+                raise _ExtrasError(f"{where}[{i}]", f"the value of {wrong[0]!r} must be a "
+                                   "word, a number, true/false or a mapping of operators such "
+                                   "as {\"IN\": [\"a\", \"b\"]}")
+        out.append(tuple(dict(t) for t in pattern))
+    return tuple(out)
+
+
+def _token_value(value: Any) -> bool:
+    """A token attribute's value: a scalar, or operators mapped to scalars or word lists."""
+    def scalar(v: Any) -> bool:
+        return isinstance(v, str | int | float)  # bool is an int
+
+    if scalar(value):
+        return True
+    return isinstance(value, dict) and all(
+        scalar(v) or (isinstance(v, list) and all(isinstance(w, str) for w in v))
+        for v in value.values())
