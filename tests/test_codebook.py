@@ -152,14 +152,14 @@ ERROR_CASES = [
     pytest.param(
         "codes:\n  - id: a\n    label: A\n    cues:\n      patterns: [{LOWER: ketua}]\n",
         PatternError,
-        r"codebook\.yaml:5: pattern 1 of code 'a' must be a non-empty list of token",
+        r"codebook\.yaml:5: pattern 1 of code 'a': must be a non-empty list of token",
         id="pattern-not-a-list",
     ),
     pytest.param(
         "codes:\n  - id: a\n    label: A\n    cues:\n      patterns:\n"
         "        - [{LOWER: ketua}]\n        - [{LOWR: ketua}]\n",
         PatternError,
-        r"codebook\.yaml:5: pattern 2 of code 'a' uses unknown token key 'LOWR'",
+        r"codebook\.yaml:5: pattern 2 of code 'a': unknown token key 'LOWR'",
         id="pattern-unknown-token-key",
     ),
     pytest.param(

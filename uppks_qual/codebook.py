@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import CodebookError, PatternError, QualError
 from .records import (
+    CODE_ID,
     CODE_KINDS,
     VALENCES,
     ChangelogEntry,
@@ -25,12 +26,12 @@ from .records import (
     CodingRule,
     RuleExample,
     is_date,
+    pattern_problem,
 )
 from .textio import YamlDoc, parse_yaml, read_text
 
 __all__ = ["check_codebook", "load_codebook", "parse_codebook"]
 
-_CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CODE_KEYS = ("id", "parent", "kind", "label", "definition", "use_when", "not_when", "examples",
@@ -42,8 +43,6 @@ RULE_TOPICS = ("valence", "unit")
 RULE_KEYS = ("rule", "examples")
 EXAMPLE_KEYS = ("doc_id", "quote", "code", "valence", "note")
 CHANGE_KEYS = ("version", "date", "change")
-TOKEN_KEYS = {"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "IS_PUNCT", "IS_DIGIT", "LIKE_NUM",
-              "IS_ALPHA", "OP", "LENGTH", "IS_TITLE", "IS_LOWER", "IS_UPPER", "SHAPE", "IS_SENT_START"}
 
 
 def load_codebook(path: str | Path) -> Codebook:
@@ -312,7 +311,7 @@ def _check_entry(item: Any, yd: YamlDoc, path: str | Path, seen: dict[str, Any],
                             path=path, line=item_line)
     line = yd.line_of(item)
     code_id = item.get("id")
-    if not isinstance(code_id, str) or not _CODE_ID.match(code_id):
+    if not isinstance(code_id, str) or not CODE_ID.match(code_id):
         raise CodebookError(f"invalid code id {code_id!r}: use lower-case letters, digits, '_' "
                             "and '.' (e.g. leader_support.formal)", path=path, line=line,
                             code_id=code_id)
@@ -481,35 +480,9 @@ def _patterns(cues: dict[str, Any], yd: YamlDoc, path: str | Path, code_id: str)
                            path=path, line=line, code_id=code_id)
     out = []
     for i, pattern in enumerate(value):
-        if not (isinstance(pattern, list) and pattern and all(isinstance(t, dict) for t in pattern)):
-            raise PatternError(f"pattern {i + 1} of code {code_id!r} must be a non-empty list of "
-                               "token dicts such as [{LOWER: putaran}, {LOWER: {IN: [i, ii]}}]",
-                               path=path, line=line, code_id=code_id)
-        for token in pattern:
-            bad = [k for k in token if k not in TOKEN_KEYS]
-            if bad:
-                raise PatternError(f"pattern {i + 1} of code {code_id!r} uses unknown token key "
-                                   f"{bad[0]!r}; use one of {', '.join(sorted(TOKEN_KEYS))}",
-                                   path=path, line=line, code_id=code_id)
-            wrong = [k for k, v in token.items() if not _token_value(v)]
-            if wrong:
-                raise PatternError(f"pattern {i + 1} of code {code_id!r}: the value of "
-                                   f"{wrong[0]!r} must be a word, a number, true/false or a "
-                                   "mapping of operators such as {IN: [a, b]}",
-                                   path=path, line=line, code_id=code_id)
+        problem = pattern_problem(pattern)
+        if problem:
+            raise PatternError(f"pattern {i + 1} of code {code_id!r}: {problem}", path=path,
+                               line=line, code_id=code_id)
         out.append(tuple(pattern))
     return tuple(out)
-
-
-def _scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float) and not isinstance(value, _dt.date)
-
-
-def _token_value(value: Any) -> bool:
-    """Whether ``value`` can be the value of a token attribute: a scalar, or a mapping of
-    operators (``IN``, ``NOT_IN``, ``REGEX``, ``>=`` ...) to scalars or lists of words."""
-    if _scalar(value):
-        return True
-    return isinstance(value, dict) and all(
-        _scalar(v) or (isinstance(v, list) and all(isinstance(w, str) for w in v))
-        for v in value.values())

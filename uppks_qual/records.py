@@ -19,6 +19,7 @@ from .params import NonEmptyText, Options, check_param
 from .textio import SPEAKER_LABEL
 
 __all__ = [
+    "CODE_ID",
     "CODE_KINDS",
     "DOCUMENT_FIELDS",
     "HUMAN_ORIGINS",
@@ -27,6 +28,7 @@ __all__ = [
     "RESERVED_ATTRIBUTES",
     "SEGMENT_KINDS",
     "SOURCE_TYPES",
+    "TOKEN_KEYS",
     "VALENCES",
     "ChangelogEntry",
     "Code",
@@ -167,6 +169,56 @@ class Document:
         """Return ``text[start:end]`` after checking the span is non-empty and inside the text."""
         check_span(self.doc_id, start, end, len(self.text))
         return self.text[start:end]
+
+
+#: A code id: lower-case letters, digits and ``_``, dotted levels (``leader_support.formal``).
+CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+#: The token attributes a cue pattern may use (spaCy Matcher keys).
+TOKEN_KEYS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "IS_PUNCT", "IS_DIGIT",
+                        "LIKE_NUM", "IS_ALPHA", "OP", "LENGTH", "IS_TITLE", "IS_LOWER",
+                        "IS_UPPER", "SHAPE", "IS_SENT_START"})
+
+
+def _token_value(value: Any) -> bool:
+    """A token attribute's value: a scalar, or operators (``IN``, ``REGEX``, ``>=`` ...)
+    mapped to scalars or lists of words."""
+    def scalar(v: Any) -> bool:  # bool is an int; a YAML date is not a scalar here
+        return isinstance(v, str | int | float) and not isinstance(v, _dt.date)
+
+    if scalar(value):
+        return True
+    return isinstance(value, dict) and all(
+        scalar(v) or (isinstance(v, list) and all(isinstance(w, str) for w in v))
+        for v in value.values())
+
+
+def pattern_problem(pattern: Any) -> str | None:
+    """What is wrong with one cue pattern (a non-empty list of token mappings with
+    :data:`TOKEN_KEYS` keys and scalar or operator values), or None when it is valid.
+
+    The one check behind the codebook loader and the REFI extras reader; each wraps the
+    answer in its own error with its own location.
+
+    Examples
+    --------
+    >>> pattern_problem([{"LOWER": "putaran"}, {"LOWER": {"IN": ["i", "ii"]}}]) is None
+    True
+    >>> pattern_problem([{"WORD": "x"}])
+    "unknown token key 'WORD'; use one of IS_ALPHA, ..."
+    """
+    if not (isinstance(pattern, list) and pattern and all(isinstance(t, dict)
+                                                          for t in pattern)):
+        return ("must be a non-empty list of token mappings such as "
+                "[{LOWER: putaran}, {LOWER: {IN: [i, ii]}}]")
+    for token in pattern:
+        bad = [k for k in token if k not in TOKEN_KEYS]
+        if bad:
+            return f"unknown token key {bad[0]!r}; use one of {', '.join(sorted(TOKEN_KEYS))}"
+        wrong = [k for k, v in token.items() if not _token_value(v)]
+        if wrong:
+            return (f"the value of {wrong[0]!r} must be a word, a number, true/false or a "
+                    "mapping of operators such as {IN: [a, b]}")
+    return None
 
 
 def check_span(doc_id: str, start: int, end: int, length: int) -> None:

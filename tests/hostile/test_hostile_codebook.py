@@ -111,7 +111,7 @@ CASES = [
     ("        - [{LOWER: modal}, {LOWER: usaha}]\n", "        - [{LEMMA: {IN: [[a]]}}]\n",
      PatternError, "the value of 'LEMMA' must be a word", "patterns:"),
     ("        - [{LOWER: modal}, {LOWER: usaha}]\n", "        - modal usaha\n", PatternError,
-     "pattern 1 of code 'capital' must be a non-empty list of token dicts", "patterns:"),
+     "pattern 1 of code 'capital': must be a non-empty list of token mappings", "patterns:"),
     ("    positive: [bertambah]\n", "    positive: [{a: 1}]\n", PatternError,
      "`positive` of code 'capital' must be a list of non-empty strings"),
     ("name: tiny\n", "name: [tiny]\n", CodebookError,

@@ -465,9 +465,13 @@ def test_extras_round_trip_still_imports(exported: Path, tmp_path: Path) -> None
         assert len(project.codings()) == 2
 
 
-def test_the_code_id_rule_is_the_codebooks() -> None:
-    assert refi_read._CODE_ID.pattern == codebook_module._CODE_ID.pattern
-    assert refi_read._TOKEN_KEYS == codebook_module.TOKEN_KEYS
+def test_the_code_id_and_pattern_rules_are_the_codebooks() -> None:
+    """One rule in records.py serves the codebook loader and the extras reader."""
+    from uppks_qual import records
+
+    assert refi_read.CODE_ID is codebook_module.CODE_ID is records.CODE_ID
+    assert refi_read.pattern_problem is codebook_module.pattern_problem
+    assert records.pattern_problem([{"WORD": "x"}]).startswith("unknown token key 'WORD'")
 
 
 # --------------------------------------------------------------------------- 5. XML

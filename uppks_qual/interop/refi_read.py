@@ -86,6 +86,7 @@ from .. import limits
 from ..errors import InterchangeError, InterchangeLimitError, ParameterError, RefiWarning
 from ..errors import warn as _warn
 from ..records import (
+    CODE_ID,
     CODE_KINDS,
     DOCUMENT_FIELDS,
     ORIGINS,
@@ -97,6 +98,7 @@ from ..records import (
     Coding,
     Document,
     check_attributes,
+    pattern_problem,
 )
 from .offsets import OffsetMap, normalise_with_offsets
 
@@ -142,12 +144,6 @@ RICH_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html"
 _RGB = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _SKIPPED_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 
-# The codebook's rules (uppks_qual.codebook._CODE_ID and TOKEN_KEYS; codebook.py imports this
-# module, so they are repeated here, and a test checks that both agree).
-_CODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
-_TOKEN_KEYS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "IS_PUNCT", "IS_DIGIT",
-                         "LIKE_NUM", "IS_ALPHA", "OP", "LENGTH", "IS_TITLE", "IS_LOWER",
-                         "IS_UPPER", "SHAPE", "IS_SENT_START"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _CHUNK = 1 << 20  # archive members and files are read 1 MiB at a time
@@ -1571,7 +1567,7 @@ def _code_spec(guid: str, spec: Any) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise _ExtrasError(where, f"must be a mapping, not {_kind_of(spec)}")
     code_id = spec.get("code_id")
-    if not (isinstance(code_id, str) and _CODE_ID.match(code_id)):
+    if not (isinstance(code_id, str) and CODE_ID.match(code_id)):
         raise _ExtrasError(f"{where}.code_id", f"{_kind_of(code_id)} is not a code id: use "
                            "lower-case letters, digits, '_' and '.' (e.g. leader_support.formal)")
     out: dict[str, Any] = {"code_id": code_id}
@@ -1610,31 +1606,8 @@ def _patterns(value: Any, where: str) -> tuple[tuple[dict[str, Any], ...], ...]:
         raise _ExtrasError(where, f"must be a list of token patterns, not {_kind_of(value)}")
     out = []
     for i, pattern in enumerate(value, 1):
-        if not (isinstance(pattern, list) and pattern and all(isinstance(t, dict)
-                                                              for t in pattern)):
-            raise _ExtrasError(f"{where}[{i}]", "must be a non-empty list of token mappings "
-                               "such as {\"LOWER\": \"rapat\"}")
-        for token in pattern:
-            bad = [k for k in token if k not in _TOKEN_KEYS]
-            if bad:
-                raise _ExtrasError(f"{where}[{i}]", f"unknown token key {bad[0]!r}; use one "
-                                   f"of {', '.join(sorted(_TOKEN_KEYS))}")
-            wrong = [k for k, v in token.items() if not _token_value(v)]
-            if wrong:
-                raise _ExtrasError(f"{where}[{i}]", f"the value of {wrong[0]!r} must be a "
-                                   "word, a number, true/false or a mapping of operators such "
-                                   "as {\"IN\": [\"a\", \"b\"]}")
+        problem = pattern_problem(pattern)
+        if problem:
+            raise _ExtrasError(f"{where}[{i}]", problem)
         out.append(tuple(dict(t) for t in pattern))
     return tuple(out)
-
-
-def _token_value(value: Any) -> bool:
-    """A token attribute's value: a scalar, or operators mapped to scalars or word lists."""
-    def scalar(v: Any) -> bool:
-        return isinstance(v, str | int | float)  # bool is an int
-
-    if scalar(value):
-        return True
-    return isinstance(value, dict) and all(
-        scalar(v) or (isinstance(v, list) and all(isinstance(w, str) for w in v))
-        for v in value.values())
