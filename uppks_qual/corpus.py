@@ -379,7 +379,6 @@ def _check_docx_archive(path: Path) -> None:
     never inflates a member past its declared size."""
     import zipfile
 
-    lim = limits.current()
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -388,16 +387,9 @@ def _check_docx_archive(path: Path) -> None:
                           path=path) from None
     total = 0
     for info in members:
-        what = f"inflated size of member {info.filename!r} (bytes)"
-        limits.check("max_member_bytes", info.file_size, path=path, what=what)
         total += info.file_size
-        if info.file_size > 2**20:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > lim.max_compression_ratio:
-                limits.check("max_compression_ratio", round(ratio), path=path,
-                             what=f"compression ratio of member {info.filename!r}")
-    limits.check("max_archive_bytes", total, path=path,
-                 what="inflated size of all members (bytes)")
+        limits.check_inflated(info.filename, info.file_size, info.compress_size, total,
+                              path=path, declared=True)
 
 
 def _bold_label(paragraph: Any, labels: dict[str, str]) -> str | None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import LimitError, ParameterError
 
-__all__ = ["Limits", "check", "current", "override", "set_limits"]
+__all__ = ["RATIO_FLOOR", "Limits", "check", "check_inflated", "current", "override", "set_limits"]
 
 MiB = 2**20
 GiB = 2**30
@@ -150,3 +150,37 @@ def check(name: str, value: int | float, *, path: str | Path | None, what: str,
                     "refused as broken or hostile. If you trust it, raise the limit with "
                     f"uppks_qual.limits.override({name}=...)", limit=name, value=value,
                     maximum=maximum, path=path, **where)
+
+
+#: The compression ratio of a zip member is checked only above this inflated size (small
+#: members of repetitive text legitimately compress far).
+RATIO_FLOOR = 2**20
+
+
+def check_inflated(member: str, size: int, compressed: int, total: int, *,
+                   path: str | Path | None, declared: bool,
+                   error: type[LimitError] = LimitError, **where: Any) -> None:
+    """Check one zip member against ``max_member_bytes`` and ``max_compression_ratio``, and
+    the archive's inflated ``total`` so far (this member included) against
+    ``max_archive_bytes``.
+
+    The one zip-bomb check: the REFI-QDA reader calls it with a member's declared size before
+    reading and with the running count while it inflates; the corpus loader with the declared
+    sizes of a ``.docx`` before python-docx opens it.
+
+    Examples
+    --------
+    >>> check_inflated("a.txt", 2**30, 2**22, 2**30, path="x.qdpx", declared=True)
+    >>> check_inflated("b.txt", 2**31, 2**20, 2**31, path="x.qdpx", declared=True)
+    Traceback (most recent call last):
+    ...
+    uppks_qual.errors.LimitError: x.qdpx: declared inflated size of member 'b.txt' ...
+    """
+    what = f"{'declared ' if declared else ''}inflated size of member {member!r}"
+    check("max_member_bytes", size, path=path, what=what, error=error, **where)
+    check("max_archive_bytes", total, path=path, error=error,
+          what=f"inflated size of the members read so far (with {member!r})", **where)
+    if size > RATIO_FLOOR:
+        check("max_compression_ratio", round(size / max(compressed, 1), 1), path=path,
+              error=error, what=f"compression ratio (inflated / compressed size) of member "
+              f"{member!r}", **where)

@@ -148,7 +148,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _CHUNK = 1 << 20  # archive members and files are read 1 MiB at a time
 _FEED = 1 << 16  # and fed to the XML parser 64 KiB at a time
-_RATIO_FLOOR = 1 << 20  # the compression ratio is checked for members larger than 1 MiB
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
                RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError, struct.error)
@@ -515,14 +514,9 @@ class _Budget:
               counted: int = 0) -> None:
         """Check ``size`` inflated bytes of a member (``counted`` of them already in
         :attr:`total`) against the limits."""
-        what = f"{'declared ' if declared else ''}inflated size of member {name!r}"
-        _limit("max_member_bytes", size, self.path, what, name)
-        _limit("max_archive_bytes", self.total + size - counted, self.path,
-               f"inflated size of the members read so far (with {name!r})", name)
-        if size > _RATIO_FLOOR:
-            ratio = round(size / max(info.compress_size, 1), 1)
-            _limit("max_compression_ratio", ratio, self.path,
-                   f"compression ratio (inflated / compressed size) of member {name!r}", name)
+        limits.check_inflated(name, size, info.compress_size, self.total + size - counted,
+                              path=self.path, declared=declared, error=InterchangeLimitError,
+                              element=name, guid=None)
 
     def inner_zip(self, data: bytes, name: str) -> str | None:
         """Check the members of a zip held in memory (a ``.docx``) like archive members,
