@@ -24,7 +24,6 @@ from .errors import (
     ImportProblem,
     OutputError,
     ParameterError,
-    SchemaVersionError,
     StoreError,
     StoreReadOnlyError,
 )
@@ -230,20 +229,6 @@ def read_passages(path: str | Path, *, lengths: Mapping[str, int] | None = None,
         {"start": "int64", "end": "int64"})
 
 
-def _is_project(path: Path) -> bool:
-    """Whether ``path`` is a uppks-qual project file of any schema version (read-only
-    check)."""
-    from .store import check_version
-
-    try:
-        check_version(path)
-    except SchemaVersionError as exc:  # a project of a newer uppks-qual still is one
-        return getattr(exc, "version", None) is not None
-    except StoreError:
-        return False
-    return True
-
-
 def _writable_folder(folder: Path) -> tuple[Path, OSError | None]:
     """The nearest existing folder at or above ``folder`` and the error met creating a file in
     it (None when it can be written). Nothing is left behind."""
@@ -276,11 +261,13 @@ def check_destination(path: str | Path) -> Path:
     StoreReadOnlyError
         When the file or its folder cannot be written.
     """
+    from .store import is_project
+
     path = Path(path)
     if path.is_dir():
         raise StoreError("is a folder; give the path of a project file (e.g. "
                          "results/uppks.uqp)", path=path)
-    if path.exists() and not _is_project(path):
+    if path.exists() and not is_project(path):
         raise StoreError("exists and is not a uppks-qual project (or is damaged): it is never "
                          "replaced; give a new project path, or move the file away first",
                          path=path)

@@ -463,6 +463,18 @@ def check_coder(name: object, *, path: str | Path | None = None,
     return name
 
 
+def is_project(path: str | Path) -> bool:
+    """Whether ``path`` is a uppks-qual project file of any schema version (read-only check;
+    ``overwrite=True`` never replaces any other file)."""
+    try:
+        check_version(path)
+    except SchemaVersionError as exc:  # a project of a newer uppks-qual still is one
+        return getattr(exc, "version", None) is not None
+    except StoreError:
+        return False
+    return True
+
+
 def check_version(path: str | Path) -> int:
     """The schema version of a project file; :class:`SchemaVersionError` unless this library
     can read it (:class:`StoreCorruptError` for a damaged one). The file is opened
@@ -704,6 +716,10 @@ class Store:
         if path.exists() and not overwrite:
             raise StoreError("project file already exists; open it with Project.open() or "
                              "pass overwrite=True", path=path)
+        if path.exists() and not is_project(path):
+            raise StoreError("exists and is not a uppks-qual project (or is damaged): it is never "
+                             "replaced; give a new project path, or move the file away first",
+                             path=path)
         try:
             for file in _files(path):
                 file.unlink(missing_ok=True)
