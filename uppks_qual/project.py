@@ -24,12 +24,11 @@ import sys
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import autocode as _autocode
-from . import learn
 from .analysis.evidence import evidence as _evidence
 from .corpus import Corpus, document_segments, read_table
 from .display import HtmlPage, render_document
@@ -66,6 +65,9 @@ from .schema import codings_frame
 from .store import Store, check_coder
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
 from .textio import find_span
+
+if TYPE_CHECKING:  # learn imports scikit-learn (1 s): loaded only when a method needs it
+    from . import learn
 
 __all__ = ["Project", "show"]
 
@@ -488,6 +490,8 @@ class Project:
                             dict[str, int] | None]:
         """Learned coding rows, what coded them, the model to save and (cross-fitting) each
         document's fold."""
+        from . import learn
+
         cb = self.codebook
         table = learn.sentence_table(self.segments(), learn.rules_frame(rows),
                                      [c.code_id for c in cb.factors()], interviewer_labels=skip)
@@ -537,12 +541,16 @@ class Project:
         """The names the learned coder never sees: the manifest's groups, villages and
         ``mask`` lists, every document's group, village, informant and speakers, and the
         codebook's actors (:func:`uppks_qual.learn.study_masker`)."""
+        from . import learn
+
         docs = self._store.document_records().values()
         return learn.study_masker(self.manifest, docs, self.codebook)
 
     def model(self) -> learn.CodeSuggester | None:
         """The learned coder saved in the project (by ``autocode(method="learned")`` or
         :meth:`set_model`), or None. Its ``summary_`` says what it was trained on."""
+        from . import learn
+
         data = self._store.model()
         if data is None:
             return None
@@ -556,6 +564,8 @@ class Project:
     def set_model(self, model: learn.CodeSuggester | None) -> None:
         """Save a fitted :class:`~uppks_qual.learn.CodeSuggester` in the project (``None``
         removes the saved one)."""
+        from . import learn
+
         check_param(model, [learn.CodeSuggester, None], name="model", func="Project.set_model")
         self._store.set_model(None if model is None else model.to_bytes())
 

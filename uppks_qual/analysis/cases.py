@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import ParameterError
 from ..params import Options, check_param, validate_params
@@ -193,6 +192,7 @@ def _share_stats(present_a: np.ndarray, present_b: np.ndarray, *, rng: np.random
     ma, mb = int(present_a.sum()), int(present_b.sum())
     low, high = bootstrap_interval(present_a, present_b, rng=rng, n_resamples=n_resamples,
                                    confidence=confidence)
+    from scipy import stats  # scipy.stats costs ~1 s to import: only when testing
     p = stats.fisher_exact([[ma, na - ma], [mb, nb - mb]], alternative="two-sided")[1]
     return {"cases_a": na, "cases_b": nb, "mentioning_a": ma, "mentioning_b": mb,
             "share_a": ma / na, "share_b": mb / nb, "share_difference": ma / na - mb / nb,

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from ..errors import ParameterError
 from ..params import InstanceOf, Interval, Options, validate_params
@@ -73,6 +72,7 @@ def _odds_ratio_ci(table: Sequence[Sequence[float]], *,
         cells = cells + 0.5
     log_or = math.log(cells[0, 0] * cells[1, 1] / (cells[0, 1] * cells[1, 0]))
     se = math.sqrt(float((1.0 / cells).sum()))
+    from scipy import stats  # scipy.stats costs ~1 s to import: only when testing
     z = float(stats.norm.ppf(1 - alpha / 2))
     return math.exp(log_or), math.exp(log_or - z * se), math.exp(log_or + z * se)
 
@@ -88,6 +88,7 @@ def _bh_adjust(p_values: ArrayLike) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     finite = np.isfinite(p)
     if finite.any():
+        from scipy import stats
         out[finite] = stats.false_discovery_control(p[finite], method="bh")
     return out
 
@@ -106,6 +107,7 @@ def _chi_square(counts: Sequence[int], totals: Sequence[int]) -> dict[str, float
               "group's total; returning nan", RuntimeWarning)
         return {"chi2": math.nan, "dof": len(table) - 1, "p_value": math.nan,
                 "cramers_v": math.nan, "min_expected": float(expected.min())}
+    from scipy import stats
     result = stats.chi2_contingency(table, correction=False)
     chi2 = float(result.statistic)
     return {"chi2": chi2, "dof": int(result.dof), "p_value": float(result.pvalue),
@@ -222,6 +224,7 @@ def _pair_rows(keys: Sequence[Any], counts: pd.Series, a: Any, b: Any, totals: d
         ca, cb = int(counts.loc[(a, key)]), int(counts.loc[(b, key)])
         if ca + cb == 0:
             continue
+        from scipy import stats
         table = [[ca, ta - ca], [cb, tb - cb]]
         odds, low, high = _odds_ratio_ci(table, alpha=alpha)
         rate_a, rate_b = scale * ca / ta, scale * cb / tb
