@@ -479,7 +479,8 @@ class Project:
     def _check_auto_coder(self, coder: str) -> None:
         """``coder`` can code automatically: a valid name, not a human coder's."""
         check_coder(coder)
-        kinds = dict(zip(*(self.coders()[c] for c in ("coder", "kind")), strict=True))
+        table = self.coders()  # read once: another process may register a coder meanwhile
+        kinds = dict(zip(table["coder"], table["kind"], strict=True))
         if kinds.get(coder, "auto") != "auto":
             raise StoreError(f"coder {coder!r} is a {kinds[coder]} coder; use another name for "
                              "auto coding", coder=coder)
