@@ -261,16 +261,13 @@ def check_destination(path: str | Path) -> Path:
     StoreReadOnlyError
         When the file or its folder cannot be written.
     """
-    from .store import is_project
+    from .store import check_replaceable
 
     path = Path(path)
     if path.is_dir():
         raise StoreError("is a folder; give the path of a project file (e.g. "
                          "results/uppks.uqp)", path=path)
-    if path.exists() and not is_project(path):
-        raise StoreError("exists and is not a uppks-qual project (or is damaged): it is never "
-                         "replaced; give a new project path, or move the file away first",
-                         path=path)
+    check_replaceable(path)
     folder, problem = _writable_folder(path.parent)
     if problem is None and path.exists():
         try:

@@ -475,6 +475,15 @@ def is_project(path: str | Path) -> bool:
     return True
 
 
+def check_replaceable(path: str | Path) -> None:
+    """A :class:`StoreError` when ``path`` exists and is not a uppks-qual project: creating
+    a project with ``overwrite=True`` replaces only a project, never any other file."""
+    if Path(path).exists() and not is_project(path):
+        raise StoreError("exists and is not a uppks-qual project (or is damaged): it is never "
+                         "replaced; give a new project path, or move the file away first",
+                         path=path)
+
+
 def check_version(path: str | Path) -> int:
     """The schema version of a project file; :class:`SchemaVersionError` unless this library
     can read it (:class:`StoreCorruptError` for a damaged one). The file is opened
@@ -716,10 +725,7 @@ class Store:
         if path.exists() and not overwrite:
             raise StoreError("project file already exists; open it with Project.open() or "
                              "pass overwrite=True", path=path)
-        if path.exists() and not is_project(path):
-            raise StoreError("exists and is not a uppks-qual project (or is damaged): it is never "
-                             "replaced; give a new project path, or move the file away first",
-                             path=path)
+        check_replaceable(path)
         try:
             for file in _files(path):
                 file.unlink(missing_ok=True)
