@@ -139,6 +139,12 @@ FORBIDDEN = {
     "uppks_qual.manifest": ("uppks_qual.corpus", "uppks_qual.records", "uppks_qual.store",
                             "uppks_qual.project"),
     "uppks_qual.report": ("uppks_qual.cli", "uppks_qual.store"),
+    # spreading work over processes and coding on Dask: below the facade, never the database
+    # (only the calling process writes a project)
+    "uppks_qual.parallel": ("uppks_qual.store", "uppks_qual.project", "uppks_qual.cli",
+                            "uppks_qual.report", "uppks_qual.interop"),
+    "uppks_qual.scale": ("uppks_qual.project", "uppks_qual.cli", "uppks_qual.report",
+                         "uppks_qual.charts", "uppks_qual.interop"),
 }
 #: Analysis, agreement and charts take DataFrames and never import the store or the facade.
 for _module in ("uppks_qual.analysis", "uppks_qual.agreement", "uppks_qual.text_agreement",

@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time the names load on fi
     from .pipeline import run_study
     from .project import Project, show
     from .records import Code, Codebook, Coding, Document, Segment
+    from .scale import autocode_corpus, read_codings
 
 # name -> module; resolved on first use so `import uppks_qual` stays light (no matplotlib,
 # no spaCy pipeline, no SQLAlchemy until they are needed).
@@ -103,12 +104,14 @@ _EXPORTS = {
     "QualError": "errors",
     "evaluate_coder": "evaluation",
     "CodeSuggester": "learn",
+    "autocode_corpus": "scale",
+    "read_codings": "scale",
 }
 
 #: Submodules reachable as attributes (``uq.analysis``, ``uq.charts`` ...), imported on use.
 _SUBMODULES = ("analysis", "charts", "agreement", "text_agreement", "autocode", "report",
                "schema", "evaluation", "learn", "interop", "errors", "manifest", "pipeline",
-               "display", "limits")
+               "display", "limits", "parallel", "scale")
 
 __all__ = [
     "Code",
@@ -122,6 +125,7 @@ __all__ = [
     "QualError",
     "Segment",
     "__version__",
+    "autocode_corpus",
     "autocode_text",
     "case_matrix",
     "check_corpus",
@@ -144,6 +148,7 @@ __all__ = [
     "load_corpus",
     "pairwise_comparisons",
     "percent_agreement",
+    "read_codings",
     "read_manifest",
     "run_study",
     "show",

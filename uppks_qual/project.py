@@ -46,6 +46,7 @@ from .errors import (
 from .interop import csvio, refi, tables
 from .manifest import Manifest
 from .masking import Masker
+from .parallel import code_documents, predict_by_document, resolve_processes
 from .params import Interval, NonEmptyText, Options, check_param, validate_params
 from .passages import locate, with_context
 from .records import (
@@ -352,6 +353,35 @@ class Project:
         """All memos (target type and id, author, text, time)."""
         return self._store.memos_frame()
 
+    def import_auto_codings(self, source: str | Path | pd.DataFrame, *,
+                            coder: str | None = None) -> dict[str, int]:
+        """Bring automatic codings made outside the project into it: the Parquet folder
+        :func:`uppks_qual.autocode_corpus` wrote (coding on Dask), or a frame with ``doc_id,
+        start, end, code_id, valence, confidence, text`` (``cues`` optional).
+
+        They become automatic codings of ``coder`` (default: the source's ``coder`` column,
+        else ``"auto"``) and replace that coder's earlier automatic codings in one
+        transaction, exactly as :meth:`autocode` does: a human coding is never touched, and
+        an automatic coding identical to one (document, span and code) is skipped. Every row
+        is checked first (a document of the project, a code of its codebook, offsets inside
+        the text, the ``text`` equal to the document's text there); bad rows are listed in one
+        :class:`~uppks_qual.errors.ImportProblem` and nothing is imported.
+
+        Returns ``{"documents": n, "codings": n, "skipped_manual": n}``.
+        """
+        from .scale import auto_rows
+
+        frame = source if isinstance(source, pd.DataFrame) else pd.read_parquet(source)
+        where = "the frame" if isinstance(source, pd.DataFrame) else str(source)
+        if coder is None:
+            found = frame["coder"].dropna().unique() if "coder" in frame.columns else []
+            coder = str(found[0]) if len(found) == 1 else "auto"
+        self._check_auto_coder(coder)
+        self.ensure_writable()
+        rows = auto_rows(frame, texts=self._store.texts(), codes=set(self.codebook.ids),
+                         source=where)
+        return self._store.replace_auto(coder, rows)
+
     def read_codings(self, path: str | Path, *, coder: str | None = None) -> pd.DataFrame:
         """Read and validate a codings CSV against this project's documents and codebook,
         without importing it (see :func:`uppks_qual.interop.csvio.read_codings_csv`)."""
@@ -426,7 +456,8 @@ class Project:
                  skip_speakers: Collection[str] | None = None,
                  progress: bool | None = None, method: str = "rules",
                  training: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
-                 cross_fit: bool = False, folds: int = 5) -> dict[str, Any]:
+                 cross_fit: bool = False, folds: int = 5,
+                 n_process: int = 1) -> dict[str, Any]:
         """Code the whole project automatically.
 
         ``method="rules"`` (default) applies the codebook's cues (:mod:`uppks_qual.autocode`).
@@ -447,6 +478,11 @@ class Project:
 
         ``skip_speakers``: turns not coded (default: the manifest's interviewer labels).
 
+        ``n_process``: worker processes the documents are spread over (``-1``: one per core);
+        the result is identical to one process, and only this process writes the project
+        (:mod:`uppks_qual.parallel`). Each worker builds its own pipeline (about a second), so
+        more processes pay off on corpora of hundreds of documents.
+
         Idempotent: replaces only earlier automatic codings of ``coder``, in one transaction,
         and never touches or duplicates a manual coding (an automatic coding identical to a
         manual one, same document, span and code, is skipped). Documents are streamed one at a
@@ -459,6 +495,7 @@ class Project:
         if method == "learned" and unit != "sentence":
             raise ParameterError("method='learned' codes sentences (unit='sentence')",
                                  parameter="unit", function="Project.autocode", value=unit)
+        n_process = resolve_processes(n_process, func="Project.autocode")
         self._check_auto_coder(coder)
         self.ensure_writable()  # before the coding, which can take minutes
         if skip_speakers is None:
@@ -466,11 +503,15 @@ class Project:
         passages = (self.training_passages(training) if method == "learned" else None)
         if method == "learned" and passages is None and (cross_fit or self._store.model() is None):
             raise ImportProblem(_NO_TRAINING + ("" if cross_fit else ", or a saved model"))
-        rows = self._rule_rows(unit, skip_speakers, progress)
+        show = sys.stderr.isatty() if progress is None else progress
+        docs = [(d, self.document(d).text, self._store.units(d))
+                for d in self.documents()["doc_id"]]
+        rows = code_documents(docs, self.codebook, unit=unit, skip_speakers=skip_speakers,
+                              n_process=n_process, progress=show)
         model, saved, fold_of = "rules", None, None
         if method == "learned":
             rows, model, saved, fold_of = self._learned(rows, passages, tuple(skip_speakers),
-                                                        cross_fit, folds)
+                                                        cross_fit, folds, n_process)
         settings = {} if fold_of is None else {"autocode_folds": json.dumps(fold_of)}
         counts = self._store.replace_auto(coder, rows, settings=settings,
                                           model=None if saved is None else saved.to_bytes())
@@ -486,7 +527,7 @@ class Project:
                              "auto coding", coder=coder)
 
     def _learned(self, rows: list[dict[str, Any]], passages: pd.DataFrame | None,
-                 skip: tuple[str, ...], cross_fit: bool, folds: int
+                 skip: tuple[str, ...], cross_fit: bool, folds: int, n_process: int = 1
                  ) -> tuple[list[dict[str, Any]], str, learn.CodeSuggester | None,
                             dict[str, int] | None]:
         """Learned coding rows, what coded them, the model to save and (cross-fitting) each
@@ -505,12 +546,14 @@ class Project:
             if seen:
                 warn(f"the saved model was trained on passages of {len(seen)} of these "
                      "documents: its codings of them are not evidence (use cross_fit=True)")
-            return learn.coding_rows(saved.predict(coded), rows, cb), "saved", None, None
+            return (learn.coding_rows(predict_by_document(saved, coded, n_process=n_process),
+                                      rows, cb), "saved", None, None)
         labelled = learn.labelled_passages(table, passages, cb)
         model = learn.CodeSuggester(codebook=cb, mask=self.masker(), skip_speakers=skip)
         if not cross_fit:
             model.fit(labelled)
-            return (learn.coding_rows(model.predict(coded), rows, cb),
+            predicted = predict_by_document(model, coded, n_process=n_process)
+            return (learn.coding_rows(predicted, rows, cb),
                     f"trained on {len(labelled)} passages", model, None)
         predicted, fold_of = learn.cross_fit_predict(model, coded, labelled, n_splits=folds)
         k = len(set(fold_of.values()))
@@ -569,21 +612,6 @@ class Project:
 
         check_param(model, [learn.CodeSuggester, None], name="model", func="Project.set_model")
         self._store.set_model(None if model is None else model.to_bytes())
-
-    def _rule_rows(self, unit: str, skip_speakers: Collection[str],
-                   progress: bool | None) -> list[dict[str, Any]]:
-        from tqdm.auto import tqdm
-
-        show = sys.stderr.isatty() if progress is None else progress
-        rows: list[dict[str, Any]] = []
-        docs = self.documents()["doc_id"].tolist()
-        for doc_id in tqdm(docs, desc="auto-coding", unit="doc", disable=not show):
-            text = self.document(doc_id).text
-            units = self._store.units(doc_id)
-            for row in _autocode.autocode_segments(text, units, self.codebook, unit=unit,
-                                                   skip_speakers=skip_speakers):
-                rows.append({**row, "doc_id": doc_id})
-        return rows
 
     def _training(self, training: str | Path | pd.DataFrame | Sequence[str | Path]
                   ) -> pd.DataFrame:

@@ -1,0 +1,205 @@
+"""Tests for :mod:`uppks_qual.scale`: auto-coding on Dask gives exactly the in-process coder's
+codings, on a two-worker ``LocalCluster`` and in Dask's local process pool, and its Parquet
+output imports into a project.
+
+The bundled corpus is an illustrative reconstruction (not field data); what is checked is
+that the Dask path and the project code it identically.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest_project import REAL_CODEBOOK_PATH, REAL_CORPUS_DIR, real_codebook, real_corpus
+
+import uppks_qual as uq
+from uppks_qual.errors import (
+    CoderError,
+    CorpusError,
+    ImportProblem,
+    OutputError,
+    ParameterError,
+    StoreError,
+)
+from uppks_qual.project import Project
+from uppks_qual.scale import PARQUET_COLUMNS, coding_files
+
+KEY = ["doc_id", "start", "end", "code_id"]
+#: What the project and the Parquet output must agree on, column for column.
+SAME = ["doc_id", "group", "village", "source_type", "informant_role", "informant", "case",
+        "speaker", "kind", "start", "end", "code_id", "factor", "valence", "coder", "origin",
+        "confidence", "text"]
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame[SAME]`` as plain objects (no categoricals, missing as None), sorted by KEY."""
+    out = frame[SAME].astype({c: object for c in SAME if c not in
+                              ("start", "end", "confidence")})
+    out = out.where(out.notna(), None)
+    return out.sort_values(KEY, kind="stable").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def cluster_client() -> Iterator[object]:
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """The bundled corpus rule-coded by the project (one process)."""
+    path = tmp_path_factory.mktemp("scale") / "p.uqp"
+    proj = Project.create(path, corpus=real_corpus(), codebook=real_codebook())
+    proj.autocode()
+    yield proj
+    proj.close()
+
+
+@pytest.fixture(scope="module")
+def on_cluster(cluster_client: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cluster") / "codings.parquet"
+    return uq.autocode_corpus(REAL_CORPUS_DIR, REAL_CODEBOOK_PATH, out=out,
+                              client=cluster_client, files_per_partition=4)
+
+
+def test_the_cluster_codes_exactly_as_the_project(on_cluster: Path,
+                                                  in_process: Project) -> None:
+    dask_codings = uq.read_codings(on_cluster, lazy=False)
+    project_codings = in_process.codings(coder="auto")
+    assert len(project_codings) > 1000
+    pd.testing.assert_frame_equal(_plain(dask_codings), _plain(project_codings))
+
+
+def test_the_output_is_partitioned_parquet_read_lazily(on_cluster: Path) -> None:
+    import dask.dataframe as dd
+
+    files = sorted(on_cluster.glob("*.parquet"))
+    assert len(files) == -(-len(coding_files(REAL_CORPUS_DIR)) // 4)  # one per 4 files
+    lazy = uq.read_codings(on_cluster)
+    assert isinstance(lazy, dd.DataFrame)
+    assert list(lazy.columns) == list(PARQUET_COLUMNS)
+    assert lazy.npartitions == len(files)
+    counts = lazy.groupby("factor").size().compute()
+    eager = pd.read_parquet(on_cluster)
+    pd.testing.assert_series_equal(counts.sort_index(), eager.groupby("factor").size(),
+                                   check_names=False)
+
+
+def test_the_local_process_pool_writes_the_same_codings(on_cluster: Path,
+                                                        tmp_path: Path) -> None:
+    out = uq.autocode_corpus(REAL_CORPUS_DIR, real_codebook(), out=tmp_path / "c.parquet",
+                             files_per_partition=10)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(on_cluster))
+
+
+def test_a_glob_with_the_manifest_codes_the_same(on_cluster: Path, tmp_path: Path) -> None:
+    out = uq.autocode_corpus(f"{REAL_CORPUS_DIR}/**/*.txt", REAL_CODEBOOK_PATH,
+                             out=tmp_path / "g.parquet",
+                             manifest=REAL_CORPUS_DIR / "corpus.yaml")
+    # the bundled documents are .txt files: the same documents, the same codings
+    pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(on_cluster))
+
+
+def test_parquet_codings_import_into_a_project(on_cluster: Path, in_process: Project,
+                                               tmp_path: Path) -> None:
+    proj = Project.create(tmp_path / "imp.uqp", corpus=real_corpus(), codebook=real_codebook())
+    # a human coding identical to an automatic one is kept, and the automatic one skipped
+    first = pd.read_parquet(on_cluster).iloc[0]
+    proj.code(first["doc_id"], int(first["start"]), int(first["end"]), first["code_id"],
+              coder="rina", valence="positive")
+    counts = proj.import_auto_codings(on_cluster)
+    assert counts["skipped_manual"] == 1
+    assert counts["codings"] == len(in_process.codings(coder="auto")) - 1
+    manual = proj.codings(coder="rina")
+    assert len(manual) == 1 and manual["valence"].iloc[0] == "positive"
+    imported = proj.codings(coder="auto")
+    expected = in_process.codings(coder="auto")
+    expected = expected[~((expected["doc_id"] == first["doc_id"])
+                          & (expected["start"] == first["start"])
+                          & (expected["code_id"] == first["code_id"]))]
+    pd.testing.assert_frame_equal(_plain(imported), _plain(expected))
+    # importing again replaces, never duplicates
+    assert proj.import_auto_codings(on_cluster) == counts
+    assert len(proj.codings(coder="auto")) == len(imported)
+    proj.close()
+
+
+def test_an_import_that_does_not_fit_changes_nothing(on_cluster: Path, tmp_path: Path) -> None:
+    proj = Project.create(tmp_path / "p.uqp", corpus=real_corpus(), codebook=real_codebook())
+    proj.import_auto_codings(on_cluster)
+    before = proj.codings()
+    frame = pd.read_parquet(on_cluster)
+    bad = frame.copy()
+    bad.loc[3, "text"] = "teks lain"
+    bad.loc[7, "code_id"] = "no_such_code"
+    bad.loc[9, "doc_id"] = "no-such-document"
+    bad.loc[11, "end"] = 10**9
+    with pytest.raises(ImportProblem) as info:
+        proj.import_auto_codings(bad)
+    message = str(info.value)
+    for row, what in ((4, "text differs"), (8, "no_such_code"), (10, "no-such-document"),
+                      (12, "outside the text")):
+        assert f"row {row}: " in message and what in message
+    assert "nothing was imported" in message
+    with pytest.raises(ImportProblem, match="no column"):
+        proj.import_auto_codings(frame.drop(columns=["text"]))
+    proj.code(frame["doc_id"][0], 0, 5, frame["code_id"][0], coder="rina")
+    with pytest.raises(StoreError, match="human"):
+        proj.import_auto_codings(on_cluster, coder="rina")
+    pd.testing.assert_frame_equal(proj.codings(coder="auto"), before)
+    proj.close()
+
+
+def test_an_existing_output_is_not_replaced_unless_asked(on_cluster: Path,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "c.parquet"
+    shutil.copytree(on_cluster, out)
+    with pytest.raises(OutputError, match="already exists"):
+        uq.autocode_corpus(REAL_CORPUS_DIR, REAL_CODEBOOK_PATH, out=out)
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(OutputError, match="not a Parquet folder"):
+        uq.autocode_corpus(REAL_CORPUS_DIR, REAL_CODEBOOK_PATH, out=other, overwrite=True)
+    assert (other / "mine.txt").read_text(encoding="utf-8") == "keep me"
+    with pytest.raises(OutputError, match="does not exist"):
+        uq.autocode_corpus(REAL_CORPUS_DIR, REAL_CODEBOOK_PATH, out=tmp_path / "x" / "c")
+
+
+def test_a_bad_file_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    shutil.copytree(REAL_CORPUS_DIR, folder)
+    (folder / "asoka" / "broken.txt").write_text("---\nid: broken\n---\nteks\n",
+                                                 encoding="utf-8")
+    out = tmp_path / "c.parquet"
+    with pytest.raises(CorpusError, match=r"broken\.txt"):
+        uq.autocode_corpus(folder, REAL_CODEBOOK_PATH, out=out, files_per_partition=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]  # no output, no partial
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"paths_or_glob": "nowhere/**/*.txt"}, CorpusError, "matches no file"),
+    ({"paths_or_glob": "no-such-folder"}, CorpusError, "no such file"),
+    ({"unit": "page"}, ParameterError, "unit"),
+    ({"files_per_partition": 0}, ParameterError, "files_per_partition"),
+    ({"coder": " auto"}, CoderError, "coder"),
+])
+def test_bad_arguments_are_named(tmp_path: Path, kwargs: dict, error: type,
+                                 match: str) -> None:
+    args = {"paths_or_glob": REAL_CORPUS_DIR, "codebook": REAL_CODEBOOK_PATH,
+            "out": tmp_path / "c.parquet", **kwargs}
+    with pytest.raises(error, match=match):
+        uq.autocode_corpus(**args)
+    assert not (tmp_path / "c.parquet").exists()
+
+
+def test_read_codings_names_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="no such Parquet folder"):
+        uq.read_codings(tmp_path / "none.parquet")
