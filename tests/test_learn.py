@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest_project import ROOT, real_codebook, real_corpus
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -319,3 +321,28 @@ def test_the_manifest_mask_key_is_read_and_checked(tmp_path: Path) -> None:
     path.write_text("mask:\n  towns: [Bandung]\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"corpus\.yaml:2: unknown key 'towns' in mask"):
         read_manifest(path)
+
+
+_TOKEN = st.text(alphabet="ab\u00e9-.\u00a0\u2003\x1c\t\n ", min_size=0, max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(train=st.lists(st.lists(_TOKEN, max_size=8).map(" ".join), min_size=1, max_size=12),
+       test=st.lists(st.lists(_TOKEN, max_size=8).map(" ".join), min_size=1, max_size=12),
+       ngrams=st.sampled_from([(1, 1), (1, 2)]), binary=st.booleans(),
+       min_df=st.integers(1, 2))
+def test_the_array_counts_equal_scikit_learns(train: list[str], test: list[str],
+                                              ngrams: tuple[int, int], binary: bool,
+                                              min_df: int) -> None:
+    """The fast path of the TF-IDF blocks builds exactly the matrix scikit-learn's own
+    ``transform`` builds (entries, order and types), on whitespace-rich texts."""
+    vec = learn._Vectorizer(ngrams, min_df, binary).fit(pd.Series(train))
+    got = vec.transform(pd.Series(test + test[:3]))
+    if vec.vectorizer_ is None:
+        assert got.shape == (len(test) + len(test[:3]), 1)
+        return
+    want = vec.vectorizer_.transform(test + test[:3])
+    assert got.shape == want.shape and got.dtype == want.dtype
+    assert (got != want).nnz == 0
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)

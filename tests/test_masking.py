@@ -57,3 +57,39 @@ def test_renaming_a_group_does_not_change_the_masked_text(a: str, b: str) -> Non
     one = Masker(groups=[a], people=[b]).mask(text.format(a, b, b))
     two = Masker(groups=[b + "x"], people=[a + "y"]).mask(text.format(b + "x", a + "y", a + "y"))
     assert one == two == "Kelompok KELOMPOK maju karena ketua NAMA rajin, kata Ibu NAMA."
+
+
+def _one_alternation(masker: Masker, text: str) -> str:
+    """The masking as first written: one alternation of every term, longest first (the
+    reference the grouped pattern must equal)."""
+    import re
+
+    from uppks_qual.masking import _AFTER_HONORIFIC, TOKENS
+
+    text = _AFTER_HONORIFIC.sub(masker._honorific, text)
+    if not masker.terms:
+        return text
+    body = "|".join(re.escape(t).replace(r"\ ", r"\s+")
+                    for t in sorted(masker.terms, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+    return pattern.sub(lambda m: TOKENS[masker.terms[" ".join(m.group(0).split()).casefold()]],
+                       text)
+
+
+_WORD = st.text(alphabet="aAbBdDiInNsS-é", min_size=1, max_size=5)
+_TERM = st.lists(_WORD, min_size=1, max_size=3).map(" ".join)
+
+
+@given(groups=st.lists(_TERM, max_size=4), places=st.lists(_TERM, max_size=4),
+       people=st.lists(_TERM, max_size=4), data=st.data())
+def test_the_grouped_pattern_masks_as_one_alternation(groups: list[str], places: list[str],
+                                                      people: list[str],
+                                                      data: st.DataObject) -> None:
+    masker = Masker(groups=groups, places=places, people=people)
+    # texts made of the terms themselves (in any case), other words and separators
+    pieces = st.one_of(_WORD, st.sampled_from([" ", "  ", "\n", ",", ".", "-"]),
+                       *([st.sampled_from([*groups, *places, *people]).map(
+                           lambda t: t.upper() if len(t) % 2 else t)]
+                         if groups or places or people else []))
+    text = data.draw(st.lists(pieces, max_size=30).map("".join))
+    assert masker.mask(text) == _one_alternation(masker, text)

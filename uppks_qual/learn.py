@@ -54,6 +54,7 @@ from __future__ import annotations
 import pickle
 import warnings
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +341,10 @@ def study_masker(manifest: Any, documents: Iterable[Document],
 
 # --------------------------------------------------------------------------- features
 _LEMMAS: dict[str, str] = {}
+#: Per word type of the pipeline's vocabulary (ORTH hash): its lexeme's NORM hash, whether it
+#: is kept (not punctuation or space), and the feature word (its lemma or mask feature).
+_TYPES: dict[int, tuple[int, bool, str]] = {}
+_TYPES_VOCAB: list[Any] = [None]
 
 
 def _lemmas(texts: Sequence[str]) -> list[str]:
@@ -352,10 +357,51 @@ def _lemmas(texts: Sequence[str]) -> list[str]:
     if todo:
         if len(_LEMMAS) > 200_000:
             _LEMMAS.clear()
-        for text, doc in zip(todo, get_nlp().tokenizer.pipe(todo, batch_size=512), strict=True):
-            _LEMMAS[text] = " ".join(_MASK_FEATURES.get(t.text, t.norm_) for t in doc
-                                     if not (t.is_punct or t.is_space))
+        nlp = get_nlp()
+        for a in range(0, len(todo), 4096):
+            chunk = todo[a:a + 4096]
+            _LEMMAS.update(zip(chunk, _lemma_strings(nlp, chunk), strict=True))
     return [_LEMMAS[t] if t in _LEMMAS else _lemmas([t])[0] for t in texts]
+
+
+def _lemma_strings(nlp: Any, texts: Sequence[str]) -> list[str]:
+    """What :func:`_lemmas` caches, from the tokens' ``ORTH`` and ``NORM`` arrays: the
+    ``" ".join`` of each kept token's feature word, as ``Token.norm_`` and the lexeme flags
+    ``is_punct``/``is_space`` give it, without making a ``Token`` object per token."""
+    from spacy.attrs import NORM, ORTH
+
+    arrays = [doc.to_array([ORTH, NORM]) for doc in nlp.tokenizer.pipe(texts, batch_size=512)]
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+    if not lengths.sum():
+        return [""] * len(texts)
+    both = np.concatenate(arrays)
+    orth, norm = both[:, 0], both[:, 1]
+    types, inverse = np.unique(orth, return_inverse=True)
+    info = [_word_type(nlp.vocab, o) for o in types.tolist()]
+    lex_norm = np.array([i[0] for i in info], dtype=np.uint64)[inverse]
+    keep = np.array([i[1] for i in info], dtype=bool)[inverse]
+    words = np.array([i[2] for i in info], dtype=object)[inverse]
+    strings = nlp.vocab.strings
+    for k in np.flatnonzero(norm != lex_norm).tolist():  # a NORM set on the token itself
+        words[k] = _MASK_FEATURES.get(strings[int(orth[k])], strings[int(norm[k])])
+    kept = np.repeat(np.arange(len(texts)), lengths)[keep]
+    bounds = [0, *np.cumsum(np.bincount(kept, minlength=len(texts))).tolist()]
+    out = words[keep].tolist()
+    return [" ".join(out[a:b]) for a, b in pairwise(bounds)]
+
+
+def _word_type(vocab: Any, orth: int) -> tuple[int, bool, str]:
+    """``(NORM hash, kept, feature word)`` of a word type, cached per vocabulary."""
+    if _TYPES_VOCAB[0] is not vocab or len(_TYPES) > 500_000:
+        _TYPES.clear()
+        _TYPES_VOCAB[0] = vocab
+    found = _TYPES.get(orth)
+    if found is None:
+        lex = vocab[orth]
+        found = (lex.norm, not (lex.is_punct or lex.is_space),
+                 _MASK_FEATURES.get(lex.orth_, lex.norm_))
+        _TYPES[orth] = found
+    return found
 
 
 class PassageText(TransformerMixin, BaseEstimator):
@@ -398,13 +444,14 @@ def _masked(masker: Masker, texts: Sequence[str]) -> list[str]:
     terms = "\n".join(f"{t}\t{k}" for t, k in sorted(masker.terms.items()))  # hashed once
     if len(_MASKED) > 400_000:
         _MASKED.clear()
-    out = []
-    for text in texts:
+    done: dict[str, str] = {}
+    for text in dict.fromkeys(texts):
         key = (terms, text)
-        if key not in _MASKED:
-            _MASKED[key] = masker.mask(text)
-        out.append(_MASKED[key])
-    return out
+        found = _MASKED.get(key)
+        if found is None:
+            found = _MASKED[key] = masker.mask(text)
+        done[text] = found
+    return [done[text] for text in texts]
 
 
 class _Vectorizer(TransformerMixin, BaseEstimator):
@@ -439,7 +486,60 @@ class _Vectorizer(TransformerMixin, BaseEstimator):
 
         if self.vectorizer_ is None:  # one empty column (a ColumnTransformer needs one)
             return csr_matrix((len(X), 1))
-        return self.vectorizer_.transform(list(X))
+        docs = X.tolist() if hasattr(X, "tolist") else list(X)
+        tfidf = getattr(self.vectorizer_, "_tfidf", None)
+        distinct = dict.fromkeys(docs)  # rows are independent: each distinct text once
+        if tfidf is None or not docs or not _plain_words(self.vectorizer_) \
+                or not all(isinstance(d, str) for d in distinct):
+            return self.vectorizer_.transform(docs)
+        counts = _word_counts(list(distinct), self.vectorizer_)
+        if self.vectorizer_.binary:
+            counts.data.fill(1)
+        out = tfidf.transform(counts, copy=False)
+        if len(distinct) == len(docs):
+            return out
+        position = {d: i for i, d in enumerate(distinct)}
+        return out[np.fromiter(map(position.__getitem__, docs), dtype=np.int64,
+                               count=len(docs))]
+
+
+def _plain_words(vectorizer: Any) -> bool:
+    """Whether ``vectorizer`` is the one :class:`_Vectorizer` fits: words are the
+    whitespace-separated tokens as written, unigrams or uni- and bigrams."""
+    params = vectorizer.get_params()
+    return (params["analyzer"] == "word" and params["token_pattern"] == r"(?u)\S+"
+            and params["input"] == "content" and not params["lowercase"]
+            and params["tokenizer"] is None and params["preprocessor"] is None
+            and params["stop_words"] is None and params["strip_accents"] is None
+            and tuple(params["ngram_range"]) in ((1, 1), (1, 2))
+            and isinstance(vectorizer.vocabulary_, dict))
+
+
+def _word_counts(docs: list[str], vectorizer: Any) -> Any:
+    """The count matrix ``CountVectorizer.transform`` makes for ``vectorizer`` (a
+    :func:`_plain_words` one), with the same entries, order and types, built with arrays
+    instead of a Python loop per word."""
+    vocabulary = vectorizer.vocabulary_
+    words = [d.split() for d in docs]  # = the token pattern \S+
+    flat = list(chain.from_iterable(words))
+    ids = np.fromiter(map(vocabulary.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+    row = np.repeat(np.arange(len(docs), dtype=np.int64),
+                    np.fromiter(map(len, words), dtype=np.int64, count=len(words)))
+    if vectorizer.ngram_range[1] == 2 and len(flat) > 1:
+        pairs = np.fromiter(map(vocabulary.get, map(" ".join, pairwise(flat)), repeat(-1)),
+                            dtype=np.int64, count=len(flat) - 1)
+        same = row[1:] == row[:-1]
+        ids, row = np.concatenate([ids, pairs[same]]), np.concatenate([row, row[:-1][same]])
+    width = len(vocabulary)
+    cells, counts = np.unique(row[ids >= 0] * width + ids[ids >= 0], return_counts=True)
+    index = np.int64 if len(cells) > np.iinfo(np.int32).max else np.int32
+    indptr = np.zeros(len(docs) + 1, dtype=index)
+    np.cumsum(np.bincount(cells // width, minlength=len(docs)), out=indptr[1:])
+    like = type(vectorizer.transform([""]))  # csr_matrix or csr_array, as scikit-learn makes
+    out = like((counts.astype(np.intc), (cells % width).astype(index), indptr),
+               shape=(len(docs), width), dtype=vectorizer.dtype)
+    out.sort_indices()
+    return out
 
 
 class _Constant:
@@ -648,20 +748,41 @@ class CodeSuggester(_PassageInput, BaseEstimator):
         """Features of (passage, factor) pairs: the passage's features, shared and once more
         in the block of the pair's factor (so a word can say "positive" for one factor and
         not for another), the factor (one-hot) and the rules' valence for that factor
-        (one-hot, weighted)."""
-        from scipy.sparse import csr_matrix, hstack
+        (one-hot, weighted).
 
+        The matrix is built from arrays. Each row's entries are, in this order, the
+        passage's, the same in the factor's block, the factor and the rules' valence (when
+        found and ``rules_weight`` is not 0): the entries, and their order, of stacking the
+        blocks side by side, less the zeros that the other factors' blocks would hold (they
+        add nothing to a product, so the models' outputs are the same to the last bit)."""
+        from scipy.sparse import csr_matrix
+
+        rows, js = np.asarray(rows, dtype=np.int64), np.asarray(js, dtype=np.int64)
         n, width = len(rows), len(self.factors_)
-        one_hot, rule = np.zeros((n, width)), np.zeros((n, len(_VALENCE_ORDER)))
-        one_hot[np.arange(n), list(js)] = 1.0
-        cells = frame["rules"].to_numpy()
-        for k, (r, j) in enumerate(zip(rows, js, strict=True)):
-            found = parse_rules(cells[r]).get(self.factors_[j])
-            if found in _VALENCE_ORDER:
-                rule[k, _VALENCE_ORDER[found]] = float(self.rules_weight)
-        shared = features[list(rows)].tocsr()
-        own = [shared.multiply(one_hot[:, [j]]).tocsr() for j in range(width)]
-        return hstack([shared, *own, csr_matrix(one_hot), csr_matrix(rule)]).tocsr()
+        shared = features[rows].tocsr()
+        cols = shared.shape[1]
+        cells = frame["rules"].to_numpy()[rows]
+        parsed = {c: parse_rules(c) for c in set(cells.tolist())}
+        found = [_VALENCE_ORDER.get(parsed[c].get(self.factors_[j], ""), -1)
+                 for c, j in zip(cells.tolist(), js.tolist(), strict=True)]
+        # the rules' valence column of each pair, -1: none (a zero weight adds no entry)
+        rule = np.array(found, dtype=np.int64) if float(self.rules_weight) else np.full(n, -1)
+        size = np.diff(shared.indptr).astype(np.int64)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(2 * size + 1 + (rule >= 0), out=indptr[1:])
+        owner = np.repeat(np.arange(n), size)
+        place = indptr[owner] + np.arange(shared.nnz) - shared.indptr[owner]
+        data, indices = np.empty(indptr[-1]), np.empty(indptr[-1], dtype=np.int64)
+        data[place], indices[place] = shared.data, shared.indices
+        own = place + size[owner]
+        data[own], indices[own] = shared.data, shared.indices + cols * (1 + js[owner])
+        hot = indptr[1:] - 1 - (rule >= 0)
+        data[hot], indices[hot] = 1.0, cols * (1 + width) + js
+        has = np.flatnonzero(rule >= 0)
+        data[indptr[1:][has] - 1] = float(self.rules_weight)
+        indices[indptr[1:][has] - 1] = cols * (1 + width) + width + rule[has]
+        return csr_matrix((data, indices, indptr),
+                          shape=(n, cols * (1 + width) + width + len(_VALENCE_ORDER)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of each factor (columns: :attr:`factors_`) for each passage of

@@ -77,8 +77,15 @@ class Masker:
                         kind.setdefault(w.casefold(), "person")
         object.__setattr__(self, "_kind", kind)
         if kind:
-            alternatives = sorted(kind, key=len, reverse=True)
-            body = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in alternatives)
+            # longest first; grouped by first character (same matches, a much faster regex:
+            # at each position only the terms starting with that character are tried)
+            groups: dict[str, list[str]] = {}
+            for t in sorted(kind, key=len, reverse=True):
+                groups.setdefault(t[0], []).append(t)
+            body = "|".join(
+                re.escape(c) + "(?:" + "|".join(re.escape(t[1:]).replace(r"\ ", r"\s+")
+                                                for t in ts) + ")"
+                for c, ts in groups.items())
             object.__setattr__(self, "_pattern",
                                re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE))
 
