@@ -9,6 +9,8 @@ that the Dask path and the project code it identically.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def cluster_client() -> Iterator[object]:
     from dask.distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         yield client
 
 
@@ -203,3 +205,48 @@ def test_bad_arguments_are_named(tmp_path: Path, kwargs: dict, error: type,
 def test_read_codings_names_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="no such Parquet folder"):
         uq.read_codings(tmp_path / "none.parquet")
+
+
+# --------------------------------------------------------------------------- command line
+def _cli(*args: object, status: int = 0) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([str(Path(sys.executable).parent / "uppks-qual"), *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr[-2000:]
+    assert proc.returncode == status, (proc.stdout[-2000:], proc.stderr[-2000:])
+    return proc
+
+
+def test_the_command_line_writes_the_same_codings(on_cluster: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli.parquet"
+    proc = _cli("autocode-corpus", f"{REAL_CORPUS_DIR}/**/*.txt", "--codebook",
+                REAL_CODEBOOK_PATH, "--manifest", REAL_CORPUS_DIR / "corpus.yaml", "--out", out,
+                "--files-per-partition", 4)
+    assert "Parquet partitions" in proc.stdout
+    pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(on_cluster))
+    proc = _cli("autocode-corpus", REAL_CORPUS_DIR, "--codebook", REAL_CODEBOOK_PATH, "--out",
+                out, status=1)
+    assert "already exists" in proc.stderr
+
+
+def test_the_command_line_names_an_unreachable_scheduler(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = _cli("autocode-corpus", REAL_CORPUS_DIR, "--codebook", REAL_CODEBOOK_PATH, "--out",
+                tmp_path / "c.parquet", "--scheduler", f"tcp://127.0.0.1:{port}", status=1)
+    assert "cannot reach the Dask scheduler" in proc.stderr
+    assert not (tmp_path / "c.parquet").exists()
+
+
+def test_autocode_processes_on_the_command_line(tmp_path: Path) -> None:
+    project = tmp_path / "p.uqp"
+    _cli("autocode", "--project", project, "--corpus", REAL_CORPUS_DIR, "--codebook",
+         REAL_CODEBOOK_PATH, "--processes", 2)
+    with Project.open(project) as proj:
+        assert len(proj.codings(coder="auto")) > 1000
+    proc = _cli("autocode", "--project", tmp_path / "q.uqp", "--corpus", REAL_CORPUS_DIR,
+                "--processes", 0, status=1)
+    assert "--processes" in proc.stderr
+    assert not (tmp_path / "q.uqp").exists()

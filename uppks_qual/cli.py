@@ -364,6 +364,9 @@ def autocode(
     = None,
     overwrite: Annotated[bool, typer.Option(help="With --corpus: replace an existing project.")]
     = False,
+    processes: Annotated[int, typer.Option(
+        help="Worker processes to spread the documents over (-1: one per core); the result "
+             "is the same as with one.")] = 1,
 ) -> None:
     """Auto-code a project (created from --corpus if given); manual codings are never touched."""
     from .codebook import load_codebook
@@ -372,6 +375,9 @@ def autocode(
     from .learn import training_files
 
     files = None
+    if processes < 1 and processes != -1:
+        raise ParameterError(f"--processes must be a positive number, or -1 for one per core; "
+                             f"got {processes}", parameter="processes", value=processes)
     if overwrite and corpus is None:
         raise ParameterError("--overwrite replaces the project with one made from --corpus: "
                              "give --corpus too, or leave out --overwrite",
@@ -407,9 +413,64 @@ def autocode(
     else:
         proj = _open(project, write=True)
     counts = proj.autocode(coder=coder, unit=unit.value, progress=True, method=method.value,
-                           training=files)
+                           training=files, n_process=processes)
     typer.echo(f"{counts['codings']} automatic codings in {counts['documents']} documents "
                f"({counts['skipped_manual']} identical to manual codings skipped)")
+
+
+@app.command("autocode-corpus")
+@friendly
+def autocode_corpus(
+    paths: Annotated[list[str], typer.Argument(
+        help="Document files, folders or quoted glob patterns ('talks/**/*.txt').")],
+    out: Annotated[Path, typer.Option(help="Parquet folder to write.")]
+    = Path("codings.parquet"),
+    codebook: CodebookOpt = DEFAULT_CODEBOOK,
+    manifest: Annotated[Path | None, typer.Option(
+        help="Study manifest (corpus.yaml); default: the one in the folder given.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a Dask scheduler (tcp://host:8786); default: local processes.")]
+    = None,
+    unit: Annotated[Unit, typer.Option(help="What one coding covers.")] = Unit.sentence,
+    coder: Annotated[str, typer.Option(help="Name of the automatic coder.")] = "auto",
+    files_per_partition: Annotated[int, typer.Option(help="Files per Parquet partition.")]
+    = 64,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing Parquet folder.")]
+    = False,
+) -> None:
+    """Auto-code document files on Dask into Parquet (for corpora past one project)."""
+    from .codebook import load_codebook
+    from .errors import CodebookError
+    from .scale import autocode_corpus as run
+
+    need_path(codebook, "--codebook", "the codebook YAML (or a REFI .qdc file)",
+              error=CodebookError)
+    if manifest is not None:
+        need_path(manifest, "--manifest", "the study manifest (corpus.yaml)")
+    book = load_codebook(codebook)
+    client = None
+    if scheduler is not None:
+        from dask.distributed import Client
+
+        from .errors import ParameterError
+
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); "
+                                 "check the address and that the scheduler runs",
+                                 parameter="scheduler", value=scheduler) from None
+    try:
+        target = run(paths if len(paths) > 1 else paths[0], book, out=out, client=client,
+                     manifest=manifest, unit=unit.value, coder=coder,
+                     files_per_partition=files_per_partition, overwrite=overwrite)
+    finally:
+        if client is not None:
+            client.close()
+    parts = len(list(target.glob("*.parquet")))
+    typer.echo(f"codings written to {target} ({parts} Parquet partitions); read them with "
+               "uq.read_codings(), or bring them into a project with "
+               "project.import_auto_codings()")
 
 
 class CompareUnit(StrEnum):
