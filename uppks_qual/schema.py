@@ -153,7 +153,7 @@ def validate_codings(df: pd.DataFrame, *, where: str = "codings") -> pd.DataFram
         if not ok:
             _refuse(where, f"column {col!r} has dtype {actual}, expected {dtype}", "dtype",
                     columns=[col])
-    bad = set(df["valence"].dropna()) - set(VALENCES)
+    bad = set(df["valence"].dropna().unique()) - set(VALENCES)
     if bad:
         raise ParameterError(f"{where}: valence values {sorted(bad)} not in {list(VALENCES)}",
                              where=where, problem="valence", values=sorted(bad))

@@ -3,7 +3,10 @@ and group comparisons (cases as the unit: :func:`compare_groups`, :func:`case_ma
 
 Every public function takes the codings frame of ``project.codings()`` (or one built with
 :func:`uppks_qual.schema.codings_frame`), checks it with
-:func:`~uppks_qual.schema.validate_codings`, and returns a new tidy frame. Nothing here reads
+:func:`~uppks_qual.schema.validate_codings`, and returns a new tidy frame. The counting
+functions :func:`code_frequencies`, :func:`valence_balance` and :func:`case_matrix` also take a
+``dask.dataframe.DataFrame`` of codings and return the same pandas frame, computing only the
+aggregated counts (:mod:`uppks_qual.analysis._dask`; Dask is imported only then). Nothing here reads
 files, prints, draws or touches the project store. Document and segment tables, when a
 function needs them, are passed in as DataFrames too.
 

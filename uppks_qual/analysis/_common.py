@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
@@ -12,6 +13,7 @@ from ..errors import warn as _warn
 from ..params import InstanceOf, Options, check_param
 from ..records import VALENCES
 from ..schema import CODING_DTYPES
+from ._codes import codes_in, column_codes, combine, count, count_distinct, drop_value, int_codes
 
 LEVELS: tuple[str, ...] = ("factor", "code")
 """Levels accepted by ``level=``: the top-level factor or the code itself."""
@@ -165,21 +167,32 @@ def _keys(df: pd.DataFrame, level: str) -> list[str]:
     if level == "factor":
         return factors
     rank = {f: i for i, f in enumerate(factors)}
-    pairs = df[["code_id", "factor"]].astype(object).drop_duplicates("code_id")
-    ordered = sorted(zip(pairs["factor"], pairs["code_id"], strict=True),
-                     key=lambda p: (rank.get(p[0], len(rank)), p[1]))
+    codes, uniques = pd.factorize(df["code_id"], use_na_sentinel=False)
+    first = pd.Series(codes).drop_duplicates().index  # each code's first row, in code order
+    pairs = zip(df["factor"].astype(object).to_numpy()[first], uniques, strict=True)
+    ordered = sorted(pairs, key=lambda p: (rank.get(p[0], len(rank)), p[1]))
     return [code for _, code in ordered]
 
 
 def _prepare(df: pd.DataFrame, by: str, level: str) -> pd.DataFrame:
-    """Add plain-object helper columns ``_by``, ``_key``, ``_valence`` and ``_span``."""
+    """Add plain-object helper columns ``_by``, ``_key`` and ``_valence``."""
     return df.assign(
         _by=df[by].astype(object),
         _key=df[_key_column(level)].astype(object),
         _valence=df["valence"].astype(object),
-        _span=df["doc_id"].astype(str) + "\x1f" + df["start"].astype(str) + "\x1f"
-        + df["end"].astype(str),
     )
+
+
+def _cells(df: pd.DataFrame, by: str, level: str, by_values: Sequence[Any],
+           keys: Sequence[Any]) -> tuple[np.ndarray, int]:
+    """Each coding's cell: ``by_position * len(keys) + key_position`` (-1 when its ``by`` value
+    or key is missing or not listed), and the number of cells."""
+    return combine((codes_in(df[by], by_values), len(by_values)),
+                   (codes_in(df[_key_column(level)], keys), len(keys)))
+
+
+def _cell_index(by_values: Sequence[Any], keys: Sequence[Any]) -> pd.MultiIndex:
+    return pd.MultiIndex.from_product([list(by_values), list(keys)], names=["_by", "_key"])
 
 
 def _full(table: pd.DataFrame, first: Sequence[Any], second: Sequence[Any]) -> pd.DataFrame:
@@ -257,15 +270,35 @@ def _blocks(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     return new.cumsum().reindex(frame.index)
 
 
-def _tally(work: pd.DataFrame) -> pd.DataFrame:
-    informant = work["informant"].astype(object).replace("", None)
-    g = work.assign(_informant=informant).groupby(["_by", "_key"], sort=False)
-    return pd.DataFrame({
-        "codings": g.size(),
-        "segments": g["_span"].nunique(),
-        "documents": g["doc_id"].nunique(),
-        "informants": g["_informant"].nunique(),
-    })
+def _tally(df: pd.DataFrame, by: str, level: str, by_values: Sequence[Any],
+           keys: Sequence[Any], *, codings_only: bool = False) -> pd.DataFrame:
+    """Per (``by`` value, key), every combination: ``codings`` (rows), ``segments`` (distinct
+    ``(doc_id, start, end)``), ``documents`` (distinct ``doc_id``) and ``informants`` (distinct
+    non-empty ``informant``), indexed by (_by, _key)."""
+    cell, size = _cells(df, by, level, by_values, keys)
+    columns = {"codings": count(cell, size)}
+    if not codings_only:
+        docs, uniques = column_codes(df["doc_id"], na=True)  # a missing doc_id: a span's part
+        n_docs = len(uniques)
+        spans, n_spans = combine((docs, n_docs), int_codes(df["start"].to_numpy()),
+                                 int_codes(df["end"].to_numpy()))
+        real_docs = docs if not uniques.isna().any() else \
+            np.where(uniques.isna()[docs], -1, docs)
+        informants, names = column_codes(df["informant"])
+        informants = drop_value(informants, names, "")
+        columns["segments"] = count_distinct(cell, size, spans, n_spans)
+        columns["documents"] = count_distinct(cell, size, real_docs, n_docs)
+        columns["informants"] = count_distinct(cell, size, informants, len(names))
+    return pd.DataFrame(columns, index=_cell_index(by_values, keys))
+
+
+def _valence_table(df: pd.DataFrame, by: str, level: str, by_values: Sequence[Any],
+                   keys: Sequence[Any]) -> pd.DataFrame:
+    """Positive, negative and neutral codings per (``by`` value, key), every combination."""
+    cell, size = _cells(df, by, level, by_values, keys)
+    both, _ = combine((cell, size), (codes_in(df["valence"], VALENCES), len(VALENCES)))
+    counts = count(both, size * len(VALENCES)).reshape(size, len(VALENCES))
+    return pd.DataFrame(counts, columns=list(VALENCES), index=_cell_index(by_values, keys))
 
 
 def _doc_attribute(by: str, documents: pd.DataFrame | None, df: pd.DataFrame) -> pd.Series:

@@ -19,8 +19,18 @@ import pandas as pd
 from ..errors import ParameterError
 from ..params import Options, check_param, validate_params
 from ..schema import CODING_DTYPES, validate_codings
-from ._cases import CASE_ALIASES, bootstrap_interval, case_column, case_table, permutation_p
-from ._common import LEVELS, _check_by, _key_column, _key_name, _warn, metadata_columns
+from . import _dask
+from ._cases import (
+    CASE_ALIASES,
+    CasePairs,
+    _case_table,
+    bootstrap_interval,
+    case_column,
+    case_pairs,
+    permutation_p,
+)
+from ._codes import column_codes, combine, count_distinct, drop_value
+from ._common import LEVELS, _check_by, _key_column, _key_name, _keys, _warn, metadata_columns
 
 __all__ = ["case_matrix"]
 
@@ -61,7 +71,7 @@ def _check_case(func: str, df: pd.DataFrame, case: object, by: str) -> str:
 def _check_has_cases(func: str, table: pd.DataFrame, df: pd.DataFrame, by: str,
                      groups: Sequence[Any], names: Sequence[str], column: str) -> None:
     """Each group of ``groups`` has at least one case; else a ParameterError naming it."""
-    present = set(table[by])
+    present = set(table[by].unique())
     for name, group in zip(names, groups, strict=True):
         if group in present:
             continue
@@ -79,27 +89,39 @@ def _check_has_cases(func: str, table: pd.DataFrame, df: pd.DataFrame, by: str,
 # --------------------------------------------------------------------------------------
 
 
-def _joined(values: pd.Series) -> str:
-    """The distinct non-empty values of a case's codings, sorted and joined with ", "."""
-    seen = sorted({str(v) for v in values.dropna() if str(v) != ""})
-    return ", ".join(seen)
+def _joined(column: pd.Series, pairs: CasePairs) -> np.ndarray:
+    """Per pair: the distinct non-empty values (as ``str``) of its codings in ``column``,
+    sorted and joined with ", " (an object array of str)."""
+    codes, values = column_codes(column)
+    texts = np.array([str(v) for v in values], dtype=object)
+    text_codes, distinct = pd.factorize(texts)  # two values may print the same
+    ordered = np.array(sorted(distinct), dtype=object)
+    rank = np.append(pd.Index(ordered, dtype=object).get_indexer(distinct)[text_codes], -1)
+    ranks = drop_value(rank[codes], pd.Index(ordered, dtype=object), "")
+    n_pairs, n_texts = len(pairs.case), len(ordered)
+    both, _ = combine((pairs.row, n_pairs), (ranks, n_texts))
+    seen = np.sort(pd.unique(both[both >= 0]))  # by pair, then by text
+    owner, text = seen // max(n_texts, 1), ordered[seen % max(n_texts, 1)]
+    sizes = np.bincount(owner, minlength=n_pairs)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    out = np.full(n_pairs, "", dtype=object)
+    single = sizes == 1
+    out[single] = text[starts[single]]
+    for p in np.flatnonzero(sizes > 1):
+        out[p] = ", ".join(text[starts[p]:starts[p] + sizes[p]])
+    return out
 
 
-def _case_attributes(df: pd.DataFrame, column: str, by: str) -> pd.DataFrame:
-    """Per (case, by): informant_role, source_type, doc_id (joined) and the extra attribute
+def _case_attributes(df: pd.DataFrame, pairs: CasePairs, column: str,
+                     by: str) -> dict[str, np.ndarray]:
+    """Per pair: informant_role, source_type, doc_id (joined) and the extra attribute
     columns of the frame that take one value per case."""
-    ids = df[column].astype(object)
-    work = df[df[by].notna() & ids.notna() & ids.ne("")].assign(
-        _case=ids, _by=df[by].astype(object))
-    grouped = work.groupby(["_case", "_by"], sort=False)
-    out = pd.DataFrame(index=grouped.size().index)
-    for col in CASE_ATTRIBUTES:
-        if col not in (column, by):
-            out[col] = grouped[col].agg(_joined)
+    out = {col: _joined(df[col], pairs) for col in CASE_ATTRIBUTES if col not in (column, by)}
     extras = [c for c in df.columns if c not in CODING_DTYPES and c not in (column, by)]
     for col in extras:
-        if (grouped[col].nunique(dropna=False) <= 1).all():
-            out[col] = grouped[col].first()
+        codes, values = column_codes(df[col], na=True)
+        if (count_distinct(pairs.row, len(pairs.case), codes, len(values)) <= 1).all():
+            out[col] = df[col].iloc[pairs.first].to_numpy()
     return out
 
 
@@ -116,8 +138,10 @@ def case_matrix(evidence: pd.DataFrame, *, case: str = "informant", level: str =
 
     Parameters
     ----------
-    evidence : DataFrame
-        Codings frame (``project.evidence()``).
+    evidence : DataFrame or dask.dataframe.DataFrame
+        Codings frame (``project.evidence()``), or a Dask frame with its columns: Dask then
+        counts the codings per case and key and finds each case's attributes, and only those
+        small tables are computed (see :func:`code_frequencies`).
     case : str, default "informant"
         What a case is: ``"informant"`` (the ``case`` column: the speaker, or the source
         document of an observation or document note), ``"doc_id"`` or any other metadata
@@ -161,18 +185,28 @@ def case_matrix(evidence: pd.DataFrame, *, case: str = "informant", level: str =
     >>> m[["case", "group", "factor", "codings", "balance", "doc_id"]].to_numpy().tolist()
     [['Ani', 'A', 'leadership', 2, 1.0, 'd1'], ['Budi', 'B', 'leadership', 1, -1.0, 'd2']]
     """
-    validate_codings(evidence, where="case_matrix")
     func = "case_matrix"
-    _check_by(func, evidence, by)
-    column = _check_case(func, evidence, case, by)
-    table = case_table(evidence, case=case, by=by, level=level)
-    name = _key_name(level)
-    table = table[["case", by, name, "present", "positive", "negative", "neutral", "codings",
-                   "balance"]].copy()
-    attributes = _case_attributes(evidence, column, by)
-    index = pd.MultiIndex.from_arrays([table["case"], table[by]])
-    for col in attributes.columns:
-        table[col] = attributes[col].reindex(index).to_numpy()
+    if _dask.is_dask(evidence):
+        _check_by(func, evidence, by)
+        column = _check_case(func, evidence, case, by)
+        attributes = [c for c in CASE_ATTRIBUTES if c not in (column, by)]
+        keys, counts, distinct = _dask.case_inputs(evidence, func, column=column, by=by,
+                                                   level=level, attributes=attributes)
+        table = _case_table(counts, case_pairs(counts, column, by), by=by, level=level,
+                            keys=keys, weights=counts["n"].to_numpy())
+        described = _case_attributes(distinct, case_pairs(distinct, column, by), column, by)
+    else:
+        validate_codings(evidence, where=func)
+        _check_by(func, evidence, by)
+        column = _check_case(func, evidence, case, by)
+        pairs = case_pairs(evidence, column, by)
+        keys = _keys(evidence, level)
+        table = _case_table(evidence, pairs, by=by, level=level, keys=keys)
+        described = _case_attributes(evidence, pairs, column, by)
+    table = table[["case", by, _key_name(level), "present", "positive", "negative", "neutral",
+                   "codings", "balance"]].copy()
+    for col, values in described.items():
+        table[col] = np.repeat(values, len(keys))
     return table.reset_index(drop=True)
 
 

@@ -23,16 +23,15 @@ from ..errors import ParameterError
 from ..params import InstanceOf, Interval, Options, validate_params
 from ..schema import validate_codings
 from ._cases import case_table
+from ._codes import codes_in, count
 from ._common import (
     LEVELS,
     _by_values,
     _check_by,
     _check_document_attribute,
     _check_pair,
-    _full,
     _key_name,
     _keys,
-    _prepare,
     _tally,
     _warn,
     _words,
@@ -183,17 +182,16 @@ def _groups(func: str, df: pd.DataFrame, by: str, groups: Sequence[Any] | None) 
     return list(groups)
 
 
-def _group_totals(func: str, df: pd.DataFrame, work: pd.DataFrame, by: str,
-                  groups: Sequence[Any], documents: pd.DataFrame | None,
-                  names: Sequence[str]) -> list[int]:
+def _group_totals(func: str, df: pd.DataFrame, by: str, groups: Sequence[Any],
+                  documents: pd.DataFrame | None, names: Sequence[str]) -> list[int]:
     """Each group's codings (or words); a group with none is a ParameterError naming it."""
     if documents is None:
-        totals = work["_by"].value_counts()
+        out = [int(n) for n in count(codes_in(df[by], groups), len(groups))]
         what = "codings"
     else:
         totals = _words(func, documents, by, df)
+        out = [int(totals.get(g, 0)) for g in groups]
         what = "words in documents"
-    out = [int(totals.get(g, 0)) for g in groups]
     for name, group, total in zip(names, groups, out, strict=True):
         if total == 0:
             verb = "list values" if name == "groups" else "be a value"
@@ -208,10 +206,9 @@ def _counts(func: str, df: pd.DataFrame, by: str, level: str, groups: Sequence[A
             documents: pd.DataFrame | None,
             names: Sequence[str]) -> tuple[list[Any], pd.Series, dict[Any, int]]:
     """The keys, the codings per (group, key) and each group's total."""
-    work = _prepare(df, by, level)
-    totals = _group_totals(func, df, work, by, groups, documents, names)
+    totals = _group_totals(func, df, by, groups, documents, names)
     keys = _keys(df, level)
-    counts = _full(_tally(work), list(groups), keys)["codings"]
+    counts = _tally(df, by, level, list(groups), keys, codings_only=True)["codings"]
     return keys, counts, dict(zip(groups, totals, strict=True))
 
 
@@ -414,10 +411,10 @@ def _case_comparison(func: str, df: pd.DataFrame, pairs: Sequence[tuple[Any, Any
     groups = list(dict.fromkeys(g for pair in pairs for g in pair))
     column = _check_case(func, df, case, by)
     keys = _keys(df, level)
-    work = df[df[by].isin(groups)]
-    table = case_table(work, case=case, by=by, level=level, keys=keys)
+    rows = df[by].isin(groups).to_numpy()
+    table = case_table(df, case=case, by=by, level=level, keys=keys, rows=rows)
     _check_has_cases(func, table, df, by, groups, names, column)
-    coded = _valenced_codings(work, column, by, level) if model == "gee" else None
+    coded = _valenced_codings(df[rows], column, by, level) if model == "gee" else None
     rng = np.random.default_rng(seed)  # one generator: the whole table is reproducible
     name = _key_name(level)
     rows = [row for a, b in pairs
@@ -503,7 +500,9 @@ def compare_groups(
         Confidence level of the bootstrap intervals (unit="case").
     n_resamples : int, default 9999
         Bootstrap resamples, and the most relabellings the permutation test enumerates
-        before it samples (unit="case").
+        before it samples (unit="case"). The resampling costs ``n_resamples`` times the
+        cases, or for large groups (:data:`~uppks_qual.analysis._cases.DRAWS`) times the
+        distinct case values (drawn as counts of each value: the same distribution).
     seed : int or None, default 0
         Seed of the call's random generator (unit="case"); None draws fresh entropy (the
         table is then not reproducible).

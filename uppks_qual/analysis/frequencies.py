@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,7 @@ from ..errors import ParameterError
 from ..params import InstanceOf, Options, validate_params
 from ..records import VALENCES
 from ..schema import validate_codings
+from . import _dask
 from ._common import (
     LEVELS,
     _blocks,
@@ -24,7 +27,7 @@ from ._common import (
     _prepare,
     _ratio,
     _tally,
-    _valence_counts,
+    _valence_table,
     _words,
     balance,
 )
@@ -57,6 +60,13 @@ def _coded_sentences(work: pd.DataFrame, sentences: pd.DataFrame) -> pd.Series:
     return hit.drop_duplicates(["_sid", "_key"]).groupby(["_by", "_key"]).size()
 
 
+def _extra_values(extra: pd.Series | None, known: list[Any]) -> list[Any]:
+    """Values of ``documents[by]`` not among ``known`` (sorted), as :func:`_by_values` adds."""
+    if extra is None:
+        return []
+    return [v for v in sorted(extra.dropna().unique()) if v not in known]
+
+
 _FRAME_OR_NONE = [InstanceOf(pd.DataFrame, what="a DataFrame"), None]
 
 
@@ -74,8 +84,11 @@ def code_frequencies(
 
     Parameters
     ----------
-    df : DataFrame
-        Codings frame (``project.codings()`` or :func:`~uppks_qual.schema.codings_frame`).
+    df : DataFrame or dask.dataframe.DataFrame
+        Codings frame (``project.codings()`` or :func:`~uppks_qual.schema.codings_frame`), or
+        a Dask frame with its columns (e.g. Parquet read lazily): Dask then does the counting
+        and only the small result is computed (not with ``segments``; see
+        :mod:`uppks_qual.analysis._dask` for how groups and factors are ordered).
     by : str, default "group"
         Metadata column to split by: one of :data:`BY_COLUMNS` or an extra column of ``df``
         (a document attribute such as ``district``; see :func:`metadata_columns`). Codings
@@ -108,8 +121,8 @@ def code_frequencies(
     ------
     ParameterError
         For an unknown ``level`` or ``by``, a ``by`` that is not a document attribute with
-        ``documents`` or ``segments``, or a ``documents``/``segments`` frame without the
-        columns it needs.
+        ``documents`` or ``segments``, a ``documents``/``segments`` frame without the
+        columns it needs, or ``segments`` with a Dask frame.
 
     Examples
     --------
@@ -123,17 +136,31 @@ def code_frequencies(
     >>> freq[["group", "factor", "codings"]].to_numpy().tolist()
     [['north', 'leadership', 1], ['north', 'partnerships', 1], ['south', 'leadership', 1], ['south', 'partnerships', 0]]
     """
-    validate_codings(df)
     func = "code_frequencies"
-    _check_by(func, df, by)
-    if documents is not None or segments is not None:
-        _check_document_attribute(func, df, by)
     extra = documents[by] if documents is not None and by in documents.columns else None
-    by_values, keys = _by_values(df, by, extra), _keys(df, level)
-    work = _prepare(df, by, level)
-    table = _full(_tally(work), by_values, keys)
+    source: pd.DataFrame = df
+    if _dask.is_dask(df):
+        _check_by(func, df, by)
+        if segments is not None:
+            raise ParameterError(
+                f"The 'segments' parameter of {func} must be None for a Dask frame (matching "
+                "codings to sentences needs every span). Got a DataFrame instead.",
+                parameter="segments", function=func, value="DataFrame")
+        if documents is not None:
+            source = _dask.document_frame(df, by)
+            _check_document_attribute(func, source, by)
+        keys, by_values, counts = _dask.tally(df, func, by=by, level=level)
+        by_values += _extra_values(extra, by_values)
+        table = _dask.full_table(counts, by_values, keys)
+    else:
+        validate_codings(df)
+        _check_by(func, df, by)
+        if documents is not None or segments is not None:
+            _check_document_attribute(func, df, by)
+        by_values, keys = _by_values(df, by, extra), _keys(df, level)
+        table = _tally(df, by, level, by_values, keys)
     if documents is not None:
-        words = _words(func, documents, by, df)
+        words = _words(func, documents, by, source)
         by_level = table.index.get_level_values("_by")
         table["words"] = by_level.map(dict(words)).fillna(0).astype("int64")
         per_word = _ratio(table["codings"], table["words"], "per_1000_words")
@@ -143,6 +170,7 @@ def code_frequencies(
         n = sentences.groupby("_by").size()
         by_level = table.index.get_level_values("_by")
         table["n_segments"] = by_level.map(dict(n)).fillna(0).astype("int64")
+        work = _prepare(df, by, level)
         hits = _coded_sentences(work, sentences).reindex(table.index, fill_value=0)
         table["pct_segments"] = _ratio(hits, table["n_segments"], "pct_segments") * 100
     return _finish(table, by, by_values, _key_name(level), keys)
@@ -228,8 +256,8 @@ def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor
 
     Parameters
     ----------
-    df : DataFrame
-        Codings frame.
+    df : DataFrame or dask.dataframe.DataFrame
+        Codings frame, or a Dask frame with its columns (as for :func:`code_frequencies`).
     by : str, default "group"
         Metadata column (see :func:`metadata_columns`); codings without a value are left out.
     level : {"factor", "code"}, default "factor"
@@ -253,10 +281,16 @@ def valence_balance(df: pd.DataFrame, *, by: str = "group", level: str = "factor
     >>> table[["positive", "negative", "neutral"]].iloc[0].tolist(), table["balance"].iloc[0].item()
     ([3, 1, 1], 0.5)
     """
-    validate_codings(df)
-    _check_by("valence_balance", df, by)
-    by_values, keys = _by_values(df, by), _keys(df, level)
-    table = _full(_valence_counts(_prepare(df, by, level)), by_values, keys)
+    if _dask.is_dask(df):
+        _check_by("valence_balance", df, by)
+        keys, by_values, counts = _dask.tally(df, "valence_balance", by=by, level=level,
+                                              with_valence=True)
+        table = _dask.full_table(counts, by_values, keys)
+    else:
+        validate_codings(df)
+        _check_by("valence_balance", df, by)
+        by_values, keys = _by_values(df, by), _keys(df, level)
+        table = _valence_table(df, by, level, by_values, keys)
     table["n"] = table[list(VALENCES)].sum(axis=1)
     table["balance"] = balance(table["positive"], table["negative"])
     return _finish(table, by, by_values, _key_name(level), keys)

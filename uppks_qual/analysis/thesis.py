@@ -73,8 +73,8 @@ def _balances(df: pd.DataFrame, *, a: Any, b: Any, factors: list[str], case: str
     """(group, factor) -> the balances of the group's cases (indexed by case name) that have
     at least ``min_valenced`` positive or negative codings of the factor (at least one: a
     case without any has no balance)."""
-    pair = df[df["group"].isin([a, b]).to_numpy()]
-    table = case_table(pair, case=case, by="group", level="factor", keys=factors)
+    pair = df["group"].isin([a, b]).to_numpy()
+    table = case_table(df, case=case, by="group", level="factor", keys=factors, rows=pair)
     table = table[(table["positive"] + table["negative"]) >= max(min_valenced, 1)]
     return {(g, f): pd.Series(rows["balance"].to_numpy("float64"),
                               index=rows["case"].astype(str).to_numpy())
