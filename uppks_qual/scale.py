@@ -232,9 +232,10 @@ def autocode_corpus(paths_or_glob: str | Path | Sequence[str | Path],
     scheduler = client if client is not None else "processes"
     try:
         frame.to_parquet(partial, write_index=False, compute_kwargs={"scheduler": scheduler},
-                         schema=_schema(), custom_metadata={
-                             b"uppks_qual": json.dumps({"codebook_version": cb.version,
-                                                        "files": len(files)}).encode()})
+                         schema=_schema(), custom_metadata={b"uppks_qual": json.dumps({
+                             "codebook_version": cb.version, "files": len(files),
+                             "factors": [c.code_id for c in cb.top_level()],
+                             "groups": list(man.groups)}).encode()})
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -269,16 +270,26 @@ def read_codings(path: str | Path, *, lazy: bool = True) -> Any:
     """The codings :func:`autocode_corpus` wrote.
 
     ``lazy=True`` (default): a ``dask.dataframe.DataFrame`` (:data:`PARQUET_COLUMNS`) that
-    the counting functions aggregate on the workers; ``lazy=False``: a pandas frame with the
-    dtypes of ``project.codings()`` (categoricals), ready for every analysis function.
+    :func:`~uppks_qual.analysis.code_frequencies`, :func:`~uppks_qual.analysis.case_matrix`
+    and :func:`~uppks_qual.analysis.valence_balance` aggregate on the workers; ``lazy=False``:
+    a pandas frame with the dtypes of ``project.codings()``, ready for every analysis
+    function. Either way ``factor`` is categorical in the codebook's order and ``group`` in
+    the manifest's order (when it declares groups), as in a project, so counts come out in the
+    same order.
     """
     target = Path(path)
     if not target.exists():
         raise CorpusError("no such Parquet folder of codings", path=target)
+    info = _written_by(target)
     if lazy:
         import dask.dataframe as dd
+        import pandas as pd
 
-        return dd.read_parquet(target)
+        frame = dd.read_parquet(target)
+        kinds = {"factor": pd.CategoricalDtype(info.get("factors") or [])}
+        if info.get("groups"):
+            kinds["group"] = pd.CategoricalDtype(info["groups"])
+        return frame.astype(kinds) if info.get("factors") else frame
     import pandas as pd
 
     from .schema import codings_frame
@@ -288,7 +299,23 @@ def read_codings(path: str | Path, *, lazy: bool = True) -> Any:
         if kind == "string":
             values = frame[col].astype(object)
             frame[col] = values.where(values.notna(), None)
-    return codings_frame(frame.drop(columns=["cues", "unit", "codebook_version"]))
+    return codings_frame(frame.drop(columns=["cues", "unit", "codebook_version"]),
+                         groups=info.get("groups") or None, factors=info.get("factors") or None)
+
+
+def _written_by(target: Path) -> dict[str, Any]:
+    """What :func:`autocode_corpus` recorded in the Parquet files (factors, groups, codebook
+    version); empty for Parquet written by something else."""
+    import pyarrow.parquet as pq
+
+    files = sorted(target.glob("*.parquet")) if target.is_dir() else [target]
+    if not files:
+        return {}
+    meta = pq.read_schema(files[0]).metadata or {}
+    try:
+        return dict(json.loads(meta.get(b"uppks_qual", b"{}")))
+    except (ValueError, TypeError):
+        return {}
 
 
 def auto_rows(frame: pd.DataFrame, *, texts: dict[str, str], codes: Collection[str],
