@@ -16,6 +16,7 @@ are medians of ``--repeat`` runs. Run from the repository root::
 
     .venv/bin/python benchmarks/bench_scale.py --codings 1000000
     .venv/bin/python benchmarks/bench_scale.py --codings 10000000 --no-dask
+    .venv/bin/python benchmarks/bench_scale.py --sections autocode --words 10000000
 
 Each section is a function returning table rows (dicts); :func:`main` runs the sections named
 by ``--sections`` (see :data:`SECTIONS`) and returns ``{section: rows}``, so a new section is
@@ -28,6 +29,8 @@ import argparse
 import contextlib
 import gc
 import logging
+import pickle
+import random
 import resource
 import statistics
 import sys
@@ -362,6 +365,91 @@ def dask_rows(n: int, *, repeat: int = 3, frame: pd.DataFrame | None = None,
     return rows
 
 
+# --------------------------------------------------------------------------------------
+# Auto-coding words on Dask
+# --------------------------------------------------------------------------------------
+
+
+def synthetic_files(folder: Path, n_words: int, *, doc_words: int = 2000,
+                    seed: int = 1997) -> tuple[int, int]:
+    """Write a seeded corpus of at least ``n_words`` words into ``folder``: interview files
+    re-sampled from the bundled interviews' turns, observation files from the notes'
+    paragraphs (front matter with generic groups ``A``/``B``). Returns (files, words)."""
+    corpus = uq.load_corpus("data/interviews")
+    turns, paragraphs = [], []
+    for doc in corpus:
+        for s in corpus.iter_segments(doc.doc_id):
+            if s.kind == "turn" and s.speaker in ("P", "I"):  # the default labels
+                turns.append(f"{s.speaker}: {s.text}")
+            elif s.kind == "paragraph":
+                paragraphs.append(s.text)
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.yaml").write_text("groups:\n  A: Desa A\n  B: Desa B\n", encoding="utf-8")
+    files = words = 0
+    while words < n_words:
+        interview = rng.random() < 0.7
+        pool = turns if interview else paragraphs
+        parts, n = [], 0
+        while n < doc_words:
+            unit = rng.choice(pool)
+            parts.append(unit)
+            n += len(unit.split())
+        group = "AB"[files % 2]
+        front = (f"---\nid: doc-{files:06d}\ngroup: {group}\nvillage: Desa {group}\n"
+                 f"source_type: {'interview' if interview else 'observation'}\n"
+                 f"informant_role: {'member' if interview else 'researcher'}\n"
+                 f"informant: Informan {files}\ndate: 2004-03-11\n---\n")
+        (folder / f"doc-{files:06d}.txt").write_text(front + "\n\n".join(parts) + "\n",
+                                                     encoding="utf-8")
+        files += 1
+        words += n
+    return files, words
+
+
+def _warm() -> None:
+    from uppks_qual.nlp import get_nlp
+
+    get_nlp()
+
+
+def autocode_rows(n_words: int, workdir: Path) -> list[dict[str, Any]]:
+    """Auto-code ``n_words`` synthetic words through Dask on a 2-worker LocalCluster:
+    words/s, peak memory per worker, and the same files coded in one process for the
+    ratio (on a sample of the files when the corpus is large)."""
+    from distributed import Client, LocalCluster
+
+    folder = workdir / "corpus"
+    n_files, words = synthetic_files(folder, n_words)
+    codebook = uq.load_codebook("codebook.yaml")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        client.run(_warm)  # imports and the pipeline, before the clock starts
+        client.run(_reset_peak)
+        start = time.perf_counter()
+        out = uq.autocode_corpus(folder, codebook, out=workdir / "codings.parquet",
+                                 client=client, files_per_partition=64)
+        seconds = time.perf_counter() - start
+        peaks = client.run(_worker_peak)
+        codings = len(pd.read_parquet(out, columns=["start"]))
+    # the same coder in this one process, on every 10th file, for the ratio
+    from uppks_qual.manifest import read_manifest
+    from uppks_qual.scale import code_files
+
+    sample = sorted(str(p) for p in folder.glob("doc-*.txt"))[::10]
+    sample_words = sum(len(Path(f).read_text(encoding="utf-8").split()) for f in sample)
+    data = pickle.dumps(codebook)
+    manifest = read_manifest(folder / "corpus.yaml")
+    start = time.perf_counter()
+    code_files(sample, data, "bench", manifest, "sentence", None, "auto")
+    one = sample_words / (time.perf_counter() - start)
+    return [{"function": "autocode_corpus (Dask, 2 workers)", "files": n_files,
+             "words": words, "seconds": seconds, "words_per_s": words / seconds,
+             "one_process_words_per_s": one, "ratio": words / seconds / one,
+             "codings": codings, "worker_peak_mib": max(peaks.values())}]
+
+
 def _same_values(got: pd.DataFrame, expected: pd.DataFrame) -> bool:
     """Whether the Dask result is exactly the pandas one."""
     try:
@@ -374,8 +462,10 @@ def _same_values(got: pd.DataFrame, expected: pd.DataFrame) -> bool:
 SECTIONS: dict[str, Callable[..., list[dict[str, Any]]]] = {
     "analysis": analysis_rows,
     "dask": dask_rows,
+    "autocode": autocode_rows,
 }
-"""Section name -> function(n, repeat=..., frame=...) returning table rows."""
+"""Section name -> function(n, repeat=..., frame=...) returning table rows (``autocode``:
+function(words, folder), see :func:`main`)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -393,6 +483,8 @@ def markdown(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 COLUMNS = {
+    "autocode": ["function", "files", "words", "seconds", "words_per_s",
+                 "one_process_words_per_s", "ratio", "codings", "worker_peak_mib"],
     "analysis": ["function", "codings", "seconds", "bare_seconds", "ratio"],
     "dask": ["function", "codings", "seconds", "pandas_seconds", "ratio", "same_result",
              "worker_peak_mib"],
@@ -405,19 +497,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=list(SECTIONS))
     parser.add_argument("--no-dask", action="store_true", help="skip the dask section")
+    parser.add_argument("--words", type=int, default=10_000_000,
+                        help="words auto-coded through Dask (section autocode)")
     args = parser.parse_args(argv)
-    sections = [s for s in args.sections if not (args.no_dask and s == "dask")]
-    t0 = time.perf_counter()
-    frame = synthetic_codings(args.codings)
-    print(f"synthetic codings: {len(frame):,} rows, {frame['doc_id'].nunique():,} documents, "
-          f"{frame['case'].nunique():,} cases, built in {time.perf_counter() - t0:.1f} s "
-          f"(synthetic data: timings only, nothing about the study)")
-    problems = check_like_evidence(frame)
-    if problems:
-        print("WARNING: not shaped like evidence():", "; ".join(problems))
-    out: dict[str, Any] = {"codings": len(frame)}
+    sections = [s for s in args.sections if not (args.no_dask and s in ("dask", "autocode"))]
+    out: dict[str, Any] = {}
+    frame = None
+    if {"analysis", "dask"} & set(sections):
+        t0 = time.perf_counter()
+        frame = synthetic_codings(args.codings)
+        print(f"synthetic codings: {len(frame):,} rows, {frame['doc_id'].nunique():,} "
+              f"documents, {frame['case'].nunique():,} cases, built in "
+              f"{time.perf_counter() - t0:.1f} s (synthetic data: timings only, nothing about "
+              "the study)")
+        problems = check_like_evidence(frame)
+        if problems:
+            print("WARNING: not shaped like evidence():", "; ".join(problems))
+        out["codings"] = len(frame)
     for name in sections:
-        rows = SECTIONS[name](args.codings, repeat=args.repeat, frame=frame)
+        if name == "autocode":
+            with tempfile.TemporaryDirectory() as tmp:
+                rows = autocode_rows(args.words, Path(tmp))
+        else:
+            rows = SECTIONS[name](args.codings, repeat=args.repeat, frame=frame)
         out[name] = rows
         print(f"\n## {name} (median of {args.repeat})\n")
         print(markdown(rows, COLUMNS.get(name, list(rows[0]) if rows else [])))

@@ -8,6 +8,8 @@ of each sentence can be worked out by hand from the rules in the module docstrin
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import pytest
 from conftest_project import make_code, real_codebook, real_corpus, tiny_codebook
@@ -492,3 +494,74 @@ def test_sentence_bounds_equal_the_spacy_sentencizer(words: list[str]) -> None:
     expected = [s.start for s in reference.sents] + [len(reference)]
     got = sentence_bounds(nlp.make_doc(text), build_matchers(tiny_codebook())).tolist()
     assert got == expected
+
+
+# --------------------------------------------------------------------------- fast paths
+def clauses_token_by_token(breaks: list[bool], kind: list[int], bounds: list[int],
+                           hedge: set[int], question: set[int]) -> list[tuple]:
+    """The clause rules of the module docstring read one token at a time: what the
+    vectorised ``_clause_table`` must give."""
+    out = []
+    for lo, hi in itertools.pairwise(bounds):
+        spans, segment, concessive, start = [], 0, False, None
+        for t in range(lo, hi):
+            if not (breaks[t] or (kind[t] == 2 and start is None)):
+                start = t if start is None else start
+                continue
+            if start is not None:
+                spans.append((start, t, segment, concessive))
+                start, concessive = None, False
+            if kind[t] in (1, 2):
+                segment, concessive = segment + 1, False
+            elif kind[t] == 3:
+                concessive = True
+        if start is not None:
+            spans.append((start, hi, segment, concessive))
+        aside = any(set(range(a, b)) <= hedge for a, b, _, _ in spans)
+        for i, (a, b, seg, conc) in enumerate(spans):
+            after = spans[i + 1][0] if i + 1 < len(spans) else hi
+            out.append((a, b, seg, conc, aside or bool(hedge & set(range(a, b))),
+                        bool(question & set(range(b, after)))))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_clause_table_follows_the_token_by_token_rules(data: st.DataObject) -> None:
+    import numpy as np
+
+    from uppks_qual.autocode import _clause_table
+
+    n = data.draw(st.integers(1, 40))
+    breaks = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    kind = data.draw(st.lists(st.sampled_from([0, 0, 0, 1, 2, 2, 3]), min_size=n, max_size=n))
+    bounds = sorted({0, n, *data.draw(st.lists(st.integers(1, n), max_size=6))})
+    positions = st.lists(st.integers(0, n - 1), max_size=n).map(lambda p: sorted(set(p)))
+    found = {name: data.draw(positions) for name in ("HEDGE", "QUESTION", "WISH", "CONDITION",
+                                                     "NEGATOR")}
+    hits = sorted((("*", s, s + 1, 1.0) for s in data.draw(positions)), key=lambda h: h[1])
+    table = _clause_table(np.array(breaks), {t: k for t, k in enumerate(kind) if k},
+                          np.array(bounds), found, hits)
+    got = list(zip(table.start, table.end, table.segment, table.concessive, table.hedged,
+                   table.question, strict=True))
+    assert got == clauses_token_by_token(breaks, kind, bounds, set(found["HEDGE"]),
+                                         set(found["QUESTION"]))
+    for c, (a, b) in enumerate(zip(table.start, table.end, strict=True)):
+        assert table.wish[c] == any(a <= t < b for t in found["WISH"])
+        assert table.negated[c] == any(a <= t < b for t in found["NEGATOR"])
+        assert hits[table.cue_from[c] : table.cue_to[c]] == [h for h in hits if a <= h[1] < b]
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_autocode_text_frame_is_autocode_frame_of_the_rows(unit: str) -> None:
+    """autocode_text builds its frame column by column; autocode_frame from row dicts."""
+    from uppks_qual.autocode import autocode_frame
+    from uppks_qual.corpus import split_units
+
+    for doc in list(real_corpus())[:4]:
+        units = split_units(doc.text, interview=doc.source_type == "interview")
+        rows_ = autocode_segments(doc.text, units, real_codebook(), unit=unit)
+        pd.testing.assert_frame_equal(autocode_text(doc.text, real_codebook(), unit=unit),
+                                      autocode_frame(rows_), check_exact=True)
+    pd.testing.assert_frame_equal(autocode_text("P: Modal?", real_codebook(), unit=unit),
+                                  autocode_frame([]), check_exact=True)

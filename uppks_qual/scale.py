@@ -1,8 +1,8 @@
 """Automatic coding and counting past one machine, on Dask.
 
 For corpora that outgrow a project (thousands of transcripts, news or social-media text in
-Indonesian), :func:`autocode_corpus` rule-codes document files on Dask (a ``dask.bag`` over
-the files) and writes the codings as Parquet partitions; :func:`read_codings` reads them back
+Indonesian), :func:`autocode_corpus` rule-codes document files on Dask (a
+``dask.dataframe.from_map`` over blocks of files) and writes the codings as Parquet partitions; :func:`read_codings` reads them back
 lazily as a ``dask.dataframe`` that :func:`~uppks_qual.analysis.code_frequencies` and
 :func:`~uppks_qual.analysis.case_matrix` count without loading it whole. The codings are the
 ones :meth:`Project.autocode <uppks_qual.project.Project.autocode>` makes of the same files
@@ -115,46 +115,44 @@ def _codebook(data: bytes, key: str) -> Codebook:
 
 
 def code_files(files: Sequence[str], codebook: bytes, key: str, manifest: Manifest,
-               unit: str, skip_speakers: tuple[str, ...] | None, coder: str
-               ) -> list[dict[str, Any]]:
-    """Rule-code document files: one dict per coding with :data:`PARQUET_COLUMNS` (runs on
-    a worker; ``codebook`` is the pickled codebook, ``key`` its digest)."""
+               unit: str, skip_speakers: tuple[str, ...] | None, coder: str) -> pd.DataFrame:
+    """Rule-code document files: one row per coding with :data:`PARQUET_COLUMNS`, in file
+    and document order (runs on a worker; ``codebook`` is the pickled codebook, ``key`` its
+    digest)."""
+    import pandas as pd
+
     from .autocode import autocode_segments
     from .passages import locate
 
     cb = _codebook(codebook, key)
     skip = tuple(manifest.interviewer_labels) if skip_speakers is None else skip_speakers
-    out: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    documents = {}
     for file in files:
         for parsed in read_file(Path(file), manifest):
             doc = parsed.document
-            rows = autocode_segments(doc.text, parsed.units, cb, unit=unit, skip_speakers=skip)
-            if not rows:
-                continue
-            out.extend(_located(rows, doc, cb, manifest, coder, locate))
-    return out
-
-
-def _located(rows: list[dict[str, Any]], doc: Any, cb: Codebook, manifest: Manifest,
-             coder: str, locate: Any) -> list[dict[str, Any]]:
-    """The rows of one document with its metadata and the passage each comes from."""
-    import pandas as pd
-
-    frame = pd.DataFrame(rows)
-    for col in ("group", "village", "source_type", "informant_role", "informant"):
-        frame[col] = getattr(doc, col)
-    frame["doc_id"] = doc.doc_id
-    frame = locate(frame, {doc.doc_id: doc}, interviewer_labels=manifest.interviewer_labels)
+            documents[doc.doc_id] = doc
+            found = autocode_segments(doc.text, parsed.units, cb, unit=unit,
+                                      skip_speakers=skip)
+            meta = {"doc_id": doc.doc_id, "group": doc.group, "village": doc.village,
+                    "source_type": doc.source_type, "informant_role": doc.informant_role,
+                    "informant": doc.informant}
+            rows.extend({**row, **meta} for row in found)
+    if not rows:
+        return _meta()
+    frame = locate(pd.DataFrame(rows), documents,
+                   interviewer_labels=manifest.interviewer_labels)
     frame["coder"], frame["origin"], frame["codebook_version"] = coder, "auto", cb.version
-    records = frame[list(PARQUET_COLUMNS)].to_dict("records")
-    for record in records:
-        for col in ("case", "speaker", "kind", "group", "village", "informant"):
-            value = record[col]
-            record[col] = None if value is None or value != value else str(value)
-    return records
+    frame = frame[list(PARQUET_COLUMNS)]
+    for col, kind in PARQUET_COLUMNS.items():
+        if kind == "string":  # text, or missing (None, NaN) as <NA>
+            values = frame[col].astype(object)
+            frame[col] = values.where(values.notna(), None).astype("string")
+    return frame.reset_index(drop=True)
 
 
 def _meta() -> pd.DataFrame:
+    """An empty frame of :data:`PARQUET_COLUMNS` (Dask's ``meta``)."""
     import pandas as pd
 
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in PARQUET_COLUMNS.items()})
@@ -200,7 +198,7 @@ def autocode_corpus(paths_or_glob: str | Path | Sequence[str | Path],
     CorpusError
         A file cannot be read (the message names it); nothing is left at ``out``.
     """
-    import dask.bag as db
+    import dask.dataframe as dd
 
     from .autocode import UNITS
     from .store import check_coder
@@ -223,10 +221,11 @@ def autocode_corpus(paths_or_glob: str | Path | Sequence[str | Path],
     data = pickle.dumps(cb, protocol=pickle.HIGHEST_PROTOCOL)
     key = hashlib.sha256(data).hexdigest()
     skip = None if skip_speakers is None else tuple(skip_speakers)
-    npartitions = max(1, -(-len(files) // files_per_partition))
-    bag = db.from_sequence(files, npartitions=npartitions).map_partitions(
-        code_files, data, key, man, unit, skip, coder)
-    frame = bag.to_dataframe(meta=_meta())
+    chunks = [files[i:i + files_per_partition]
+              for i in range(0, len(files), files_per_partition)]
+    frame = dd.from_map(code_files, chunks, args=(data, key, man, unit, skip, coder),
+                        meta=_meta(), divisions=[None] * (len(chunks) + 1),
+                        enforce_metadata=False)
     partial = target.with_name(f".{target.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     scheduler = client if client is not None else "processes"
