@@ -38,6 +38,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -47,6 +48,7 @@ from uppks_qual import learn
 from uppks_qual.autocode import autocode_segments, autocode_text
 from uppks_qual.corpus import segments_frame
 from uppks_qual.nlp import get_nlp
+from uppks_qual.parallel import code_documents, predict_by_document
 from uppks_qual.records import Segment
 
 SEED = 1997
@@ -205,6 +207,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     n_words = sum(len(d.split()) for d in docs)
     print(f"synthetic corpus: {len(docs)} documents, {n_words:,} words (seed {SEED}; "
           f"re-sampled from the illustrative corpus in {CORPUS}, not field data)")
+    units = [(segs[0].doc_id, text, [u for u in segs if u.kind != "sentence"])
+             for text, segs in documents]
     stock = stock_tokenizer()
     model, table = learned_coder(codebook), learned_table(documents, codebook)
     # Each row: key -> (label, function, arguments). The ratios below divide by the rows
@@ -214,6 +218,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "stock": ('(d) stock spaCy blank("id") tokenizer', run_tokenizer, (docs, stock)),
         "autocode": ("(a) uppks_qual.autocode_text", run_autocode, (docs, codebook)),
         "learned": ("(e) CodeSuggester.predict", model.predict, (table,)),
+        # every core: the same work spread over processes (each starts and builds its own
+        # pipeline inside the timing; the output is identical, see tests/test_parallel.py)
+        "rules_1": ("(f) rule coder, 1 process", code_documents, (units, codebook)),
+        "rules_2": ("(g) rule coder, 2 processes", partial(code_documents, n_process=2),
+                    (units, codebook)),
+        "learned_2": ("(h) CodeSuggester.predict, 2 processes",
+                      partial(predict_by_document, n_process=2), (model, table)),
     }
     if not args.no_naive:
         pats = naive_patterns(codebook)
@@ -230,6 +241,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if "naive" in methods:
         result["a_over_b"] = seconds["naive"] / seconds["autocode"]
     result["a_over_c"] = result["autocode_over_tokenizer"]
+    result["rules_2_over_1"] = seconds["rules_1"] / seconds["rules_2"]
+    result["learned_2_over_1"] = seconds["learned"] / seconds["learned_2"]
     result["peak_rss_mb"] = peak_rss_mb()
     print("| method | words/s | ratio to project tokenizer | ratio to stock tokenizer |")
     print("|---|---:|---:|---:|")
@@ -238,6 +251,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
               f" | {result[f'{key}_over_stock']:.3f} |")
     if "a_over_b" in result:
         print(f"ratio a/b (speed-up over naive): {result['a_over_b']:.1f}x")
+    print(f"2 processes over 1: rule coder {result['rules_2_over_1']:.2f}x, learned coder "
+          f"{result['learned_2_over_1']:.2f}x")
     print(f"peak RSS: {result['peak_rss_mb']:.0f} MB; auto codings: {result['codings']:,}; "
           f"sentences the learned coder coded: {len(table):,}")
     return result

@@ -163,3 +163,31 @@ def _divide(x: int) -> float:
 
 def _square(x: int) -> int:
     return x * x
+
+
+def test_spawned_workers_code_as_forked_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers forked (a single-threaded program on Linux) and spawned (a notebook, or any
+    program running threads) give the same rows: spawned ones build their own pipeline."""
+    docs = [(d.doc_id, d.text, [u for u in real_corpus().iter_segments(d.doc_id)
+                                if u.kind != "sentence"]) for d in real_corpus()][:6]
+    forked = parallel.code_documents(docs, real_codebook(), n_process=2)
+    monkeypatch.setattr(parallel, "start_method", lambda: "spawn")
+    spawned = parallel.code_documents(docs, real_codebook(), n_process=2)
+    assert forked == spawned == parallel.code_documents(docs, real_codebook())
+
+
+def test_a_thread_running_means_spawn() -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert parallel.start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+    alone = [t for t in threading.enumerate() if t is not threading.main_thread()
+             and type(t).__name__ != "TMonitor"] == []
+    if os.uname().sysname == "Linux" and alone:  # earlier tests may leave pools' threads
+        assert parallel.start_method() == "fork"

@@ -5,9 +5,12 @@ coder's prediction (:func:`predict_by_document`) cut the work into blocks of doc
 the blocks in worker processes and put the results back in the input order, so the output is
 identical to one process. Only the calling process touches a project's database.
 
-Workers are started with ``spawn`` (safe in notebooks and threaded programs): each imports
-spaCy and builds its own pipeline (about a second), so more processes pay off from a few
-hundred documents on; with ``n_process=1`` nothing is started.
+How workers start (:func:`start_method`): on Linux, in a program with a single thread (a
+script, the command line), they are *forked* from the calling process and inherit its
+pipeline and compiled matchers, so they start in milliseconds; elsewhere, and in a notebook
+or any program running other threads (where forking is unsafe), they are *spawned*: each
+imports spaCy and builds its own pipeline (one to two seconds), so more processes pay off
+from a few hundred documents on. With ``n_process=1`` nothing is started.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +32,8 @@ if TYPE_CHECKING:
     from .learn import CodeSuggester
     from .records import Codebook, Segment
 
-__all__ = ["code_documents", "map_ordered", "predict_by_document", "resolve_processes"]
+__all__ = ["code_documents", "map_ordered", "predict_by_document", "resolve_processes",
+           "start_method"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,6 +56,14 @@ def resolve_processes(n_process: object, *, func: str) -> int:
     return (os.cpu_count() or 1) if n_process == -1 else n_process
 
 
+def start_method() -> str:
+    """``"fork"`` on Linux when this process runs a single thread (not counting tqdm's
+    monitor, which only sleeps and reads progress bars), else ``"spawn"``."""
+    others = [t for t in threading.enumerate()
+              if t is not threading.main_thread() and type(t).__name__ != "TMonitor"]
+    return "fork" if sys.platform.startswith("linux") and not others else "spawn"
+
+
 def _blocks(n: int, parts: int) -> list[range]:
     """``range(n)`` cut into at most ``parts`` contiguous blocks of near-equal size."""
     parts = max(1, min(parts, n))
@@ -60,30 +74,34 @@ def _blocks(n: int, parts: int) -> list[range]:
 def map_ordered(func: Callable[[T], R], items: Sequence[T], *, n_process: int = 1,
                 initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
                 progress: bool = False, desc: str = "", unit: str = "doc",
-                sizes: Sequence[int] | None = None) -> Iterator[R]:
+                sizes: Sequence[int] | None = None,
+                method: str | None = None) -> Iterator[R]:
     """``map(func, items)`` over ``n_process`` worker processes, yielding in input order.
 
     ``func`` and ``initializer`` must be importable module-level functions. With
-    ``n_process=1`` (or a single item) everything runs here, after ``initializer``. The
+    ``n_process=1`` (or a single item) everything runs here, after ``initializer``.
+    ``method``: ``"fork"`` or ``"spawn"`` (default :func:`start_method`). The
     progress bar counts ``sizes`` (default 1 per item). Interrupting (Ctrl-C), or an error in
     a worker, cancels the work not yet started and stops the workers; the error is raised
     here.
     """
     from tqdm.auto import tqdm
 
+    pool = None
+    if n_process > 1 and len(items) > 1:  # before the progress bar starts its thread
+        context = multiprocessing.get_context(method or start_method())
+        pool = ProcessPoolExecutor(max_workers=min(n_process, len(items)), mp_context=context,
+                                   initializer=initializer, initargs=initargs)
     bar = tqdm(total=sum(sizes) if sizes is not None else len(items), desc=desc, unit=unit,
                disable=not progress)
     with bar:
-        if n_process <= 1 or len(items) <= 1:
+        if pool is None:
             if initializer is not None:
                 initializer(*initargs)
             for i, item in enumerate(items):
                 yield func(item)
                 bar.update(sizes[i] if sizes is not None else 1)
             return
-        pool = ProcessPoolExecutor(max_workers=min(n_process, len(items)),
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=initializer, initargs=initargs)
         futures: list[Future[R]] = []
         try:
             futures = [pool.submit(func, item) for item in items]
