@@ -42,7 +42,6 @@ dd = pytest.importorskip("dask.dataframe")
 dask = pytest.importorskip("dask")
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = ROOT / "results" / "uppks.uqp"
 FAST = settings(max_examples=25, deadline=None)
 FEW = settings(max_examples=15, deadline=None)
 CODES = {"f1": "f1", "f1.a": "f1", "f2": "f2", "f2.b": "f2", "f3.c": "f3"}
@@ -266,10 +265,14 @@ def test_compare_groups_counts_are_the_case_table(df: pd.DataFrame) -> None:
 
 
 @pytest.fixture(scope="module")
-def bundled() -> pd.DataFrame:
-    if not PROJECT.exists():
-        pytest.skip("results/uppks.uqp is not built")
-    with uq.Project.open(PROJECT) as project:
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The evidence of the bundled (illustrative) corpus, rule-coded in a new project, so the
+    test never depends on a built ``results/`` folder."""
+    from conftest_project import real_codebook, real_corpus
+
+    path = tmp_path_factory.mktemp("bundled") / "p.uqp"
+    with uq.Project.create(path, corpus=real_corpus(), codebook=real_codebook()) as project:
+        project.autocode()
         return project.evidence()
 
 
@@ -308,8 +311,9 @@ def test_dask_equals_pandas_on_the_bundled_evidence(bundled: pd.DataFrame, name:
 
 
 def test_dask_with_documents_gives_the_rates(bundled: pd.DataFrame) -> None:
-    with uq.Project.open(PROJECT) as project:
-        documents = project.documents()
+    from conftest_project import real_corpus
+
+    documents = real_corpus().documents
     expected = code_frequencies(bundled, documents=documents)
     got = code_frequencies(lazy(bundled), documents=documents)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)

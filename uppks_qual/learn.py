@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any
@@ -927,13 +927,16 @@ class DocumentKFold:
 
 # --------------------------------------------------------------------------- coding a corpus
 def cross_fit_predict(estimator: CodeSuggester, table: pd.DataFrame, training: pd.DataFrame, *,
-                      n_splits: int = 5) -> tuple[pd.DataFrame, dict[str, int]]:
+                      n_splits: int = 5,
+                      predict: Callable[[CodeSuggester, pd.DataFrame], pd.DataFrame] | None
+                      = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """Code every sentence of ``table`` with a model that never saw its document.
 
     The documents of ``table`` (all of them, with training passages or not) are split into
     ``n_splits`` folds (``GroupKFold`` by document); for each fold a clone of ``estimator`` is
     fitted on the ``training`` passages of the *other* folds' documents and codes the fold's
-    sentences.
+    sentences. ``predict(model, sentences)`` codes them (default ``model.predict``; e.g.
+    :func:`uppks_qual.parallel.predict_by_document` to use several processes).
 
     Returns
     -------
@@ -953,7 +956,8 @@ def cross_fit_predict(estimator: CodeSuggester, table: pd.DataFrame, training: p
     for fold, (_, test) in enumerate(GroupKFold(k).split(table, groups=docs)):
         held_out = set(docs[test])
         model = clone(estimator).fit(training[~training["doc_id"].astype(str).isin(held_out)])
-        pred = model.predict(table.iloc[test])
+        pred = (model.predict(table.iloc[test]) if predict is None
+                else predict(model, table.iloc[test]))
         pred["row"] = test[pred["row"].to_numpy()]
         parts.append(pred.assign(fold=fold))
         folds.update(dict.fromkeys(sorted(held_out), fold))
