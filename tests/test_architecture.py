@@ -187,8 +187,8 @@ SQL = re.compile(r"\.execute\(|exec_driver_sql|\bsa\.text\(|\bsqlalchemy\b|\bsql
 def test_no_sql_outside_the_store() -> None:
     offenders = []
     for module, path in modules().items():
-        if module == "uppks_qual.store":
-            continue
+        if module == "uppks_qual.store" or module.startswith("uppks_qual.store."):
+            continue  # the store package: its engines, tables and migrations
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if SQL.search(line):
                 offenders.append(f"{path.name}:{n}: {line.strip()}")

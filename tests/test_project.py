@@ -18,7 +18,6 @@ import pytest
 from conftest_project import (
     SMALL_BODIES,
     build_template,
-    copy_project,
     new_project,
     plain_document,
     real_codebook,
@@ -64,9 +63,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def project(template: Path, tmp_path: Path) -> Project:
-    """Small corpus, tiny codebook, three manual codings (ana, budi) and one auto run."""
-    proj = copy_project(template, tmp_path / "p.uqp")
+def project(template: Path, copy_to: Callable[..., Project]) -> Project:
+    """Small corpus, tiny codebook, three manual codings (ana, budi) and one auto run (on each
+    engine: SQLite and PostgreSQL, see ``conftest.py``)."""
+    proj = copy_to(template)
     yield proj
     proj.close()
 
@@ -184,8 +184,8 @@ def test_memos_on_every_target(project: Project) -> None:
     assert memos["author"].tolist()[0] == "ana"
 
 
-def test_memos_of_an_empty_project_have_the_columns(tmp_path: Path) -> None:
-    with new_project(tmp_path / "p.uqp") as proj:
+def test_memos_of_an_empty_project_have_the_columns(engine_url: str | Path) -> None:
+    with new_project(engine_url) as proj:
         memos = proj.memos()
     assert memos.empty
     assert memos.columns.tolist() == [c.name for c in store.memos.c]
@@ -302,19 +302,20 @@ def test_add_documents_refuses_known_ids(project: Project) -> None:
     assert info.value.doc_ids == [DOC_A]
 
 
-def test_add_documents_refuses_duplicate_ids_in_one_call(tmp_path: Path) -> None:
+def test_add_documents_refuses_duplicate_ids_in_one_call(engine_url: str | Path) -> None:
     docs = [plain_document("d1", "Modal kami."), plain_document("d1", "Ketua rajin.")]
-    with new_project(tmp_path / "p.uqp", documents=[]) as proj:
+    with new_project(engine_url, documents=[]) as proj:
         before = proj.dump()
         with pytest.raises(StoreError, match="d1"):
             proj.add_documents(docs)
         assert proj.dump() == before
 
 
-def test_interview_document_without_speakers_meta_gets_default_turns(tmp_path: Path) -> None:
+def test_interview_document_without_speakers_meta_gets_default_turns(
+        engine_url: str | Path) -> None:
     doc = plain_document("d1", "P: Modal kami bertambah?\nI: Ketua rajin.",
                          source_type="interview")
-    with new_project(tmp_path / "p.uqp", documents=[doc]) as proj:
+    with new_project(engine_url, documents=[doc]) as proj:
         turns = proj.segments(kind="turn")
         assert turns["speaker"].tolist() == ["P", "I"]
         assert turns["text"].tolist() == ["Modal kami bertambah?", "Ketua rajin."]
@@ -336,8 +337,8 @@ def test_codings_columns_and_dtypes(project: Project) -> None:
     assert set(frame["origin"]) == {"manual", "auto"}
 
 
-def test_codings_of_an_empty_project_have_the_dtypes(tmp_path: Path) -> None:
-    with new_project(tmp_path / "p.uqp") as proj:
+def test_codings_of_an_empty_project_have_the_dtypes(engine_url: str | Path) -> None:
+    with new_project(engine_url) as proj:
         frame = proj.codings()
     assert frame.empty
     assert tuple(frame.columns) == (*CODING_COLUMNS, "codebook_version")
@@ -437,8 +438,8 @@ def test_segments_frame(project: Project) -> None:
 
 
 # --------------------------------------------------------------------------- autocode
-def test_autocode_returns_counts(tmp_path: Path) -> None:
-    with new_project(tmp_path / "p.uqp") as proj:
+def test_autocode_returns_counts(engine_url: str | Path) -> None:
+    with new_project(engine_url) as proj:
         counts = proj.autocode(coder="machine")
         auto = proj.codings(coder="machine")
     assert set(counts) == {"documents", "codings", "skipped_manual"}
@@ -648,6 +649,7 @@ def test_import_attributes_from_a_semicolon_csv(project: Project, tmp_path: Path
         project.import_attributes(tmp_path / "no-id.csv")
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_version_1_file_is_upgraded_when_opened(project: Project) -> None:
     import sqlite3
 
@@ -658,7 +660,7 @@ def test_a_version_1_file_is_upgraded_when_opened(project: Project) -> None:
         conn.execute("ALTER TABLE documents DROP COLUMN attributes")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.close()
-    with Project.open(path) as again:
+    with pytest.warns(UserWarning, match="upgraded the project"), Project.open(path) as again:
         again.set_attributes(DOC_A, wave=1)
         again.mark_read(pd.DataFrame({"doc_id": [DOC_A], "start": [0], "end": [3]}), coder="ana")
         assert again.get_meta("schema_version") == str(store.SCHEMA_VERSION)

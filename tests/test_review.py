@@ -469,7 +469,7 @@ def version_3(project: Project) -> tuple[Path, pd.DataFrame]:
 def test_a_version_3_file_is_upgraded_in_place(version_3: tuple[Path, pd.DataFrame]) -> None:
     path, before = version_3
     with Project.open(path) as again:
-        assert again.get_meta("schema_version") == str(store.SCHEMA_VERSION) == "4"
+        assert again.get_meta("schema_version") == str(store.SCHEMA_VERSION) == "5"
         pd.testing.assert_frame_equal(again.codings(), before)  # every row, with its id
         assert again.check_integrity() == []
         sid = ids(again)["stuck"]

@@ -34,6 +34,7 @@ __all__ = [
     "SpanError",
     "SpeakerError",
     "StoreBusyError",
+    "StoreConnectionError",
     "StoreCorruptError",
     "StoreError",
     "StoreFullError",
@@ -162,6 +163,11 @@ class StoreReadOnlyError(StoreError):
 
 class StoreFullError(StoreError):
     """The disk (or quota) is full; the write was rolled back."""
+
+
+class StoreConnectionError(StoreError):
+    """A project on a database server cannot be reached: the server is down or unreachable,
+    the database does not exist, or the user name or password is refused."""
 
 
 class CoderError(QualError, ValueError):

@@ -1,4 +1,5 @@
-"""The facade a notebook uses: a coding project stored in one SQLite file.
+"""The facade a notebook uses: a coding project stored in one SQLite file or on a PostgreSQL
+server a team shares.
 
 >>> import uppks_qual as uq
 >>> project = uq.Project.create("uppks.uqp", corpus=uq.load_corpus("data/interviews"),
@@ -21,8 +22,10 @@ import dataclasses
 import json
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +66,7 @@ from .records import (
 )
 from .review import STRATEGIES, order_suggestions, review_summary
 from .schema import codings_frame
-from .store import Store, check_coder
+from .store import Store, check_coder, is_project, is_url, location
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
 from .textio import find_span
 
@@ -81,19 +84,36 @@ _FILTER = [str, list, tuple, None]
 class Project:
     """A coding project: documents, segments, codebook, coders, codings and memos.
 
-    Create one with :meth:`create`, reopen it with :meth:`open`.
+    Create one with :meth:`create`, reopen it with :meth:`open`: at a file path (SQLite, the
+    default) or at a database URL ``postgresql+psycopg://user:password@host/database`` (a
+    PostgreSQL server a team shares; the database must exist).
+
+    Attributes
+    ----------
+    path : Path
+        The project file; for a project on a server, its database name as a ``Path`` (so
+        ``path.name`` and ``path.stem`` name it; see :attr:`location`).
+    location : str
+        The file's path, or the database URL with its password hidden.
+    name : str
+        The file's name without its suffix, or the database's name.
     """
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.path = store.path
+        self.path = store.path if store.path is not None else Path(store.name)
+        self.location = store.location
+        self.name = store.name
         self._codebook: Codebook | None = None
 
     # ------------------------------------------------------------------ life cycle
     @classmethod
     def create(cls, path: str | Path, *, corpus: Corpus | Iterable[Document] | None = None,
                codebook: Codebook | None = None, overwrite: bool = False) -> Project:
-        """Create a new project file (an error if it exists, unless ``overwrite``)."""
+        """Create a new project: a file at ``path`` (an error if it exists, unless
+        ``overwrite``), or in the PostgreSQL database a URL names (``postgresql+psycopg://
+        user:password@host/database``; the database must exist, a project in it is replaced
+        only with ``overwrite``, a database holding other tables is never touched)."""
         store = Store.create(path, overwrite=overwrite)
         project = cls(store)
         try:
@@ -110,7 +130,9 @@ class Project:
 
     @classmethod
     def open(cls, path: str | Path) -> Project:
-        """Open an existing project file."""
+        """Open an existing project: a file path or a ``postgresql+psycopg://`` URL. A project
+        of an older schema is upgraded (a file is first copied beside itself, see
+        :mod:`uppks_qual.store.migrate`)."""
         return cls(Store.open(path))
 
     def close(self) -> None:
@@ -272,7 +294,7 @@ class Project:
     def codebook(self) -> Codebook:
         """The project's codebook (iterable of codes)."""
         if self._codebook is None:
-            self._codebook = self._store.codebook(path=str(self.path))
+            self._codebook = self._store.codebook(path=self.location)
         return self._codebook
 
     def update_codebook(self, codebook: Codebook) -> dict[str, list[str]]:
@@ -555,7 +577,9 @@ class Project:
             predicted = predict_by_document(model, coded, n_process=n_process)
             return (learn.coding_rows(predicted, rows, cb),
                     f"trained on {len(labelled)} passages", model, None)
-        predicted, fold_of = learn.cross_fit_predict(model, coded, labelled, n_splits=folds)
+        predicted, fold_of = learn.cross_fit_predict(
+            model, coded, labelled, n_splits=folds,
+            predict=partial(predict_by_document, n_process=n_process))
         k = len(set(fold_of.values()))
         return (learn.coding_rows(predicted, rows, cb), f"cross-fitted, {k} folds",
                 model.fit(labelled), fold_of)
@@ -950,7 +974,7 @@ class Project:
         """
         docs = [self.document(d) for d in self.documents()["doc_id"]]
         settings = {k: v for k in ("provenance",) if (v := self.get_meta(k))}
-        data = refi.ProjectData(self.path.stem, self.codebook, docs,
+        data = refi.ProjectData(self.name, self.codebook, docs,
                                 self.codings(origin=origin), self.memos(), settings)
         return refi.export_qdpx(data, path, extras=extras)
 
@@ -959,10 +983,15 @@ class Project:
                     overwrite: bool = False, allow_external: bool = False) -> Project:
         """Create a project at ``path`` from a REFI-QDA ``.qdpx``/``.qde`` written by any tool
         (all or nothing: the project is built in a temporary file next to ``path`` and moved
-        into place only when complete). See :func:`uppks_qual.interop.read_project`.
+        into place only when complete; for a database URL, built in a temporary file and
+        copied into the database in one transaction). See
+        :func:`uppks_qual.interop.read_project`.
 
         Sources are read only from the archive (a ``.qde``: from its own folder);
         ``allow_external=True`` also reads files a trusted project links to elsewhere."""
+        if is_url(path):
+            return cls._import_qdpx_to_server(source, str(path), overwrite=overwrite,
+                                              allow_external=allow_external)
         path = Path(path)
         if path.exists() and not overwrite:
             raise StoreError("project file already exists; pass overwrite=True to replace it",
@@ -984,6 +1013,27 @@ class Project:
                 with contextlib.suppress(OSError):
                     Path(f"{tmp}{suffix}").unlink(missing_ok=True)
         return cls.open(path)
+
+    @classmethod
+    def _import_qdpx_to_server(cls, source: str | Path, url: str, *, overwrite: bool,
+                               allow_external: bool) -> Project:
+        if not overwrite and is_project(url):
+            raise StoreError("the database already holds a uppks-qual project; pass "
+                             "overwrite=True to replace it", path=location(url))
+        imported = refi.read_project(source, allow_external=allow_external)
+        with tempfile.TemporaryDirectory(prefix="uppks-import-") as folder:
+            tmp = Path(folder) / "imported.uqp"
+            try:
+                cls._build_imported(imported, tmp)
+            except QualError as exc:
+                raise InterchangeError(f"cannot build the project: {exc}", path=source,
+                                       element=None, guid=None) from exc
+            built = Store.open(tmp)
+            try:
+                store = Store.create_from(built, url, overwrite=overwrite)
+            finally:
+                built.close()
+        return cls(store)
 
     @classmethod
     def _build_imported(cls, imported: Any, path: Path) -> None:
