@@ -191,3 +191,14 @@ def test_a_thread_running_means_spawn() -> None:
              and type(t).__name__ != "TMonitor"] == []
     if os.uname().sysname == "Linux" and alone:  # earlier tests may leave pools' threads
         assert parallel.start_method() == "fork"
+
+
+def test_a_worker_that_dies_is_a_worker_error() -> None:
+    from uppks_qual.errors import WorkerError
+
+    with pytest.raises(WorkerError, match="could not start or died"):
+        list(parallel.map_ordered(_die, [1, 2, 3], n_process=2))
+
+
+def _die(x: int) -> int:
+    os._exit(3)

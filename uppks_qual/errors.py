@@ -205,6 +205,12 @@ class OutputError(QualError, OSError):
     a read-only medium); nothing was written."""
 
 
+class WorkerError(QualError, RuntimeError):
+    """Worker processes (``n_process=``, Dask's local processes) could not start or died: a
+    script that starts them must guard its main code with ``if __name__ == "__main__":``, and
+    a worker killed for memory takes its block with it. Nothing was written."""
+
+
 class AgreementError(QualError, ValueError):
     """Inputs to an agreement statistic are inconsistent (shapes, coders, levels)."""
 

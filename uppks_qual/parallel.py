@@ -22,9 +22,10 @@ import sys
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ParameterError
+from .errors import ParameterError, WorkerError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,10 +109,21 @@ def map_ordered(func: Callable[[T], R], items: Sequence[T], *, n_process: int = 
             for i, future in enumerate(futures):
                 yield future.result()
                 bar.update(sizes[i] if sizes is not None else 1)
+        except BrokenProcessPool:
+            raise worker_error() from None
         finally:
             for future in futures:
                 future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def worker_error() -> WorkerError:
+    """What to do when worker processes could not start or died."""
+    return WorkerError(
+        "worker processes could not start or died: in a script, put the code that starts "
+        "them under `if __name__ == \"__main__\":` (Python starts workers by re-importing the "
+        "script); a worker killed for lack of memory needs fewer processes or smaller "
+        "blocks; or use n_process=1. Nothing was written")
 
 
 # --------------------------------------------------------------------------- rule coder

@@ -31,6 +31,7 @@ import json
 import pickle
 import shutil
 from collections.abc import Collection, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from .codebook import load_codebook
 from .corpus import SUFFIXES, read_file
 from .errors import CorpusError, OutputError, ParameterError
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
+from .parallel import worker_error
 from .records import Codebook
 
 if TYPE_CHECKING:
@@ -235,6 +237,9 @@ def autocode_corpus(paths_or_glob: str | Path | Sequence[str | Path],
                              "codebook_version": cb.version, "files": len(files),
                              "factors": [c.code_id for c in cb.top_level()],
                              "groups": list(man.groups)}).encode()})
+    except BrokenProcessPool:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise worker_error() from None
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
