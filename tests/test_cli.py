@@ -491,3 +491,30 @@ def test_cli_report_and_export_count_the_same_evidence(project_path: Path,
     auto = after[after["coder"] == "auto"]
     both = auto.merge(read[["doc_id", "start", "end"]], on="doc_id", suffixes=("", "_ana"))
     assert not ((both["start"] < both["end_ana"]) & (both["start_ana"] < both["end"])).any()
+
+
+# --------------------------------------------------------------------------- a server project
+def test_the_commands_take_a_postgresql_url(engine_url: str | Path, tmp_path: Path) -> None:
+    """--project takes a PostgreSQL URL as it takes a file: create by auto-coding, then
+    compare, history and undo on the same database (and a file, on the SQLite run)."""
+    target = str(engine_url)
+    corpus, codebook = str(ROOT / "data" / "interviews"), str(ROOT / "codebook.yaml")
+    done = runner.invoke(app, ["autocode", "--project", target, "--corpus", corpus,
+                               "--codebook", codebook])
+    assert done.exit_code == 0, done.output
+    assert "automatic codings" in done.output
+    with Project.open(engine_url) as proj:
+        coding = proj.code_quote("asoka-int-secretary", "notulen", "leadership.meetings",
+                                 coder="rina", occurrence=2)
+        assert len(proj.codings(coder="auto")) > 1000
+    done = runner.invoke(app, ["compare", "--project", target])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["history", "--project", target, "--coder", "rina"])
+    assert done.exit_code == 0 and "code" in done.output, done.output
+    done = runner.invoke(app, ["undo", "--project", target, "--coder", "rina"])
+    assert done.exit_code == 0, done.output
+    with Project.open(engine_url) as proj:
+        assert coding not in set(proj.codings()["coding_id"])
+    done = runner.invoke(app, ["reproduce", "--project", target, "--out", str(tmp_path / "r")])
+    if isinstance(engine_url, str):
+        assert done.exit_code == 1 and "give a file path for --project" in done.output

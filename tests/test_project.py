@@ -161,13 +161,20 @@ def test_find_span_counts_overlapping_occurrences() -> None:
     assert find_span("aaa", "aa", doc_id="d", occurrence=2) == (1, 3)
 
 
-def test_uncode_deletes_the_coding_and_its_memos(project: Project) -> None:
+def test_uncode_removes_the_coding_and_hides_its_memos(project: Project) -> None:
     coding_id = int(project.codings(coder="budi")["coding_id"].iloc[0])
     project.memo(str(coding_id), "check this", on="coding")
     project.memo("capital", "keep this", on="code")
+    n = repr(project)
     project.uncode(coding_id)
     assert coding_id not in set(project.codings()["coding_id"])
     assert project.memos()["text"].tolist() == ["keep this"]
+    assert repr(project) != n  # counted no more
+    # kept, marked removed by its coder, for the history (tests/test_history.py)
+    kept = [line for line in table_lines(project.dump(), "codings")
+            if line.startswith(f'INSERT INTO "codings" VALUES({coding_id},')]
+    assert len(kept) == 1 and "'budi'" in kept[0]
+    assert project.history(action="uncode")["target_id"].tolist() == [str(coding_id)]
 
 
 def test_memos_on_every_target(project: Project) -> None:

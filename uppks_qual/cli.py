@@ -255,7 +255,21 @@ def check(
         typer.echo(f"\nAbout the data: {corpus.manifest.provenance}")
 
 
-ProjectOpt = Annotated[Path, typer.Option("--project", help="Project file (SQLite).")]
+def project_target(value: str) -> Path:
+    """``--project``: a project file, or a PostgreSQL URL (``postgresql+psycopg://...``),
+    which is kept as it is written (a Path would fold its ``//``)."""
+    if value.startswith(("postgresql:", "postgresql+", "postgres:")):
+        return value  # type: ignore[return-value]  # a URL: checked by the store
+    return Path(value)
+
+
+def _is_url(project: object) -> bool:
+    return isinstance(project, str)
+
+
+ProjectOpt = Annotated[Path, typer.Option(
+    "--project", parser=project_target,
+    help="Project file (SQLite), or a PostgreSQL URL postgresql+psycopg://user@host/db.")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 DEFAULT_PROJECT = Path("results/uppks.uqp")
 
@@ -271,6 +285,8 @@ def _open(project: Path, *, write: bool = False) -> Any:
     it can be written now (:meth:`Project.ensure_writable`), before any long work."""
     from .errors import SchemaVersionError, StoreError
 
+    if _is_url(project):
+        return _ready(project, write)
     if not project.exists():
         raise StoreError(f"no such project file; {MAKE_PROJECT}", path=project)
     if project.is_dir():
@@ -286,6 +302,11 @@ def _open(project: Path, *, write: bool = False) -> Any:
         state = "is empty" if not head else "is not an SQLite database"
         raise SchemaVersionError(f"not a uppks-qual project ({state}); give the project file "
                                  f"(.uqp), or {MAKE_PROJECT}", path=project)
+    return _ready(project, write)
+
+
+def _ready(project: Path | str, write: bool) -> Any:
+    """The project opened (and, with ``write``, checked writable now)."""
     from .project import Project
 
     proj = Project.open(project)
@@ -328,6 +349,12 @@ def reproduce(
     if training is not None:
         need_path(training, "--training", "the folder of train*.csv passage codings",
                   kind="folder")
+    if _is_url(project):
+        from .errors import ParameterError
+
+        raise ParameterError("reproduce builds its project as a file beside the results; give "
+                             "a file path for --project (copy it to a server afterwards)",
+                             parameter="project", value="(a database URL)")
     run = run_study(corpus, codebook, project, out, manifest=manifest, method=method.value,
                     training=training, say=typer.echo, progress=True)
     tables = run.results.tables
@@ -399,7 +426,7 @@ def autocode(
         from .pipeline import check_destination
         from .project import Project
 
-        if project.exists() and not overwrite:
+        if not _is_url(project) and project.exists() and not overwrite:
             raise StoreError("already exists: pass --overwrite to replace it (its manual "
                              "codings would be lost), or leave out --corpus to auto-code it",
                              path=project)
@@ -408,8 +435,8 @@ def autocode(
         need_path(codebook, "--codebook", "the codebook YAML (or a REFI .qdc file)",
                   error=CodebookError)
         documents, book = load_corpus(corpus), load_codebook(codebook)
-        proj = Project.create(check_destination(project), corpus=documents, codebook=book,
-                              overwrite=overwrite)
+        target = project if _is_url(project) else check_destination(project)
+        proj = Project.create(target, corpus=documents, codebook=book, overwrite=overwrite)
     else:
         proj = _open(project, write=True)
     counts = proj.autocode(coder=coder, unit=unit.value, progress=True, method=method.value,
@@ -698,6 +725,9 @@ def export(
     project: ProjectOpt = DEFAULT_PROJECT,
     out: Annotated[Path, typer.Option("--out", help="Folder for CSV files, or a .xlsx or "
                                                      ".qdpx file.")] = Path("results/export"),
+    history: Annotated[bool, typer.Option("--history", help="With a .qdpx file: add the "
+                                                            "project's history as a note "
+                                                            "named History.")] = False,
 ) -> None:
     """Export codings and tables: a folder of CSV files, an Excel workbook (.xlsx) for
     SPSS/R/Excel users (both count the project's evidence), or a REFI-QDA project (.qdpx) with
@@ -718,9 +748,13 @@ def export(
                              " is none of these", parameter="out", value=str(out))
     else:
         check_output_folder(out)
+    if history and suffix != ".qdpx":
+        raise ParameterError("--history goes with a .qdpx file (--out FILE.qdpx); write the "
+                             "history as CSV with `uppks-qual history --csv FILE`",
+                             parameter="history", value=True)
     proj = _open(project)
     if suffix == ".qdpx":
-        proj.export_qdpx(out)
+        proj.export_qdpx(out, history=history)
     else:
         proj.export_tables(out)
     typer.echo(f"exported to {out}")
@@ -870,7 +904,8 @@ def import_qdpx(
     from .project import Project
 
     need_path(source, "SOURCE", "a REFI-QDA project (a .qdpx archive or a .qde file)")
-    check_destination(project)
+    if not _is_url(project):
+        check_destination(project)
     with Project.import_qdpx(source, project, overwrite=overwrite,
                              allow_external=allow_external) as proj:
         n_docs, n_codes, n_codings = (len(proj.documents()), len(proj.codebook),
@@ -1129,6 +1164,121 @@ def review(
     typer.echo(f"suggestion {ident} accepted as coding {new} by {coder}" if accept
                else f"suggestion {ident} rejected by {coder}")
     proj.close()
+
+
+def _change(old: Any, new: Any, width: int = 70) -> str:
+    """``old -> new`` of a history row, as short JSON text."""
+    import json
+
+    def text(value: Any) -> str:
+        return "-" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    shown = f"{text(old)} -> {text(new)}"
+    return shown if len(shown) <= width else shown[:width - 3] + "..."
+
+
+@app.command()
+@friendly
+def history(
+    project: ProjectOpt = DEFAULT_PROJECT,
+    coder: Annotated[list[str] | None, typer.Option(help="Only this coder's changes "
+                                                         "(repeatable).")] = None,
+    action: Annotated[list[str] | None, typer.Option(help="Only these actions (code, uncode, "
+                                                          "recode, autocode, ...; "
+                                                          "repeatable).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the newest N changes.")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the history to this CSV "
+                                                           "file instead of printing it.")
+                   ] = None,
+) -> None:
+    """Print the project's history (who changed what, when: old -> new), oldest first, or
+    write it to a CSV file (`project.history()`, `project.export_history()`)."""
+    from .pipeline import check_output_folder
+
+    if csv is not None:
+        check_output_folder(csv.parent if str(csv.parent) else Path("."),
+                            option="--csv (its folder)")
+    proj = _open(project)
+    try:
+        filters = {"coder": coder or None, "action": action or None, "limit": limit}
+        if csv is not None:
+            proj.export_history(csv, **filters)
+            typer.echo(f"wrote {len(proj.history(**filters))} change(s) to {csv}")
+            return
+        frame = proj.history(**filters)
+        if not len(frame):
+            typer.echo("no changes recorded")
+            return
+        shown = frame.assign(
+            at=[t.strftime("%Y-%m-%d %H:%M:%S") for t in frame["at"]],
+            coder=frame["coder"].fillna("-"),
+            target=frame["target_type"] + " " + frame["target_id"],
+            change=[_change(o, n) for o, n in zip(frame["old"], frame["new"], strict=True)])
+        echo_table(shown[["history_id", "at", "coder", "action", "target", "change"]]
+                   .set_index("history_id"), title=f"History of {proj.location} (UTC)")
+    finally:
+        proj.close()
+
+
+@app.command()
+@friendly
+def undo(
+    coder: Annotated[str, typer.Option(help="Whose last change to undo.")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+) -> None:
+    """Undo a coder's last change that can be undone (a coding added or removed, a code,
+    valence or memo changed, a memo, a passage marked read); repeat to walk further back.
+    Auto-coding runs, codebook changes and review decisions are passed over with a warning."""
+    proj = _open(project, write=True)
+    try:
+        done = proj.undo(coder)
+    finally:
+        proj.close()
+    typer.echo(f"undid #{done['undone']} {done['action']} {done['target_type']} "
+               f"{done['target_id']} by {coder} (recorded as #{done['history_id']})")
+
+
+class Role(StrEnum):
+    """A coder's role in a team project."""
+
+    coder = "coder"
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+@app.command()
+@friendly
+def coders(
+    project: ProjectOpt = DEFAULT_PROJECT,
+    add: Annotated[str | None, typer.Option(help="Register this human coder.")] = None,
+    set_role: Annotated[str | None, typer.Option("--set-role", help="Change this coder's "
+                                                                     "role.")] = None,
+    role: Annotated[Role | None, typer.Option(help="The role for --add (default coder) or "
+                                                   "--set-role.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who does it (an admin, once the project "
+                                                "has one).")] = None,
+) -> None:
+    """List the project's coders with their kinds and roles; --add NAME registers a coder,
+    --set-role NAME --role ROLE changes a role (recorded in the history)."""
+    from .errors import ParameterError
+
+    if add and set_role:
+        raise ParameterError("give --add or --set-role, not both", parameter="add", value=add)
+    if set_role and role is None:
+        raise ParameterError("--set-role NAME needs --role (coder, reviewer or admin)",
+                             parameter="role", value=None)
+    proj = _open(project, write=bool(add or set_role))
+    try:
+        if add:
+            proj.add_coder(add, role.value if role else "coder", by=by)
+            typer.echo(f"registered {add} as {role.value if role else 'coder'}")
+        elif set_role:
+            assert role is not None
+            old = proj.set_role(set_role, role.value, by=by)
+            typer.echo(f"{set_role}: {old} -> {role.value}")
+        echo_table(proj.coders().set_index("coder"), title="Coders")
+    finally:
+        proj.close()
 
 
 DEBUG_VARIABLE = "UPPKS_QUAL_DEBUG"

@@ -66,19 +66,30 @@ from .records import (
 )
 from .review import STRATEGIES, order_suggestions, review_summary
 from .schema import codings_frame
-from .store import Store, check_coder, is_project, is_url, location
+from .store import (
+    ACTIONS,
+    CODER_ROLES,
+    HISTORY_COLUMNS,
+    Store,
+    check_coder,
+    is_project,
+    is_url,
+    location,
+)
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
 from .textio import find_span
 
 if TYPE_CHECKING:  # learn imports scikit-learn (1 s): loaded only when a method needs it
     from . import learn
 
-__all__ = ["Project", "show"]
+__all__ = ["Project", "history_lines", "show"]
 
 _VALENCE = [Options(*VALENCES), None]
 _NO_TRAINING = ("method='learned' needs manual codings to learn from: training=... (e.g. "
                 "data/coding/train.csv), or codings made in the project")
 _FILTER = [str, list, tuple, None]
+#: Default of :meth:`Project.recode`'s values: leave the field as it is.
+_KEEP: Any = object()
 
 
 class Project:
@@ -172,9 +183,9 @@ class Project:
         n = self._store.counts()
         return f"<Project {self.path.name}: {n['documents']} documents, {n['codings']} codings>"
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Store a project-level setting (e.g. ``provenance``)."""
-        self._store.set_meta(key, value)
+    def set_meta(self, key: str, value: str, *, by: str | None = None) -> None:
+        """Store a project-level setting (e.g. ``provenance``); ``by``: who (the history)."""
+        self._store.set_meta(key, value, by=by)
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         """A project-level setting, or ``default``."""
@@ -245,11 +256,12 @@ class Project:
         self.document(doc_id)
         self._store.update_documents({doc_id: self._checked(values, where=doc_id)})
 
-    def import_attributes(self, path: str | Path) -> dict[str, int]:
+    def import_attributes(self, path: str | Path, *, by: str | None = None) -> dict[str, int]:
         """Set document fields and attributes from a CSV: one row per document, a ``doc_id``
         column and any others (an empty cell: no value). Delimiter sniffed (comma, semicolon,
         tab). All or nothing: every bad row is listed in one ImportProblem.
 
+        Each document changed writes a history row ``set_attributes`` (coder ``by``).
         Returns ``{"documents": n, "attributes": n_columns}``.
         """
         frame = _read_table(path)
@@ -268,7 +280,7 @@ class Project:
         if problems:
             raise ImportProblem(f"{len(problems)} bad row(s); nothing was changed:\n"
                                 + "\n".join(problems[:50]), path=path, problems=problems)
-        self._store.update_documents(changes)
+        self._store.update_documents(changes, by=by)
         return {"documents": len(changes), "attributes": len(frame.columns) - 1}
 
     def _checked(self, values: dict[str, Any], *, where: str) -> dict[str, Any]:
@@ -297,15 +309,20 @@ class Project:
             self._codebook = self._store.codebook(path=self.location)
         return self._codebook
 
-    def update_codebook(self, codebook: Codebook) -> dict[str, list[str]]:
+    def update_codebook(self, codebook: Codebook, *,
+                        by: str | None = None) -> dict[str, list[str]]:
         """Load an edited codebook: add new codes, update changed ones.
 
         A removed code that still has manual codings is an error listing them; a removed code
-        with only automatic codings is deleted with them (run ``autocode`` again). Every coding
-        made afterwards records the new codebook's version (``codings()["codebook_version"]``).
+        with only automatic codings is deleted with them (run ``autocode`` again), and so are
+        the codings of it that were removed (:meth:`uncode`; their history rows keep them).
+        Every coding made afterwards records the new codebook's version
+        (``codings()["codebook_version"]``). A change writes one history row
+        ``update_codebook`` (coder ``by``) whose ``details`` hold the diff: codes ``added``,
+        ``removed``, ``changed`` (``{code_id: [fields]}``).
         Returns ``{"added": [...], "updated": [...], "removed": [...]}``.
         """
-        report = self._store.replace_codebook(codebook)
+        report = self._store.replace_codebook(codebook, by=by)
         self._codebook = None
         return report
 
@@ -337,12 +354,17 @@ class Project:
         return self.code(doc_id, start, end, code_id, coder=coder, valence=valence, memo=memo)
 
     def code_many(self, items: Sequence[Coding]) -> list[int]:
-        """Insert several codings in one transaction (all or nothing); returns their ids."""
+        """Insert several codings in one transaction (all or nothing); returns their ids.
+        Each new coding writes a history row ``code`` (coder: the coding's)."""
+        return self._code_many(items, via="code")
+
+    def _code_many(self, items: Sequence[Coding], *, via: str,
+                   source: str | None = None) -> list[int]:
         items = [dataclasses.replace(c, start=int(c.start), end=int(c.end)) for c in items]
         for coder in dict.fromkeys(c.coder for c in items):
             check_coder(coder)
         self._validate([(c.doc_id, c.start, c.end, c.code_id) for c in items])
-        return self._store.add_codings(items)
+        return self._store.add_codings(items, via=via, source=source)
 
     def _validate(self, spans: Sequence[tuple[str, int, int, str | None]]) -> None:
         """Check ``(doc_id, start, end, code_id)`` items (``code_id`` None: span only)."""
@@ -356,9 +378,45 @@ class Project:
                                        f"{', '.join(self.codebook.ids)}", code_id=code_id)
             check_span(doc_id, start, end, len(texts[doc_id]))
 
-    def uncode(self, coding_id: int) -> None:
-        """Delete one coding (an error if there is no such coding)."""
-        self._store.remove_coding(coding_id)
+    def uncode(self, coding_id: int, *, coder: str | None = None) -> None:
+        """Remove one coding (an error if there is no such live coding).
+
+        The coding is marked removed by ``coder`` (default: its own coder), not deleted: it
+        and its memos disappear from every frame, count and export, and stay in
+        :meth:`history`, from where :meth:`undo` can restore it (same id). The same passage
+        can be coded again with the same code."""
+        if coder is not None:
+            check_coder(coder)
+        self._store.remove_coding(int(coding_id), by=coder)
+
+    @validate_params({"valence": _VALENCE, "memo": [str, None], "code": [str]})
+    def recode(self, coding_id: int, *, code: str = _KEEP, valence: str | None = _KEEP,
+               memo: str | None = _KEEP, coder: str | None = None) -> dict[str, Any]:
+        """Change a human coding's code, valence and/or memo (what is not given is kept).
+
+        ``coder``: who changes it (default: the coding's own coder; the coding keeps its
+        coder). Writes a history row ``recode`` with the old and new values, which
+        :meth:`undo` can revert. An automatic coding cannot be recoded (review it), nor
+        can a coding be given a code the same coder already gave the same passage.
+        Returns the old values of the fields that changed (``{}``: nothing changed).
+
+        Examples
+        --------
+        >>> project.recode(12, valence="negative", coder="coder1")       # doctest: +SKIP
+        {'valence': 'positive'}
+        """
+        if code is not _KEEP and code not in self.codebook:
+            raise UnknownCodeError(f"unknown code {code!r}; known codes: "
+                                   f"{', '.join(self.codebook.ids)}", code_id=code)
+        if coder is not None:
+            check_coder(coder)
+        changes = {k: v for k, v in (("code_id", code), ("valence", valence), ("memo", memo))
+                   if v is not _KEEP}
+        if not changes:
+            raise ParameterError("Project.recode changes nothing: give code=, valence= or "
+                                 "memo=", parameter="code", function="Project.recode",
+                                 value=None)
+        return self._store.recode(int(coding_id), changes, by=coder)
 
     @validate_params({"on": [Options("code", "document", "coding", "project")]})
     def memo(self, target: str, text: str, *, on: str = "code", author: str | None = None) -> int:
@@ -371,8 +429,15 @@ class Project:
             raise StoreError(f"a coding memo needs a coding id (a whole number); got {target!r}")
         return self._store.add_memo(on, str(target), text, author)
 
+    def edit_memo(self, memo_id: int, text: str, *, author: str | None = None) -> str:
+        """Replace a memo's text; ``author``: who edits it (default: the memo's author), in
+        the history row ``edit_memo``, which :meth:`undo` can revert. Returns the old text."""
+        check_param(text, [str], name="text", func="Project.edit_memo")
+        return self._store.edit_memo(int(memo_id), text, by=author)
+
     def memos(self) -> pd.DataFrame:
-        """All memos (target type and id, author, text, time)."""
+        """All memos (target type and id, author, text, time), but those on removed
+        codings."""
         return self._store.memos_frame()
 
     def import_auto_codings(self, source: str | Path | pd.DataFrame, *,
@@ -402,7 +467,8 @@ class Project:
         self.ensure_writable()
         rows = auto_rows(frame, texts=self._store.texts(), codes=set(self.codebook.ids),
                          source=where)
-        return self._store.replace_auto(coder, rows)
+        return self._store.replace_auto(coder, rows, details={"method": "import",
+                                                               "source": where})
 
     def read_codings(self, path: str | Path, *, coder: str | None = None) -> pd.DataFrame:
         """Read and validate a codings CSV against this project's documents and codebook,
@@ -425,6 +491,9 @@ class Project:
         Importing the same file again adds nothing (``already_present``); a coding that is in
         the project with another valence is an error (nothing is imported).
 
+        Each new coding and each passage newly read writes a history row (``code``, ``read``;
+        ``details.via`` is ``import``), so :meth:`undo` walks an import back one by one.
+
         Returns ``{"codings": n_new, "already_present": n, "uncoded_passages": n}``.
         """
         if coder is not None:
@@ -443,7 +512,7 @@ class Project:
                                 "first to replace them):\n" + "\n".join(clash[:20]),
                                 path=path, problems=clash)
         read = list(zip(rows["doc_id"], rows["start"], rows["end"], rows["coder"], strict=True))
-        self._store.add_codings(items, read=read)
+        self._store.add_codings(items, read=read, via="import", source=str(path))
         present = sum(k in existing for k in key)
         return {"codings": len(items) - present, "already_present": present,
                 "uncoded_passages": int((rows["code_id"] == "").sum())}
@@ -463,7 +532,7 @@ class Project:
         rows = [(str(d), int(s), int(e), coder) for d, s, e in
                 zip(passages["doc_id"], passages["start"], passages["end"], strict=True)]
         self._validate([(d, s, e, None) for d, s, e, _ in rows])
-        self._store.add_codings([], read=rows)
+        self._store.add_codings([], read=rows, via="mark_read")
         return len(rows)
 
     def readings(self, *, coder: str | Sequence[str] | None = None) -> pd.DataFrame:
@@ -510,6 +579,10 @@ class Project:
         manual one, same document, span and code, is skipped). Documents are streamed one at a
         time; interrupting it (Ctrl-C) leaves the previous state intact.
 
+        Each run writes one history row ``autocode`` (coder ``coder``): the method, unit,
+        parameters, the model (and a saved model's summary), the counts and the codebook
+        version. A run cannot be undone (run it again).
+
         Returns ``{"documents": n, "codings": n, "skipped_manual": n}``, and for
         ``method="learned"`` ``"model"``, what coded: ``"trained on N passages"``,
         ``"saved"`` or ``"cross-fitted, k folds"``.
@@ -535,8 +608,15 @@ class Project:
             rows, model, saved, fold_of = self._learned(rows, passages, tuple(skip_speakers),
                                                         cross_fit, folds, n_process)
         settings = {} if fold_of is None else {"autocode_folds": json.dumps(fold_of)}
+        run = {"method": method, "unit": unit, "model": model,
+               "parameters": {"skip_speakers": sorted(skip_speakers), "cross_fit": cross_fit,
+                              "folds": folds if cross_fit else None,
+                              "training": _training_source(training)}}
+        if saved is not None:
+            run["model_summary"] = {k: v for k, v in saved.summary_.items() if k != "documents"}
         counts = self._store.replace_auto(coder, rows, settings=settings,
-                                          model=None if saved is None else saved.to_bytes())
+                                          model=None if saved is None else saved.to_bytes(),
+                                          details=run)
         return counts if method == "rules" else {**counts, "model": model}
 
     def _check_auto_coder(self, coder: str) -> None:
@@ -671,8 +751,108 @@ class Project:
                              factors=[x.code_id for x in cb.top_level()])
 
     def coders(self) -> pd.DataFrame:
-        """The project's coders (``coder, kind``: ``human`` or ``auto``), by name."""
+        """The project's coders by name: ``coder, kind`` (``human`` or ``auto``) and ``role``
+        (``coder``, ``reviewer`` or ``admin``)."""
         return self._store.coders()
+
+    @validate_params({"role": [Options(*CODER_ROLES)], "by": [str, None]})
+    def add_coder(self, name: str, role: str = "coder", *, by: str | None = None) -> None:
+        """Register a human coder with a role (``coder``, ``reviewer`` or ``admin``). A coder
+        is also registered, as ``coder``, by their first coding. Once the project has an
+        admin, only an admin (``by=``) may register coders and change roles."""
+        check_coder(name)
+        self._store.add_coder(name, role=role, by=by)
+
+    @validate_params({"role": [Options(*CODER_ROLES)], "by": [str, None]})
+    def set_role(self, name: str, role: str, *, by: str | None = None) -> str:
+        """Give a registered coder a role (``coder``, ``reviewer`` or ``admin``); returns the
+        old role. Once the project has an admin, only an admin (``by=``) may do it (the
+        first admin can be named by anyone)."""
+        return self._store.set_role(name, role, by=by)
+
+    # ------------------------------------------------------------------ history
+    @validate_params({"coder": _FILTER, "action": [str, list, tuple, None],
+                      "target": [str, tuple, None], "limit": [Interval(int, 1, None), None]})
+    def history(self, *, coder: str | Sequence[str] | None = None,
+                action: str | Sequence[str] | None = None,
+                target: str | tuple[str, Any] | None = None, since: Any = None,
+                until: Any = None, limit: int | None = None) -> pd.DataFrame:
+        """The audit trail: one row per change to the project, oldest first.
+
+        Columns: ``history_id``, ``at`` (UTC time), ``coder`` (who: a coding's coder, a memo's
+        author, the ``by=`` of a project-level change, else missing), ``action`` (``code``,
+        ``uncode``, ``recode``, ``memo``, ``edit_memo``, ``read``, ``review``, ``autocode``,
+        ``update_codebook``, ``set_attributes``, ``add_documents``, ``set_meta``,
+        ``set_model``, ``add_coder``, ``set_role``, ``undo``), ``target_type`` and
+        ``target_id`` (what changed, e.g. ``coding`` and its id), ``old`` and ``new`` (the
+        values before and after, as dicts) and ``details`` (how: counts, parameters, the
+        codebook diff ...; a dict).
+
+        Filters: ``coder``, ``action`` (names or lists), ``target`` (a type such as
+        ``"coding"``, ``"coding:12"`` or ``("coding", 12)``), ``since``/``until`` (times,
+        inclusive; naive times are UTC), ``limit`` (the newest ``limit`` rows).
+
+        Examples
+        --------
+        >>> project.history(coder="coder1", action=["code", "uncode"])   # doctest: +SKIP
+        """
+        for name in [action] if isinstance(action, str) else list(action or ()):
+            check_param(name, [Options(*ACTIONS)], name="action", func="Project.history")
+        target_type, target_id = _target(target)
+        frame = self._store.history_frame(
+            coder=coder if coder is None or isinstance(coder, str) else list(coder),
+            action=action if action is None or isinstance(action, str) else list(action),
+            target_type=target_type, target_id=target_id, since=_since(since, "since"),
+            until=_since(until, "until"), limit=limit)
+        for column in ("old", "new", "details"):
+            frame[column] = [json.loads(v) if isinstance(v, str) else None
+                             for v in frame[column]]
+        frame["coder"] = pd.Series([c if isinstance(c, str) else None for c in frame["coder"]],
+                                   index=frame.index, dtype=object)
+        frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
+        return frame.astype({"history_id": "int64"})
+
+    def export_history(self, path: str | Path, **filters: Any) -> Path:
+        """Write :meth:`history` (with the same filters) to a CSV file: ``old``, ``new`` and
+        ``details`` as JSON text, ``at`` as UTC ISO text. Returns the path."""
+        frame = self.history(**filters)
+        out = frame.assign(at=[t.isoformat() for t in frame["at"]])
+        for column in ("old", "new", "details"):
+            out[column] = [None if v is None else json.dumps(v, ensure_ascii=False,
+                                                             sort_keys=True)
+                           for v in out[column]]
+        path = Path(path)
+        out.to_csv(path, index=False, columns=list(HISTORY_COLUMNS))
+        return path
+
+    @validate_params({"coder": [NonEmptyText()]})
+    def undo(self, coder: str) -> dict[str, Any]:
+        """Revert ``coder``'s last change that can be undone, and record the undo.
+
+        What can be undone: a coding added (it is marked removed), a coding removed (restored,
+        same id), a code, valence or memo changed (set back), a memo added (deleted) or
+        edited (old text), a passage marked read (unmarked). Calling it again walks further
+        back; an ``undo`` itself is never undone, and another coder's changes are never
+        touched. A change that cannot be undone (an auto-coding run, a codebook change, a
+        review decision, attributes, settings, roles) or whose target was changed since by a
+        change not undone (or is gone) is passed over with a warning naming it. Writes a
+        history row ``undo`` pointing at the row undone (``target_id``).
+
+        Returns ``{"history_id", "undone", "action", "target_type", "target_id",
+        "skipped"}``; :class:`~uppks_qual.errors.StoreError` when nothing can be undone.
+
+        Examples
+        --------
+        >>> project.code_quote("asoka-int-chair", "rapat tiap bulan", "leadership",
+        ...                    coder="coder1")                              # doctest: +SKIP
+        >>> project.undo("coder1")["action"]                                # doctest: +SKIP
+        'code'
+        """
+        result = self._store.undo(coder)
+        if result["skipped"]:
+            warn(f"undo for {coder!r} passed over change(s) that cannot be undone: "
+                 + "; ".join(result["skipped"][:5]))
+        return result
 
     @property
     def evidence_coders(self) -> list[str]:
@@ -964,18 +1144,22 @@ class Project:
         return review_summary(self.reviews(), factor_of, strategy=strategy)
 
     # ------------------------------------------------------------------ interchange
-    @validate_params({"origin": [Options("manual", "auto", "reviewed"), None]})
+    @validate_params({"origin": [Options("manual", "auto", "reviewed"), None],
+                      "history": [bool]})
     def export_qdpx(self, path: str | Path, *, origin: str | None = None,
-                    extras: bool = True) -> Path:
+                    extras: bool = True, history: bool = False) -> Path:
         """Export a REFI-QDA project (``.qdpx``) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
 
         Positions are Unicode code points of the exported plain text. ``origin`` exports only
-        manual (or only automatic) codings. See :mod:`uppks_qual.interop.refi`.
+        manual (or only automatic) codings. ``history=True`` adds the audit trail as a project
+        note named ``History``, one line per change (:func:`history_lines`). See
+        :mod:`uppks_qual.interop.refi`.
         """
         docs = [self.document(d) for d in self.documents()["doc_id"]]
         settings = {k: v for k in ("provenance",) if (v := self.get_meta(k))}
         data = refi.ProjectData(self.name, self.codebook, docs,
-                                self.codings(origin=origin), self.memos(), settings)
+                                self.codings(origin=origin), self.memos(), settings,
+                                history=history_lines(self.history()) if history else None)
         return refi.export_qdpx(data, path, extras=extras)
 
     @classmethod
@@ -1039,7 +1223,7 @@ class Project:
     def _build_imported(cls, imported: Any, path: Path) -> None:
         project = cls.create(path, corpus=imported.documents, codebook=imported.codebook)
         try:
-            ids = project.code_many(imported.codings)
+            ids = project._code_many(imported.codings, via="import_qdpx")
             for key, value in imported.settings.items():  # e.g. where the data comes from
                 project.set_meta(key, value)
             for memo in imported.memos:
@@ -1087,6 +1271,27 @@ class Project:
         return str(page) if jupyter is False else HtmlPage(page)
 
 
+def history_lines(frame: pd.DataFrame) -> list[str]:
+    """One line of text per row of :meth:`Project.history`: ``#id time coder action
+    target_type target_id: old -> new`` (JSON), then the details.
+
+    Examples
+    --------
+    >>> history_lines(project.history(limit=1))                       # doctest: +SKIP
+    ['#42 2026-12-03T08:00:00+00:00 coder1 code coding 17: null -> {"code_id": ...}']
+    """
+    def text(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    lines = []
+    for row in frame.itertuples(index=False):
+        who = row.coder if isinstance(row.coder, str) else "-"
+        line = (f"#{row.history_id} {pd.Timestamp(row.at).isoformat()} {who} {row.action} "
+                f"{row.target_type} {row.target_id}: {text(row.old)} -> {text(row.new)}")
+        lines.append(line + (f" ({text(row.details)})" if row.details else ""))
+    return lines
+
+
 def show(project: Project, doc_id: str, **kwargs: Any) -> str:
     """Render ``doc_id`` of ``project`` with its codings highlighted (see :meth:`Project.show`)."""
     return project.show(doc_id, **kwargs)
@@ -1118,6 +1323,40 @@ def _check_row_coders(rows: pd.DataFrame, path: str | Path) -> None:
     if problems:
         raise ImportProblem(f"{len(problems)} bad row(s); nothing was imported:\n"
                             + "\n".join(problems[:50]), path=path, problems=problems)
+
+
+def _training_source(training: Any) -> Any:
+    """How the history names the training data of an auto-coding run."""
+    if training is None or isinstance(training, str | Path):
+        return None if training is None else str(training)
+    if isinstance(training, pd.DataFrame):
+        return f"a frame of {len(training)} passages"
+    return [str(t) for t in training]
+
+
+def _since(value: Any, name: str) -> str | None:
+    """A time filter of :meth:`Project.history` as a UTC ISO text comparable with ``at``."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"The {name!r} parameter of Project.history must be a time (ISO "
+                             f"text such as '2026-12-01T09:00', a datetime); got {value!r}",
+                             parameter=name, function="Project.history", value=value) from None
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.isoformat(timespec="seconds")
+
+
+def _target(target: str | tuple[str, Any] | None) -> tuple[str | None, str | None]:
+    """``(target_type, target_id)`` of a :meth:`Project.history` ``target`` filter."""
+    if target is None:
+        return None, None
+    if isinstance(target, tuple):
+        kind, key = target
+        return str(kind), None if key is None else str(key)
+    kind, _, key = target.partition(":")
+    return kind, key or None
 
 
 def _listed(value: Any) -> list[Any]:

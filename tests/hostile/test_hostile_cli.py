@@ -179,6 +179,9 @@ PROJECT_COMMANDS = {
     "chart": ["chart", "frequencies", "--project", "{P}", "--out", "{scratch}/c.png"],
     "agreement": ["agreement", "--project", "{P}"],
     "autocode": ["autocode", "--project", "{P}"],
+    "history": ["history", "--project", "{P}"],
+    "undo": ["undo", "--project", "{P}", "--coder", "rina"],
+    "coders": ["coders", "--project", "{P}"],
     "import-codings": ["import-codings", "{study}/coding/tono.csv", "--project", "{P}"],
     "attributes": ["attributes", "--csv", "{bad}/attrs.csv", "--project", "{P}"],
 }

@@ -37,7 +37,9 @@ What an export holds
       ``NoteRef``; its text is ``valence: positive`` / ``origin: auto`` / ``confidence: 0.8``
       lines (written only when valence is not neutral, origin is auto or a confidence is set;
       other tools show it as a memo on the coding). Memos become ``Notes`` referenced from
-      their code, source, coding or the project.
+      their code, source, coding or the project. With ``history`` (``Project.export_qdpx(
+      history=True)``) the project's audit trail is one more project note, named ``History``,
+      one line per change.
     * ``uppks-qual.json`` (unless ``extras=False``): what QDA-XML cannot carry, keyed by GUID:
       code ids, Indonesian labels, kinds, cue lists, use-when/not-when/examples, and document
       ids. Other tools ignore it; the import uses it so a round trip keeps the codebook whole.
@@ -88,6 +90,7 @@ __all__ = [
     "CODEBOOK_NS",
     "CODEBOOK_XSD",
     "GUID_NAMESPACE",
+    "HISTORY_NOTE",
     "PROJECT_NS",
     "PROJECT_XSD",
     "ProjectData",
@@ -104,6 +107,8 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_XSD = "Project-mrt2019.xsd"
 CODEBOOK_XSD = "Codebook.xsd"
+#: Name of the project note that carries the audit trail (``export_qdpx(history=True)``).
+HISTORY_NOTE = "History"
 GUID_NAMESPACE = uuid.UUID("2c7ca0ec-f7cb-5467-8c15-318f11998d6f")
 """uuid5 namespace of every GUID uppks-qual writes (``uuid5(GUID_NAMESPACE, "code:<id>")``)."""
 
@@ -191,7 +196,9 @@ class ProjectData:
 
     ``codings`` is a codings frame (:data:`uppks_qual.schema.CODING_COLUMNS`); ``memos`` has
     ``memo_id, target_type, target_id, author, text, created``; ``settings`` are project
-    settings that travel in ``uppks-qual.json`` (e.g. ``provenance``).
+    settings that travel in ``uppks-qual.json`` (e.g. ``provenance``); ``history``, when
+    given, the lines of the project's audit trail, written as a project note named
+    :data:`HISTORY_NOTE`.
     """
 
     name: str
@@ -200,6 +207,7 @@ class ProjectData:
     codings: pd.DataFrame
     memos: pd.DataFrame
     settings: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    history: Sequence[str] | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -217,6 +225,7 @@ class _Export:
     refs: dict[tuple[str, str], list[str]] = dataclasses.field(default_factory=dict)
     settings: dict[str, str] = dataclasses.field(default_factory=dict)  # e.g. provenance
     sources: dict[str, str] = dataclasses.field(default_factory=dict)  # doc id -> GUID
+    history: list[str] | None = None  # lines of the audit trail
 
     def user(self, name: str) -> str:
         return self.users.setdefault(name, guid_for("user", name))
@@ -276,7 +285,8 @@ def _gather(data: ProjectData) -> _Export:
     order = {d.doc_id: i for i, d in enumerate(data.documents)}
     rows.sort(key=lambda r: (order[r.doc_id], r.start, r.end, r.code_id, r.coder))
     return _Export(data.name, data.codebook, list(data.documents), rows, data.memos,
-                   settings=dict(data.settings), sources=_source_guids(data.documents))
+                   settings=dict(data.settings), sources=_source_guids(data.documents),
+                   history=None if data.history is None else list(data.history))
 
 
 def _source_guids(documents: Sequence[Document]) -> dict[str, str]:
@@ -336,6 +346,9 @@ def _collect_notes(data: _Export) -> None:
         guid = data.note(f"memo:{memo.memo_id}", name, str(memo.text), _str(memo.author),
                          _str(memo.created))
         data.refs.setdefault(ref, []).append(guid)
+    if data.history is not None:
+        guid = data.note("history", HISTORY_NOTE, "\n".join(data.history) or "(no changes)")
+        data.refs.setdefault(("project", ""), []).append(guid)
 
 
 def _str(value: Any) -> str | None:

@@ -21,7 +21,9 @@ also records the version of the codebook it was made under (``codings.codebook_v
 the setting ``codebook_version`` that :meth:`Store.replace_codebook` writes with the change log
 and the coding rules). A coding marked removed (``codings.removed``) is kept for the history and
 ignored by every read. Every write is one transaction: a failing operation leaves the project
-exactly as it was.
+exactly as it was. Each change appends its row(s) to ``history`` in that same transaction
+(:mod:`~uppks_qual.store.audit`: who, when, what, old -> new), so a change rolled back leaves
+no row; :meth:`Store.undo` reverts a coder's last change that can be undone.
 
 Every database error a read or a write meets becomes a
 :class:`~uppks_qual.errors.StoreError` subclass whose message names the project (a file, or a
@@ -62,7 +64,8 @@ from ..errors import (
     warn,
 )
 from ..records import DOCUMENT_FIELDS, HUMAN_ORIGINS, Codebook, Coding, Document, Segment
-from . import migrate, postgres, sqlite
+from . import audit, migrate, postgres, sqlite
+from .audit import ACTIONS, HISTORY_COLUMNS, UNDOABLE
 from .rows import (
     CODER_MAX_LENGTH,
     Damaged,
@@ -116,6 +119,7 @@ from .tables import (
 )
 
 __all__ = [
+    "ACTIONS",
     "APP",
     "BUSY_TIMEOUT",
     "CODEBOOK_META",
@@ -124,12 +128,14 @@ __all__ = [
     "CODING_ROW_COLUMNS",
     "DRAWS_KEY",
     "HEAD_REVISION",
+    "HISTORY_COLUMNS",
     "RETRY_PAUSE",
     "RETRY_PAUSE_MAX",
     "REVIEW_COLUMNS",
     "REVIEW_STRATEGIES",
     "SCHEMA_VERSION",
     "SUGGESTION_COLUMNS",
+    "UNDOABLE",
     "WRITE_ATTEMPTS",
     "Store",
     "busy_error",
@@ -653,10 +659,13 @@ class Store:
                 meta_table.c.key == key)).scalar_one_or_none()
         return None if value is None else str(value)
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Store a project setting."""
+    def set_meta(self, key: str, value: str, *, by: str | None = None) -> None:
+        """Store a project setting (a history row ``set_meta`` when it changes)."""
         with self._write() as conn:
-            self._put_meta(conn, key, value)
+            old = self._get_meta(conn, key)
+            if old != value:
+                self._put_meta(conn, key, value)
+                audit.log(conn, "set_meta", "setting", key, coder=by, old=old, new=value)
 
     def model(self) -> bytes | None:
         """The saved learned coder's bytes (``meta`` key ``model``, base64 text), or None."""
@@ -669,6 +678,8 @@ class Store:
         text = None if data is None else base64.b64encode(data).decode("ascii")
         with self._write() as conn:
             self._put_meta(conn, "model", text)
+            audit.log(conn, "set_model", "setting", "model", coder=None,
+                      new=None if data is None else {"bytes": len(data)})
 
     @staticmethod
     def _put_meta(conn: Connection, key: str, value: str | None) -> None:
@@ -676,6 +687,11 @@ class Store:
         conn.execute(sa.delete(meta_table).where(meta_table.c.key == key))
         if value is not None:
             conn.execute(meta_table.insert().values(key=key, value=value))
+
+    @staticmethod
+    def _get_meta(conn: Connection, key: str) -> str | None:
+        return conn.execute(sa.select(meta_table.c.value).where(
+            meta_table.c.key == key)).scalar_one_or_none()
 
     @staticmethod
     def _codebook_version(conn: Connection) -> str | None:
@@ -701,6 +717,10 @@ class Store:
                 conn.execute(documents.insert().values(document_row(doc, len(have) + i)))
                 if segs:
                     conn.execute(segments.insert(), segment_rows(segs))
+            if items:
+                audit.log(conn, "add_documents", "project", "", coder=None,
+                          new={"doc_ids": [doc.doc_id for doc, _ in items]},
+                          details={"documents": len(items)})
         return len(items)
 
     def document(self, doc_id: str) -> Document | None:
@@ -743,16 +763,20 @@ class Store:
             frame.insert(frame.columns.get_loc("date") + 1, "title", titles)
             return expand_attributes(frame.drop(columns="meta"))
 
-    def update_documents(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
+    def update_documents(self, changes: Mapping[str, Mapping[str, Any]], *,
+                         by: str | None = None) -> None:
         """Apply ``{doc_id: {name: value}}`` in one transaction (already validated): document
         fields (group, village, ...) replace their column, ``title`` the title, any other name
-        an attribute (``None`` removes it)."""
+        an attribute (``None`` removes it). Each document whose values change gets a history
+        row ``set_attributes`` (old -> new of the names that changed; coder ``by``)."""
         with self._write() as conn:
             for doc_id, values in changes.items():
-                row = conn.execute(sa.select(documents.c.meta, documents.c.attributes).where(
+                row = conn.execute(sa.select(documents).where(
                     documents.c.doc_id == doc_id)).one()
                 with decoding(f"document {doc_id!r}"):
                     meta, attrs = dict(json.loads(row.meta)), dict(json.loads(row.attributes))
+                before = {**attrs, "title": meta.get("title"),
+                          **{k: row._mapping[k] for k in DOCUMENT_FIELDS}}
                 update: dict[str, Any] = {k: v for k, v in values.items()
                                           if k in DOCUMENT_FIELDS}
                 for name, value in values.items():
@@ -768,6 +792,11 @@ class Store:
                               attributes=json.dumps(attrs, ensure_ascii=False))
                 conn.execute(documents.update().where(documents.c.doc_id == doc_id)
                              .values(update))
+                changed = [k for k, v in values.items() if before.get(k) != v]
+                if changed:
+                    audit.log(conn, "set_attributes", "document", doc_id, coder=by,
+                              old={k: before.get(k) for k in changed},
+                              new={k: values[k] for k in changed})
 
     def groups(self) -> list[str]:
         """The distinct groups of the documents, sorted."""
@@ -809,11 +838,18 @@ class Store:
                 meta_table.c.key, meta_table.c.value).where(meta_table.c.key.in_(CODEBOOK_META)))}
             return codebook_from_meta([code_from_row(r) for r in rows], meta, path)
 
-    def replace_codebook(self, codebook: Codebook) -> dict[str, list[str]]:
-        """Replace the stored codebook (see :meth:`Project.update_codebook`)."""
+    def replace_codebook(self, codebook: Codebook, *,
+                         by: str | None = None) -> dict[str, list[str]]:
+        """Replace the stored codebook (see :meth:`Project.update_codebook`); a change writes
+        one history row ``update_codebook`` (coder ``by``) with the diff.
+
+        Removed codings (:meth:`remove_coding`) of a code the new codebook drops are deleted
+        for good with their memos (their history rows keep what they were): a removed coding
+        never keeps a code alive, and its ``uncode`` can no longer be undone."""
         new = {c.code_id for c in codebook}
         with self._write() as conn:
             old = {r.code_id: r for r in conn.execute(sa.select(codes))}
+            old_meta = {k: self._get_meta(conn, k) for k in CODEBOOK_META}
             gone = [c for c in old if c not in new]
             c = codings.c
             used = conn.execute(sa.select(c.code_id, sa.func.count()).where(
@@ -824,13 +860,36 @@ class Store:
                 raise StoreError(f"the new codebook removes code(s) that still have manual "
                                  f"codings: {listing}; recode or uncode them first, or keep the "
                                  "code", path=codebook.path, codes=[u[0] for u in used])
+            purged = 0
             if gone:  # automatic codings of removed codes go with them (re-run autocode)
+                purged = self._purge_removed(conn, gone)
                 conn.execute(codings.delete().where(c.code_id.in_(gone), c.origin == "auto"))
                 conn.execute(codes.delete().where(codes.c.code_id.in_(gone)))
             report = self._write_codes(conn, codebook, old)
-            for key, value in codebook_meta(codebook).items():
+            new_meta = codebook_meta(codebook)
+            for key, value in new_meta.items():
                 self._put_meta(conn, key, value)
+            diff = _codebook_diff(codebook, old, report, gone)
+            meta_changed = sorted(k for k in CODEBOOK_META if old_meta[k] != new_meta[k])
+            if diff["added"] or diff["removed"] or diff["changed"] or meta_changed:
+                audit.log(conn, "update_codebook", "codebook", codebook.name, coder=by,
+                          old={"version": old_meta["codebook_version"], "codes": len(old)},
+                          new={"version": codebook.version, "codes": len(codebook)},
+                          details={**diff, "settings": meta_changed,
+                                   "removed_codings_purged": purged})
         return {**report, "removed": gone}
+
+    @staticmethod
+    def _purge_removed(conn: Connection, gone: list[str]) -> int:
+        """Delete removed codings of the codes ``gone`` and their memos; how many."""
+        c = codings.c
+        ids = [str(i) for i in conn.execute(sa.select(c.coding_id).where(
+            c.code_id.in_(gone), ~live())).scalars()]
+        if ids:
+            conn.execute(memos.delete().where(memos.c.target_type == "coding",
+                                              memos.c.target_id.in_(ids)))
+            conn.execute(codings.delete().where(c.code_id.in_(gone), ~live()))
+        return len(ids)
 
     @staticmethod
     def _write_codes(conn: Connection, codebook: Codebook,
@@ -848,6 +907,45 @@ class Store:
         return report
 
     # ------------------------------------------------------------------ coders
+    def add_coder(self, name: str, *, role: str = "coder", kind: str = "human",
+                  by: str | None = None) -> None:
+        """Register a coder with a role (one of :data:`CODER_ROLES`); a name already
+        registered is an error (change a role with :meth:`set_role`)."""
+        with self._write() as conn:
+            if conn.execute(sa.select(coders.c.kind).where(coders.c.coder == name)).first():
+                raise StoreError(f"coder {name!r} is already registered; change a role with "
+                                 "project.set_role()", coder=name)
+            self._check_admin(conn, by, f"register coder {name!r} as {role}")
+            conn.execute(coders.insert().values(coder=name, kind=kind, role=role, added=now()))
+            audit.log(conn, "add_coder", "coder", name, coder=by,
+                      new={"kind": kind, "role": role})
+
+    def set_role(self, name: str, role: str, *, by: str | None = None) -> str:
+        """Give a registered coder a role; returns the old one. Once the project has an admin,
+        only an admin (``by``) may change roles."""
+        with self._write() as conn:
+            old = conn.execute(sa.select(coders.c.role).where(
+                coders.c.coder == name)).scalar_one_or_none()
+            if old is None:
+                raise StoreError(f"no coder {name!r}; register one with project.add_coder()",
+                                 coder=name)
+            self._check_admin(conn, by, f"give {name!r} the role {role}")
+            if old != role:
+                conn.execute(coders.update().where(coders.c.coder == name).values(role=role))
+                audit.log(conn, "set_role", "coder", name, coder=by, old={"role": old},
+                          new={"role": role})
+        return str(old)
+
+    @staticmethod
+    def _check_admin(conn: Connection, by: str | None, what: str) -> None:
+        """Once a project has an admin, only an admin may register coders or change roles."""
+        admins = set(conn.execute(sa.select(coders.c.coder).where(
+            coders.c.role == "admin")).scalars())
+        if admins and by not in admins:
+            who = "no coder (by=None)" if by is None else f"{by!r}, who is not an admin"
+            raise StoreError(f"only an admin ({', '.join(sorted(admins))}) may {what}; asked by "
+                             f"{who}: pass by=ADMIN", coder=by)
+
     def coders(self) -> pd.DataFrame:
         """Coders by name: ``coder, kind`` (human or auto), ``role`` (one of
         :data:`CODER_ROLES`)."""
@@ -860,27 +958,35 @@ class Store:
         """Register ``coder`` as a ``kind`` coder unless it is one already, atomically
         (insert-or-ignore, then read back): a coder of the other kind is an error."""
         check_coder(coder)
-        conn.execute(_insert_or_ignore(conn, coders, ["coder"]).values(
-            coder=coder, kind=kind, added=now()))
-        have = conn.execute(sa.select(coders.c.kind).where(coders.c.coder == coder)).scalar_one()
+        known = sa.select(coders.c.kind).where(coders.c.coder == coder)
+        if conn.execute(known).first() is None:  # the write lock is held: no one else adds
+            conn.execute(_insert_or_ignore(conn, coders, ["coder"]).values(
+                coder=coder, kind=kind, added=now()))
+            audit.log(conn, "add_coder", "coder", coder, coder=coder,
+                      new={"kind": kind, "role": "coder"}, details={"via": "first coding"})
+        have = conn.execute(known).scalar_one()
         if have != kind:
             raise StoreError(f"coder {coder!r} is a {have} coder; use another name for {kind} "
                              "coding", coder=coder)
 
     # ------------------------------------------------------------------ codings
     def add_codings(self, items: Sequence[Coding], *,
-                    read: Iterable[tuple[str, int, int, str]] = ()) -> list[int]:
+                    read: Iterable[tuple[str, int, int, str]] = (),
+                    via: str = "code", source: str | None = None) -> list[int]:
         """Insert codings (already validated) and passages read, in one transaction.
 
-        A coding identical to a stored one (same document, span, code and coder) is not
+        A coding identical to a live stored one (same document, span, code and coder) is not
         inserted again; its existing id is returned. ``read`` holds ``(doc_id, start, end,
-        coder)`` passages a coder read (coded or not).
+        coder)`` passages a coder read (coded or not). Each new coding and each passage newly
+        read writes a history row (``code``, ``read``; ``details``: ``via`` and ``source``,
+        e.g. ``import`` and the file).
         """
+        how = {"via": via, **({"source": source} if source else {})}
         with self._write() as conn:
             texts = self._texts(conn, {c.doc_id for c in items})
             version = self._codebook_version(conn)
-            ids = [self._insert(conn, c, texts[c.doc_id], version) for c in items]
-            self._add_readings(conn, read)
+            ids = [self._insert(conn, c, texts[c.doc_id], version, how) for c in items]
+            self._add_readings(conn, read, how)
         return ids
 
     @staticmethod
@@ -889,7 +995,8 @@ class Store:
             documents.c.doc_id.in_(sorted(doc_ids)))
         return {r.doc_id: r.text for r in conn.execute(q)}
 
-    def _insert(self, conn: Connection, c: Coding, doc_text: str, version: str | None) -> int:
+    def _insert(self, conn: Connection, c: Coding, doc_text: str, version: str | None,
+                how: Mapping[str, Any] | None = None) -> int:
         key = (codings.c.doc_id == c.doc_id, codings.c.start == c.start,
                codings.c.end == c.end, codings.c.code_id == c.code_id,
                codings.c.coder == c.coder, live())
@@ -902,10 +1009,16 @@ class Store:
             doc_id=c.doc_id, start=c.start, end=c.end, code_id=c.code_id, coder=c.coder,
             origin=c.origin, valence=c.valence, confidence=c.confidence, memo=c.memo,
             text=doc_text[c.start:c.end], created=stamp, updated=stamp, codebook_version=version))
-        return _new_id(result)
+        new_id = _new_id(result)
+        if how is not None:
+            state = {"doc_id": c.doc_id, "start": c.start, "end": c.end, "code_id": c.code_id,
+                     "coder": c.coder, "origin": c.origin, "valence": c.valence, "memo": c.memo,
+                     "codebook_version": version}
+            audit.log(conn, "code", "coding", new_id, coder=c.coder, new=state, details=how)
+        return new_id
 
-    def _add_readings(self, conn: Connection,
-                      read: Iterable[tuple[str, int, int, str]]) -> None:
+    def _add_readings(self, conn: Connection, read: Iterable[tuple[str, int, int, str]],
+                      how: Mapping[str, Any] | None = None) -> None:
         rows = {(str(d), int(s), int(e), str(coder)) for d, s, e, coder in read}
         if not rows:
             return
@@ -919,14 +1032,23 @@ class Store:
                for d, s, e, coder in fresh]
         if new:
             conn.execute(readings.insert(), new)
+        for d, s, e, coder in fresh if how is not None else ():
+            audit.log(conn, "read", "reading", audit.reading_key(d, s, e), coder=coder,
+                      new={"doc_id": d, "start": s, "end": e}, details=how)
 
     def replace_auto(self, coder: str, rows: Sequence[Mapping[str, Any]], *,
                      settings: Mapping[str, str] | None = None,
-                     model: bytes | None = None) -> dict[str, int]:
+                     model: bytes | None = None,
+                     details: Mapping[str, Any] | None = None) -> dict[str, int]:
         """Replace ``coder``'s automatic codings by ``rows`` in one transaction; a row identical
         to a manual coding (document, span and code) is skipped. ``settings`` (project
         settings) and ``model`` (a learned coder's bytes, see :meth:`set_model`) are saved in
-        the same transaction: an interrupted run leaves all of it as it was."""
+        the same transaction: an interrupted run leaves all of it as it was.
+
+        The run writes one history row ``autocode`` (coder ``coder``; ``old``/``new``: the
+        numbers of live automatic codings before and after; ``details``: the run's
+        ``details``, its counts and the codebook version). The earlier automatic codings are
+        deleted, not marked removed: a run regenerates them, and cannot be undone."""
         c = codings
         with self._write() as conn:
             self._ensure_coder(conn, coder, "auto")
@@ -934,7 +1056,8 @@ class Store:
                 self._put_meta(conn, key, value)
             if model is not None:
                 self._put_meta(conn, "model", base64.b64encode(model).decode("ascii"))
-            conn.execute(c.delete().where(c.c.coder == coder, c.c.origin == "auto", live()))
+            before = conn.execute(c.delete().where(c.c.coder == coder, c.c.origin == "auto",
+                                                   live())).rowcount
             manual = {tuple(r) for r in conn.execute(sa.select(
                 c.c.doc_id, c.c.start, c.c.end, c.c.code_id).where(
                     c.c.origin.in_(HUMAN_ORIGINS), live()))}
@@ -948,8 +1071,14 @@ class Store:
                     "valence": r["valence"], "confidence": r["confidence"], "memo": r["cues"],
                     "text": r["text"], "created": stamp, "updated": stamp,
                     "codebook_version": version} for r in keep])
-        return {"documents": len({r["doc_id"] for r in rows}), "codings": len(keep),
-                "skipped_manual": len(rows) - len(keep)}
+            counts = {"documents": len({r["doc_id"] for r in rows}), "codings": len(keep),
+                      "skipped_manual": len(rows) - len(keep)}
+            audit.log(conn, "autocode", "coder", coder, coder=coder, old={"codings": before},
+                      new={"codings": len(keep)},
+                      details={**(details or {}), "counts": counts, "codebook_version": version,
+                               "settings": sorted(settings or {}),
+                               "model_saved": model is not None})
+        return counts
 
     def codings_frame(self, *, coder: str | Sequence[str] | None = None,
                       origin: str | Sequence[str] | None = None,
@@ -986,16 +1115,58 @@ class Store:
             return conn.execute(sa.select(codings.c.coding_id).where(
                 codings.c.coding_id == coding_id, live())).first() is not None
 
-    def remove_coding(self, coding_id: int) -> None:
-        """Delete one coding and its memos (an error if there is no such coding)."""
+    def remove_coding(self, coding_id: int, *, by: str | None = None) -> None:
+        """Mark one live coding removed by ``by`` (default: its own coder), in one transaction
+        with its history row ``uncode`` (an error if there is no such live coding). A removed
+        coding (and its memos) is kept for the history and ignored by every read."""
         with self._write() as conn:
-            n = conn.execute(codings.delete().where(codings.c.coding_id == coding_id,
-                                                    live())).rowcount
-            if n == 0:
-                raise StoreError(f"no coding with id {coding_id}; see project.codings()",
+            row = self._live_coding(conn, coding_id)
+            who = row.coder if by is None else by
+            if by is not None and by != row.coder:
+                self._ensure_coder(conn, by, "human")
+            conn.execute(codings.update().where(codings.c.coding_id == coding_id).values(
+                removed=now(), removed_by=who))
+            audit.log(conn, "uncode", "coding", coding_id, coder=who,
+                      old=audit.coding_state(row))
+
+    @staticmethod
+    def _live_coding(conn: Connection, coding_id: int) -> Any:
+        row = conn.execute(sa.select(codings).where(codings.c.coding_id == coding_id,
+                                                    live())).one_or_none()
+        if row is None:
+            raise StoreError(f"no coding with id {coding_id}; see project.codings()",
+                             coding_id=coding_id)
+        return row
+
+    def recode(self, coding_id: int, changes: Mapping[str, Any], *,
+               by: str | None = None) -> dict[str, Any]:
+        """Change a live human coding's ``code_id``, ``valence`` and/or ``memo`` (already
+        validated) in one transaction with its history row ``recode`` (coder ``by``, default
+        the coding's coder; ``old``/``new``: the fields that changed). A new code also sets
+        the coding's ``codebook_version`` to the project's. Returns the fields changed (old
+        values); nothing changes when every value is the same."""
+        with self._write() as conn:
+            row = self._live_coding(conn, coding_id)
+            if row.origin not in HUMAN_ORIGINS:
+                raise StoreError(f"coding {coding_id} is an automatic coding, which auto-coding "
+                                 "replaces; review it (project.review) to correct it",
                                  coding_id=coding_id)
-            conn.execute(memos.delete().where(memos.c.target_type == "coding",
-                                              memos.c.target_id == str(coding_id)))
+            new = {k: v for k, v in changes.items() if getattr(row, k) != v}
+            if "code_id" in new:
+                new["codebook_version"] = self._codebook_version(conn)
+                clash = audit._clash(conn, row, new["code_id"])
+                if clash:
+                    raise StoreError(f"cannot recode coding {coding_id}: {clash}",
+                                     coding_id=coding_id)
+            old = {k: getattr(row, k) for k in new}
+            who = row.coder if by is None else by
+            if new:
+                if who != row.coder:
+                    self._ensure_coder(conn, who, "human")
+                conn.execute(codings.update().where(codings.c.coding_id == coding_id).values(
+                    **new, updated=now()))
+                audit.log(conn, "recode", "coding", coding_id, coder=who, old=old, new=new)
+        return old
 
     def readings_frame(self, coders: Sequence[str] | None = None) -> pd.DataFrame:
         """Passages coders read (``doc_id, start, end, coder``), in reading order."""
@@ -1081,6 +1252,11 @@ class Store:
                 decision="accepted" if accept else "rejected", code_id=final_code,
                 valence=final_valence, coding_id=new_id, coder=coder, memo=memo,
                 created=now()))
+            audit.log(conn, "review", "suggestion", suggestion_id, coder=coder,
+                      old={"code_id": s.code_id, "valence": s.valence, "coder": s.coder},
+                      new={"decision": "accepted" if accept else "rejected",
+                           "code_id": final_code, "valence": final_valence,
+                           "coding_id": new_id})
         return new_id
 
     @staticmethod
@@ -1122,13 +1298,88 @@ class Store:
                 raise StoreError(f"no coding with id {target}", coding_id=target)
             result = conn.execute(memos.insert().values(
                 target_type=on, target_id=str(target), author=author, text=text, created=now()))
-        return _new_id(result)
+            memo_id = _new_id(result)
+            audit.log(conn, "memo", "memo", memo_id, coder=author,
+                      new={"on": on, "target": str(target), "text": text})
+        return memo_id
+
+    def edit_memo(self, memo_id: int, text: str, *, by: str | None = None) -> str:
+        """Replace a memo's text (a history row ``edit_memo``, coder ``by``, default the
+        memo's author); returns the old text."""
+        with self._write() as conn:
+            row = conn.execute(sa.select(memos).where(memos.c.memo_id == memo_id)).one_or_none()
+            if row is None or memo_id in self._hidden_memos(conn):
+                raise StoreError(f"no memo with id {memo_id}; see project.memos()",
+                                 memo_id=memo_id)
+            if row.text != text:
+                conn.execute(memos.update().where(memos.c.memo_id == memo_id).values(text=text))
+                audit.log(conn, "edit_memo", "memo", memo_id,
+                          coder=row.author if by is None else by,
+                          old={"text": row.text}, new={"text": text})
+        return str(row.text)
+
+    @staticmethod
+    def _hidden_memos(conn: Connection) -> set[int]:
+        """Ids of the memos on removed codings (kept with them, shown nowhere)."""
+        removed = {str(i) for i in conn.execute(sa.select(codings.c.coding_id).where(
+            ~live())).scalars()}
+        return {int(r.memo_id) for r in conn.execute(sa.select(
+            memos.c.memo_id, memos.c.target_id).where(memos.c.target_type == "coding"))
+            if r.target_id in removed}
 
     def memos_frame(self) -> pd.DataFrame:
-        """All memos (target type and id, author, text, time)."""
+        """All memos (target type and id, author, text, time), but those on removed
+        codings."""
         with self._read() as conn:
-            return pd.DataFrame(conn.execute(sa.select(memos)).mappings().all(),
-                                columns=[c.name for c in memos.c])
+            frame = pd.DataFrame(conn.execute(sa.select(memos).order_by(memos.c.memo_id))
+                                 .mappings().all(), columns=[c.name for c in memos.c])
+            hidden = self._hidden_memos(conn)
+        return frame[~frame["memo_id"].isin(hidden)].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ history
+    def history_frame(self, *, limit: int | None = None, **filters: Any) -> pd.DataFrame:
+        """History rows matching ``filters`` (see :func:`audit.query`), oldest first; the
+        ``limit`` newest when given. JSON columns are left as text."""
+        q = audit.query(**filters)
+        if limit is not None:
+            q = q.order_by(None).order_by(history.c.history_id.desc()).limit(limit)
+        with self._read() as conn:
+            frame = pd.DataFrame(conn.execute(q).all(), columns=list(HISTORY_COLUMNS))
+        return frame.sort_values("history_id", kind="stable").reset_index(drop=True)
+
+    def undo(self, coder: str) -> dict[str, Any]:
+        """Revert ``coder``'s newest change that can be undone now, in one transaction with
+        its own history row ``undo`` (target: the history row undone).
+
+        Changes already undone, and ``undo`` rows, are passed over; so are changes of a kind
+        that cannot be undone (:data:`audit.NOT_UNDOABLE`) and changes whose target has been
+        changed since by a change not undone (or is gone): they are listed in ``skipped``.
+        Nothing of another coder is touched. :class:`StoreError` when nothing can be undone.
+        """
+        h = history.c
+        skipped: list[str] = []
+        with self._write() as conn:
+            undone = audit.undone_ids(conn)
+            rows = conn.execute(sa.select(history).where(h.coder == coder, h.action != "undo")
+                                .order_by(h.history_id.desc())).all()
+            for row in rows:
+                if row.history_id in undone:
+                    continue
+                reason = audit.undo_blocker(conn, row, undone)
+                if reason is None:
+                    audit.revert(conn, row, coder)
+                    what = {"undone": int(row.history_id), "action": row.action,
+                            "target_type": row.target_type, "target_id": row.target_id}
+                    new_id = audit.log(conn, "undo", "history", row.history_id, coder=coder,
+                                       old=_json(row.new), new=_json(row.old),
+                                       details={**what, "skipped": skipped})
+                    return {"history_id": new_id, **what, "skipped": skipped}
+                skipped.append(f"#{row.history_id} {row.action} {row.target_type} "
+                               f"{row.target_id}: {reason}")
+        listing = "; ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        raise StoreError(f"coder {coder!r} has no change that can be undone"
+                         + (f" (passed over: {listing})" if skipped else ""), coder=coder,
+                         skipped=skipped)
 
     # ------------------------------------------------------------------ checks
     def check_integrity(self) -> list[str]:
@@ -1140,6 +1391,28 @@ class Store:
             return [f"coding {row.coding_id}: stored text does not match offsets "
                     f"[{row.start}, {row.end})" for row in conn.execute(q)
                     if row.doc_text[row.start:row.end] != row.text]
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _codebook_diff(codebook: Codebook, old: Mapping[str, Any], report: Mapping[str, list[str]],
+                   gone: list[str]) -> dict[str, Any]:
+    """Codes added, removed and changed (``{code_id: [fields]}``: columns, or keys of the
+    code's definition) between the stored codes ``old`` and ``codebook``."""
+    changed: dict[str, list[str]] = {}
+    for position, code in enumerate(codebook):
+        if code.code_id not in report["updated"]:
+            continue
+        row, before = code_row(code, position), old[code.code_id]
+        fields = [k for k in row if k != "spec" and getattr(before, k) != row[k]]
+        with decoding(f"code {code.code_id!r}"):
+            a, b = json.loads(before.spec), json.loads(row["spec"])
+        fields += sorted(k for k in set(a) | set(b)
+                         if a.get(k) != b.get(k) and k not in fields)
+        changed[code.code_id] = fields
+    return {"added": list(report["added"]), "removed": list(gone), "changed": changed}
 
 
 def _new_id(result: Any) -> int:
