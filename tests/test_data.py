@@ -260,3 +260,16 @@ def test_reimport_is_counted_and_conflicts_refused(tmp_path: Path) -> None:
     with pytest.raises(ImportProblem, match=r"differ from the same codings"):
         project.import_codings(tmp_path / "changed.csv", coder="ana")
     assert project.dump() == before
+
+
+def test_a_coded_row_without_valence_imports(project: Project, tmp_path: Path) -> None:
+    """An empty valence cell is no valence (it was read as NaN and refused)."""
+    gold = read("gold")
+    rows = gold[gold["code_id"] != ""].head(3).copy()
+    rows["valence"] = ["", "positive", ""]
+    path = tmp_path / "no_valence.csv"
+    rows.to_csv(path, index=False)
+    report = project.import_codings(path, coder="dewi")
+    assert report["codings"] == 3
+    stored = project.codings(coder="dewi")
+    assert sorted(stored["valence"].astype(str)) == ["neutral", "neutral", "positive"]

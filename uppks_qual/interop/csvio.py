@@ -170,5 +170,6 @@ def _span(row: dict[str, str], text: str, doc_id: str) -> tuple[int, int]:
 def codings_from_rows(rows: pd.DataFrame) -> list[Coding]:
     """Manual :class:`Coding` records of the coded rows of :func:`read_codings_csv`."""
     coded = rows[rows["code_id"] != ""]
-    return [Coding(r.doc_id, int(r.start), int(r.end), r.code_id, r.coder, "manual", r.valence,
+    return [Coding(r.doc_id, int(r.start), int(r.end), r.code_id, r.coder, "manual",
+                   r.valence if isinstance(r.valence, str) else None,  # no valence: NaN in a frame
                    None, r.memo) for r in coded.itertuples()]
