@@ -1238,6 +1238,48 @@ def undo(
                f"{done['target_id']} by {coder} (recorded as #{done['history_id']})")
 
 
+class MergeStrategy(StrEnum):
+    """How ``merge`` settles a conflict."""
+
+    strict = "strict"
+    ours = "ours"
+    theirs = "theirs"
+
+
+@app.command()
+@friendly
+def merge(
+    ours: Annotated[Path, typer.Argument(parser=project_target,
+                                         help="First project (its values win with --strategy "
+                                              "ours): a .uqp file or a PostgreSQL URL.")],
+    theirs: Annotated[Path, typer.Argument(parser=project_target,
+                                           help="Second project (coded apart).")],
+    out: Annotated[Path, typer.Option("--out", parser=project_target,
+                                      help="The new, merged project (a file or a URL).")],
+    strategy: Annotated[MergeStrategy, typer.Option(
+        help="On a conflict: strict (stop, list them), ours or theirs (keep that side's "
+             "value, list them).")] = MergeStrategy.strict,
+    by: Annotated[str | None, typer.Option(help="Who merges (recorded in the history).")
+                  ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing "
+                                                                "project at --out.")] = False,
+) -> None:
+    """Merge two projects coded apart into a new one, all or nothing: the same documents
+    (an error lists any whose text differs), codebooks merged by code id, every coder's
+    codings once, readings, reviews, memos and both histories; prints the merge report."""
+    first = _open(ours)
+    try:
+        second = _open(theirs)
+        try:
+            report = first.merge(second, out=out, strategy=strategy.value, by=by,
+                                 overwrite=overwrite)
+        finally:
+            second.close()
+    finally:
+        first.close()
+    typer.echo(str(report))
+
+
 class Role(StrEnum):
     """A coder's role in a team project."""
 

@@ -26,6 +26,7 @@ __all__ = [
     "InterchangeError",
     "InterchangeLimitError",
     "LimitError",
+    "MergeError",
     "OutputError",
     "ParameterError",
     "PatternError",
@@ -198,6 +199,13 @@ class InterchangeError(QualError, ValueError):
 class InterchangeLimitError(InterchangeError, LimitError):
     """A REFI-QDA file exceeds a safety limit (zip bomb, absurd nesting or size): both an
     :class:`InterchangeError` and a :class:`LimitError`; nothing was imported."""
+
+
+class MergeError(QualError, ValueError):
+    """Two projects cannot be merged: documents with the same id and another text, a coder of
+    another kind in each, or conflicts under ``strategy="strict"``. ``documents`` lists the
+    differing documents (``doc_id``, ``offset`` of the first differing character, snippets);
+    ``conflicts`` the :class:`~uppks_qual.store.merge.Conflict` records. Nothing was written."""
 
 
 class OutputError(QualError, OSError):

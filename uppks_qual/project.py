@@ -70,6 +70,8 @@ from .store import (
     ACTIONS,
     CODER_ROLES,
     HISTORY_COLUMNS,
+    MERGE_STRATEGIES,
+    MergeReport,
     Store,
     check_coder,
     is_project,
@@ -1143,6 +1145,60 @@ class Project:
         factor_of = {c.code_id: c.factor for c in self.codebook}
         return review_summary(self.reviews(), factor_of, strategy=strategy)
 
+    # ------------------------------------------------------------------ merging
+    @validate_params({"strategy": [Options(*MERGE_STRATEGIES)], "by": [str, None],
+                      "overwrite": [bool]})
+    def merge(self, other: Project | str | Path, *, out: str | Path,
+              strategy: str = "strict", by: str | None = None,
+              overwrite: bool = False) -> MergeReport:
+        """Merge this project and ``other`` (a project coded apart: a :class:`Project`, a
+        file path or a database URL) into a **new** project at ``out``; both are only read.
+
+        Documents are matched by id and must hold the same text; codes by ``code_id``;
+        codings of every coder are brought together, each once; readings, reviews, memos and
+        both histories come along, and the new project's history ends with a ``merge`` row
+        holding the report. Values the projects disagree on (a code's definition, a setting,
+        a coder's role, a document's metadata, a coding's valence or memo, a coding removed
+        in one of them) are conflicts: ``strategy="strict"`` raises, ``"ours"`` keeps this
+        project's value, ``"theirs"`` the other's, listed in the report. See
+        :mod:`uppks_qual.store.merge`. All or nothing: on any error nothing is written.
+
+        Also callable as ``Project.merge(a, b, out=...)``.
+
+        Returns
+        -------
+        MergeReport
+            Counts per table, conflicts (``report.to_frame()``) and notes; ``str(report)``
+            is a readable summary. Open the result with ``Project.open(out)``.
+
+        Raises
+        ------
+        MergeError
+            Documents with the same id and another text (listed with the first differing
+            character), a coder human in one project and automatic in the other, or conflicts
+            under ``strategy="strict"``.
+
+        Examples
+        --------
+        >>> report = uq.Project.merge(ana, budi, out="team.uqp")   # doctest: +SKIP
+        >>> print(report)                                         # doctest: +SKIP
+        """
+        if by is not None:
+            check_coder(by)
+        theirs = other if isinstance(other, Project) else Project.open(other)
+        try:
+            names = {_same_place(p) for p in (self.location, theirs.location)}
+            if _same_place(str(out) if is_url(out) else location(Path(out))) in names:
+                raise StoreError("the merged project must be a new project, not one of the "
+                                 "two merged; give another --out", path=location(out))
+            store, report = Store.create_merged(self._store, theirs._store, out,
+                                                strategy=strategy, by=by, overwrite=overwrite)
+            store.close()
+        finally:
+            if theirs is not other:
+                theirs.close()
+        return report
+
     # ------------------------------------------------------------------ interchange
     @validate_params({"origin": [Options("manual", "auto", "reviewed"), None],
                       "history": [bool]})
@@ -1296,6 +1352,11 @@ def show(project: Project, doc_id: str, **kwargs: Any) -> str:
     """Render ``doc_id`` of ``project`` with its codings highlighted (see :meth:`Project.show`)."""
     return project.show(doc_id, **kwargs)
 
+
+
+def _same_place(where: str) -> str:
+    """A project's location, comparable: a file's resolved path, or a URL as given."""
+    return where if is_url(where) else str(Path(where).resolve())
 
 
 def _check_field(name: str, value: str, manifest: Manifest, where: str) -> None:

@@ -64,8 +64,10 @@ from ..errors import (
     warn,
 )
 from ..records import DOCUMENT_FIELDS, HUMAN_ORIGINS, Codebook, Coding, Document, Segment
-from . import audit, migrate, postgres, sqlite
+from . import audit, merge, migrate, postgres, sqlite
 from .audit import ACTIONS, HISTORY_COLUMNS, UNDOABLE
+from .merge import STRATEGIES as MERGE_STRATEGIES
+from .merge import MergeReport
 from .rows import (
     CODER_MAX_LENGTH,
     Damaged,
@@ -129,6 +131,7 @@ __all__ = [
     "DRAWS_KEY",
     "HEAD_REVISION",
     "HISTORY_COLUMNS",
+    "MERGE_STRATEGIES",
     "RETRY_PAUSE",
     "RETRY_PAUSE_MAX",
     "REVIEW_COLUMNS",
@@ -137,6 +140,7 @@ __all__ = [
     "SUGGESTION_COLUMNS",
     "UNDOABLE",
     "WRITE_ATTEMPTS",
+    "MergeReport",
     "Store",
     "busy_error",
     "check_coder",
@@ -310,10 +314,7 @@ class Store:
         """A new project at ``target`` holding a copy of every row of ``source`` (ids and id
         counters kept), made in one transaction: on a server, an existing project is replaced
         (``overwrite``) only when the whole copy succeeds."""
-        with source._read() as src:
-            tables = {t.name: src.execute(sa.select(t).order_by(*t.primary_key.columns or t.c))
-                      .mappings().all() for t in metadata.sorted_tables}
-            counters = {t: source._counter(src, t, c) for t, c in COUNTERS.items()}
+        tables, counters = source.snapshot()
 
         def fill(conn: Connection) -> None:
             for table in metadata.sorted_tables:
@@ -323,6 +324,70 @@ class Store:
                 _set_counter(conn, table_name, column, counters[table_name])
 
         return cls._new(target, overwrite=overwrite, fill=fill)
+
+    def snapshot(self) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+        """Every row of every table (``{table: [row, ...]}`` ordered by primary key) and the
+        id counters (:data:`COUNTERS`), read in one snapshot."""
+        with self._read() as conn:
+            tables = {t.name: [dict(r) for r in conn.execute(
+                sa.select(t).order_by(*t.primary_key.columns or t.c)).mappings()]
+                for t in metadata.sorted_tables}
+            counters = {t: self._counter(conn, t, c) for t, c in COUNTERS.items()}
+        return tables, counters
+
+    @classmethod
+    def create_merged(cls, ours: Store, theirs: Store, target: Target, *,
+                      strategy: str = "strict", by: str | None = None,
+                      overwrite: bool = False) -> tuple[Store, merge.MergeReport]:
+        """A new project at ``target`` merging ``ours`` and ``theirs`` (see
+        :mod:`~uppks_qual.store.merge`), which are only read; returns it and the report.
+
+        All or nothing: the plan is made (and :class:`MergeError` raised) before anything is
+        written; a file is built beside ``target`` and moved into place when complete, a
+        database filled in one transaction."""
+        a, counters = ours.snapshot()
+        b, _ = theirs.snapshot()
+        plan = merge.plan(a, b, counters, strategy=strategy)
+        report = merge.MergeReport(ours.location, theirs.location, location(target), strategy,
+                                   plan.counts, tuple(plan.conflicts), tuple(plan.notes))
+
+        def fill(conn: Connection) -> None:
+            for table in metadata.sorted_tables:
+                if plan.rows[table.name]:
+                    conn.execute(table.insert(), plan.rows[table.name])
+            for table_name, column in COUNTERS.items():
+                _set_counter(conn, table_name, column, plan.counters[table_name])
+            audit.log(conn, "merge", "project", "", coder=by,
+                      new={"ours": ours.location, "theirs": theirs.location},
+                      details=report.to_dict())
+
+        if postgres.is_url(target):
+            return cls._new(target, overwrite=overwrite, fill=fill), report
+        return cls._new_file_in_place(Path(target), overwrite=overwrite, fill=fill), report  # type: ignore[arg-type]
+
+    @classmethod
+    def _new_file_in_place(cls, path: Path, *, overwrite: bool,
+                           fill: Callable[[Connection], None]) -> Store:
+        """A new project file built at a temporary name beside ``path`` and moved there when
+        complete: an interrupted build never leaves a project behind."""
+        if path.exists() and not overwrite:
+            raise StoreError("project file already exists; pass overwrite=True to replace it",
+                             path=path)
+        check_replaceable(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.partial")
+        try:
+            cls._new(tmp, overwrite=False, fill=fill).close()
+            for file in sqlite.files(path):
+                if file != path:
+                    file.unlink(missing_ok=True)
+            if Path(f"{tmp}-wal").exists():  # normally checkpointed on close
+                os.replace(f"{tmp}-wal", f"{path}-wal")
+            os.replace(tmp, path)
+        finally:
+            for file in sqlite.files(tmp):
+                with contextlib.suppress(OSError):
+                    file.unlink(missing_ok=True)
+        return cls.open(path)
 
     @classmethod
     def _new(cls, target: Target, *, overwrite: bool,

@@ -33,7 +33,7 @@ HISTORY_COLUMNS: tuple[str, ...] = tuple(str(c.name) for c in history.c)
 ACTIONS: tuple[str, ...] = (
     "add_documents", "set_attributes", "update_codebook", "set_meta", "set_model",
     "add_coder", "set_role", "code", "uncode", "recode", "memo", "edit_memo", "read",
-    "review", "autocode", "undo")
+    "review", "autocode", "undo", "merge")
 
 #: Actions :meth:`Store.undo` can revert, and what reverting does.
 UNDOABLE: dict[str, str] = {
@@ -57,6 +57,7 @@ NOT_UNDOABLE: dict[str, str] = {
     "set_model": "a saved model cannot be undone; save the previous model again",
     "add_coder": "a registered coder stays registered",
     "set_role": "a role change cannot be undone; set the old role again",
+    "merge": "a merge cannot be undone; the merged projects are as they were",
 }
 
 
