@@ -298,6 +298,11 @@ CASES.update({
                                    ["{bad}/training", "no train*.csv"]),
     "autocode-processes-zero": (["autocode", "--project", "{two}", "--processes", "0"],
                                 ["--processes must be a positive number"]),
+    # merging projects coded apart
+    "merge-source-missing": (["merge", "{bad}/nope.uqp", "{two}", "--out", "{scratch}/m.uqp"],
+                             ["{bad}/nope.uqp", "no such project file"]),
+    "merge-out-is-a-source": (["merge", "{two}", "{two}", "--out", "{two}"],
+                              ["must be a new project", "give another --out"]),
     # auto-coding files on Dask into Parquet
     "dask-codebook-missing": (["autocode-corpus", "{study}/corpus", "--codebook",
                                "{bad}/nope.yaml", "--out", "{scratch}/c.parquet"],
