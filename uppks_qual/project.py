@@ -1180,7 +1180,7 @@ class Project:
 
         Examples
         --------
-        >>> report = uq.Project.merge(ana, budi, out="team.uqp")   # doctest: +SKIP
+        >>> report = uq.Project.open("coder1.uqp").merge("coder2.uqp", out="team.uqp")  # doctest: +SKIP
         >>> print(report)                                         # doctest: +SKIP
         """
         if by is not None:
