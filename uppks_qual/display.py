@@ -34,7 +34,7 @@ from .records import SEGMENT_KINDS, Codebook, check_span
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["HtmlPage", "render_document"]
+__all__ = ["HtmlPage", "document_blocks", "render_document"]
 
 TEMPLATE = "document.html.j2"
 CODING_COLUMNS = ("start", "end", "code_id", "valence")
@@ -64,6 +64,7 @@ class _Span:
     colour: str
     negative: bool
     note: str
+    coding_id: int | None = None
 
 
 @validate_params({
@@ -114,13 +115,39 @@ def render_document(text: str, codings: pd.DataFrame, *, codebook: Codebook | No
     >>> "uq-negative" in html and "Kas k" in html
     True
     """
-    spans = _spans(text, codings, codebook, lang, title or "document")
-    blocks = _blocks(text, _units(text, segments, title or "document"), spans)
+    blocks, spans = document_blocks(text, codings, codebook=codebook, segments=segments,
+                                    lang=lang, where=title or "document")
     context = {"title": title, "lang": lang, "words": WORDS[lang], "blocks": blocks,
                "layers": max((s.layer + 1 for s in spans), default=0),
                "legend": _legend(spans, codebook, lang),
                "negative": any(s.negative for s in spans)}
     return _environment().get_template(TEMPLATE).render(context)
+
+
+def document_blocks(text: str, codings: pd.DataFrame, *, codebook: Codebook | None = None,
+                    segments: pd.DataFrame | None = None, lang: str = "en",
+                    where: str = "document",
+                    cuts: Sequence[int] = ()) -> tuple[list[dict], list[_Span]]:
+    """The layout :func:`render_document` draws, as data: blocks (one per turn or paragraph:
+    ``kind, speaker, label, body``) of pieces, and the spans drawn.
+
+    A piece is a run of characters covered by the same codings: ``text``, ``start`` and
+    ``end`` (offsets in the document), ``ids`` (the ``coding_id`` of each coding on it, when
+    the frame has that column), ``codes``, ``negative``, ``note`` and the CSS ``style`` of its
+    bars. The pieces of all blocks, in order, tile the text exactly; ``cuts`` are more
+    offsets where a piece ends (e.g. the edges of a passage to outline). The notebook workbench
+    (:mod:`uppks_qual.workbench`) draws the same layout in the browser.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"start": [3], "end": [6], "code_id": ["kas"],
+    ...                       "valence": [None], "coding_id": [7]})
+    >>> blocks, _ = document_blocks("P: Kas kosong.", frame)
+    >>> [(p["start"], p["text"], p["ids"]) for p in blocks[0]["body"]]
+    [(0, 'P: ', []), (3, 'Kas', [7]), (6, ' kosong.', [])]
+    """
+    spans = _spans(text, codings, codebook, lang, where)
+    return _blocks(text, _units(text, segments, where), spans, cuts), spans
 
 
 @functools.cache
@@ -162,7 +189,9 @@ def _spans(text: str, codings: pd.DataFrame, codebook: Codebook | None, lang: st
         valence = row["valence"] if isinstance(row["valence"], str) else "neutral"
         coder = row.get("coder")
         note = f"{label} ({valence}{', ' + str(coder) if isinstance(coder, str) else ''})"
-        out.append(_Span(start, end, code_id, layer, colour, valence == "negative", note))
+        ident = row.get("coding_id")
+        out.append(_Span(start, end, code_id, layer, colour, valence == "negative", note,
+                         None if ident is None or pd.isna(ident) else int(ident)))
     return out
 
 
@@ -196,11 +225,13 @@ def _units(text: str, segments: pd.DataFrame | None, where: str) -> list[tuple[i
     return units
 
 
-def _blocks(text: str, units: list[tuple[int, int, Any]], spans: list[_Span]) -> list[dict]:
+def _blocks(text: str, units: list[tuple[int, int, Any]], spans: list[_Span],
+            extra: Sequence[int] = ()) -> list[dict]:
     """One block per unit: its label (the text between the previous unit's line and the unit
     on the unit's own line, e.g. ``I: ``) and its body (the unit and what follows it up to
     the next unit's line). Text before the first unit is a block of its own."""
-    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans),
+                   *(int(x) for x in extra if 0 < x < len(text))})
     pieces = functools.partial(_pieces, text, cuts, spans)
     if not units:
         return [{"kind": "text", "speaker": None, "label": [], "body": pieces(0, len(text))}]
@@ -232,7 +263,9 @@ def _pieces(text: str, cuts: list[int], spans: list[_Span], start: int, end: int
     for a, b in itertools.pairwise(points):
         if a < b:
             on = sorted((s for s in spans if s.start <= a and b <= s.end), key=lambda s: s.layer)
-            out.append({"text": text[a:b], "codes": " ".join(s.code_id for s in on),
+            out.append({"text": text[a:b], "start": a, "end": b,
+                        "ids": [s.coding_id for s in on if s.coding_id is not None],
+                        "codes": " ".join(s.code_id for s in on),
                         "negative": any(s.negative for s in on),
                         "note": "; ".join(s.note for s in on), "style": _style(on)})
     return out

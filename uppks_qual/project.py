@@ -298,10 +298,14 @@ class Project:
                          where=where)
         return out
 
-    @validate_params({"kind": [Options("turn", "paragraph", "sentence"), None]})
-    def segments(self, *, kind: str | None = None) -> pd.DataFrame:
-        """Segments (turns/paragraphs and sentences) with text and document metadata."""
-        return self._store.segments_frame(kind=kind)
+    @validate_params({"kind": [Options("turn", "paragraph", "sentence"), None],
+                      "doc_id": [str, None]})
+    def segments(self, *, kind: str | None = None, doc_id: str | None = None) -> pd.DataFrame:
+        """Segments (turns/paragraphs and sentences) with text and document metadata (of one
+        document with ``doc_id``)."""
+        if doc_id is not None:
+            self.document(doc_id)
+        return self._store.segments_frame(kind=kind, doc_id=doc_id)
 
     # ------------------------------------------------------------------ codebook
     @property
@@ -436,6 +440,12 @@ class Project:
         the history row ``edit_memo``, which :meth:`undo` can revert. Returns the old text."""
         check_param(text, [str], name="text", func="Project.edit_memo")
         return self._store.edit_memo(int(memo_id), text, by=author)
+
+    @validate_params({"doc_id": [str, None]})
+    def coding_memos(self, doc_id: str | None = None) -> dict[int, str]:
+        """``{coding_id: memo}`` of the live codings (of one document) that carry a memo:
+        the ``memo=`` given to :meth:`code`, :meth:`recode` or :meth:`review`."""
+        return self._store.coding_memos(doc_id)
 
     def memos(self) -> pd.DataFrame:
         """All memos (target type and id, author, text, time), but those on removed
@@ -728,11 +738,12 @@ class Project:
 
     # ------------------------------------------------------------------ analysis surface
     @validate_params({"coder": _FILTER, "origin": _FILTER, "group": _FILTER, "code": _FILTER,
-                      "factor": _FILTER, "lang": [Options("en", "id")]})
+                      "factor": _FILTER, "doc_id": _FILTER, "lang": [Options("en", "id")]})
     def codings(self, *, coder: str | Sequence[str] | None = None, origin: str | None = None,
                 group: str | Sequence[str] | None = None,
                 code: str | Sequence[str] | None = None,
-                factor: str | Sequence[str] | None = None, lang: str = "en") -> pd.DataFrame:
+                factor: str | Sequence[str] | None = None,
+                doc_id: str | Sequence[str] | None = None, lang: str = "en") -> pd.DataFrame:
         """Every coding, one row each, with document metadata (all coders, manual and
         automatic: use :meth:`evidence` for the frame to count).
 
@@ -741,7 +752,8 @@ class Project:
         for codings stored before versions were recorded), then one column per document
         attribute. Filters are keyword arguments (a string or a list of strings).
         """
-        frame = self._store.codings_frame(coder=coder, origin=origin, group=group, code=code)
+        frame = self._store.codings_frame(coder=coder, origin=origin, group=group, code=code,
+                                          doc_id=doc_id)
         cb = self.codebook
         frame.insert(10, "code_label", [cb[x].label(lang) for x in frame["code_id"]])
         frame.insert(11, "factor", [cb[x].factor for x in frame["code_id"]])
@@ -1309,6 +1321,37 @@ class Project:
         return path
 
     # ------------------------------------------------------------------ display
+    def workbench(self, doc_id: str | None = None, *, coder: str | None = None,
+                  suggested_by: str = "auto", lang: str = "en") -> Any:
+        """A widget to code documents by hand in Jupyter and review suggestions.
+
+        Select text (whole words; hold Alt for whole sentences), pick a code: the coding is
+        written at once through :meth:`code`. See :mod:`uppks_qual.workbench`.
+
+        Parameters
+        ----------
+        doc_id : str, optional
+            The document shown first (default: the first document).
+        coder : str, optional
+            Who codes (default: the first human coder; the widget can change it).
+        suggested_by : str, default "auto"
+            The automatic coder whose suggestions the suggestions mode walks through.
+        lang : {"en", "id"}, default "en"
+            Language of the code labels.
+
+        Returns
+        -------
+        Workbench
+            An anywidget; show it as a cell's output.
+
+        Examples
+        --------
+        >>> project.workbench("doc1", coder="coder1")                        # doctest: +SKIP
+        """
+        from .workbench import Workbench
+
+        return Workbench(self, doc_id, coder=coder, suggested_by=suggested_by, lang=lang)
+
     def show(self, doc_id: str, *, coder: str | None = None, origin: str | None = None,
              jupyter: bool | None = None, lang: str = "en") -> str:
         """Render a document's original text with its coded spans highlighted in the codebook's

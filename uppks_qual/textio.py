@@ -26,9 +26,23 @@ from .limits import check as check_limit
 from .limits import current as current_limits
 from .params import Options, validate_params
 
-__all__ = ["DELIMITERS", "MATCH_MODES", "SPEAKER_LABEL", "YamlDoc", "decode", "find_span",
-           "normalise", "paragraph_spans", "parse_yaml", "read_csv_table", "read_text",
-           "sentence_spans", "sniff_delimiter", "trim"]
+__all__ = [
+    "DELIMITERS",
+    "MATCH_MODES",
+    "SPEAKER_LABEL",
+    "YamlDoc",
+    "decode",
+    "find_span",
+    "normalise",
+    "paragraph_spans",
+    "parse_yaml",
+    "read_csv_table",
+    "read_text",
+    "sentence_spans",
+    "snap_span",
+    "sniff_delimiter",
+    "trim",
+]
 
 #: A speaker label at the start of a line (``P:``, ``I:``, ``Buya:``): 1-12 letters or digits
 #: starting with a capital, then a colon; group 1 is the label.
@@ -128,6 +142,55 @@ def sentence_spans(text: str, offset: int, spans: list[tuple[int, int]]) -> list
     if carry is not None and out:
         out[-1] = (out[-1][0], trim(text, out[-1][0], offset + spans[-1][1])[1])
     return out
+
+
+def _in_word(char: str) -> bool:
+    """A character a word is made of: letters, digits and the joiners of *anak-anak* and
+    *Ma'ruf*."""
+    return char.isalnum() or char in "-'’_"
+
+
+def snap_span(text: str, start: int, end: int, *,
+              sentences: Sequence[tuple[int, int]] | None = None,
+              doc_id: str = "document") -> tuple[int, int]:
+    """A selection ``[start, end)`` widened to whole words, or to whole sentences.
+
+    What the coding workbench does with a mouse selection. Offsets are clamped to the text
+    and put in order; a word cut by either end is taken whole (*anak-anak* is one word), and
+    white space at the ends is dropped. With ``sentences`` (``(start, end)`` spans, e.g. the
+    document's sentence segments) the result is every sentence the selection touches, from
+    the first one's start to the last one's end (the word span when it touches none).
+
+    Raises
+    ------
+    SpanError
+        The selection holds no character but white space.
+
+    Examples
+    --------
+    >>> text = "Pinjaman anak-anak lancar. Kas kosong."
+    >>> a, b = snap_span(text, 11, 22)
+    >>> text[a:b]
+    'anak-anak lancar'
+    >>> a, b = snap_span(text, 12, 13, sentences=[(0, 26), (27, 38)])
+    >>> text[a:b]
+    'Pinjaman anak-anak lancar.'
+    """
+    n = len(text)
+    start, end = sorted((min(max(int(start), 0), n), min(max(int(end), 0), n)))
+    while 0 < start < n and _in_word(text[start - 1]) and _in_word(text[start]):
+        start -= 1
+    while 0 < end < n and _in_word(text[end - 1]) and _in_word(text[end]):
+        end += 1
+    start, end = trim(text, start, end)
+    if start >= end:
+        raise SpanError(f"the selection in {doc_id!r} holds no word; select some text",
+                        offset=start, doc_id=doc_id)
+    if sentences:
+        touched = [(a, b) for a, b in sentences if a < end and start < b]
+        if touched:
+            return min(a for a, _ in touched), max(b for _, b in touched)
+    return start, end
 
 
 #: What ``match=`` of :func:`find_span` accepts.

@@ -1148,7 +1148,8 @@ class Store:
     def codings_frame(self, *, coder: str | Sequence[str] | None = None,
                       origin: str | Sequence[str] | None = None,
                       group: str | Sequence[str] | None = None,
-                      code: str | Sequence[str] | None = None) -> pd.DataFrame:
+                      code: str | Sequence[str] | None = None,
+                      doc_id: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Codings with their document's metadata (:data:`CODING_ROW_COLUMNS`, then one column
         per document attribute), filtered, in reading order."""
         c, d = codings, documents
@@ -1157,7 +1158,7 @@ class Store:
                       c.c.valence, c.c.coder, c.c.origin, c.c.confidence, c.c.text,
                       c.c.codebook_version, d.c.attributes).join(d).where(live())
         for clause in (in_(c.c.coder, coder), in_(c.c.origin, origin), in_(d.c.group, group),
-                       in_(c.c.code_id, code)):
+                       in_(c.c.code_id, code), in_(c.c.doc_id, doc_id)):
             if clause is not None:
                 q = q.where(clause)
         q = q.order_by(d.c.position, c.c.start, c.c.end, c.c.code_id, c.c.coder)
@@ -1173,6 +1174,15 @@ class Store:
             return {(r.doc_id, r.start, r.end, r.code_id, r.coder): (r.valence, r.memo)
                     for r in conn.execute(sa.select(c.doc_id, c.start, c.end, c.code_id,
                                                     c.coder, c.valence, c.memo).where(live()))}
+
+    def coding_memos(self, doc_id: str | None = None) -> dict[int, str]:
+        """``{coding_id: memo}`` of live codings (of ``doc_id``) with a memo."""
+        c = codings.c
+        q = sa.select(c.coding_id, c.memo).where(live(), c.memo.is_not(None))
+        if doc_id is not None:
+            q = q.where(c.doc_id == doc_id)
+        with self._read() as conn:
+            return {int(r.coding_id): r.memo for r in conn.execute(q)}
 
     def has_coding(self, coding_id: int) -> bool:
         """Whether a coding with this id exists."""
