@@ -224,11 +224,84 @@ NOTEBOOKS = {
         ("md", "The statistics are checked in the test suite against published reference values "
                "(Krippendorff 2011, Fleiss, Artstein & Poesio, NVivo's documented example)."),
     ],
+    "05_code_by_hand.ipynb": [
+        ("md", "# 5. Code an interview by hand in the workbench\n\n" + HONESTY + "\n\n"
+               "`project.workbench()` shows a document as a transcript with its codings in the "
+               "codebook's colours, and the codebook as a tree. **Select text with the mouse** "
+               "(the selection is widened to whole words; hold *Alt* for whole sentences), "
+               "choose a valence and an optional memo, then **click a code**: the coding is "
+               "written to the project at once, through the same checks as `project.code`. "
+               "Click a coded passage to change its valence or memo, or remove it. *review "
+               "suggestions* walks through the automatic coder's suggestions for the document "
+               "(keys: `a` accept, `r` reject, `c` change code, `j`/`k` next/previous). "
+               "The widget keeps nothing of its own: what you code is in the project, and the "
+               "next cell can analyse it."),
+        ("code", SETUP),
+        ("code", 'corpus = uq.load_corpus(ROOT / "data/interviews")\n'
+                 'codebook = uq.load_codebook(ROOT / "codebook.yaml")\n'
+                 'project = uq.Project.create(WORK / "by-hand.uqp", corpus=corpus, '
+                 'codebook=codebook)\n'
+                 'project.autocode(progress=False)   # the suggestions to review\n'
+                 'DOC = "asoka-int-chair"'),
+        ("md", "## Open the workbench\nThe coder is `reader`: you, when you run this notebook "
+               "in JupyterLab or Notebook 7 (pick another name in the widget's *coder* box)."),
+        ("code", 'wb = project.workbench(DOC, coder="reader")\nwb'),
+        ("md", "## What your clicks do\nWithout a browser (this notebook is also run by the "
+               "test suite) nobody can click, so the next cell sends the widget the same "
+               "messages your mouse would: select a passage (starting and ending inside a "
+               "word), then apply a code. **The codings below are made by this cell**, under "
+               "the name `reader`, not by a person; with the widget in front of you, skip it "
+               "and code with the mouse."),
+        ("code", 'text = project.document(DOC).text\n'
+                 'def select_and_code(quote, code_id, valence=None, memo=None):\n'
+                 '    at = text.index(quote)\n'
+                 '    picked = wb.handle({"action": "select", "start": at + 2, '
+                 '"end": at + len(quote) - 2})\n'
+                 '    return wb.handle({"action": "code", "start": picked["start"], '
+                 '"end": picked["end"],\n'
+                 '                      "code_id": code_id, "valence": valence, "memo": memo})\n'
+                 '\n'
+                 'print(select_and_code("Jadi saya datangi satu-satu rumahnya", "leadership", '
+                 '"positive",\n'
+                 '                      memo="the chair visits each house"))\n'
+                 'print(select_and_code("Maklumlah orang kampung", "information_clarity", '
+                 '"negative"))\n'
+                 'print(wb.handle({"action": "code", "start": 0, "end": 10**6, '
+                 '"code_id": "leadership"}))   # refused: nothing written'),
+        ("md", "Suggestions: accept the first one the automatic coder made in this document "
+               "and reject the second (what the *accept* and *reject* buttons send)."),
+        ("code", 'wb.handle({"action": "mode", "mode": "suggestions"})\n'
+                 'first, second = wb.suggestions[:2]\n'
+                 'print(wb.handle({"action": "accept", "suggestion_id": first["suggestion_id"]}))\n'
+                 'print(wb.handle({"action": "reject", "suggestion_id": second["suggestion_id"]}))\n'
+                 'pd.DataFrame(wb.counts)[["label", "n"]]'),
+        ("md", "## Analyse what was coded, in the next cell\nThe project holds the codings the "
+               "widget wrote, with the coder, time and codebook version; every change is in the "
+               "history, and `project.undo` takes the last one back."),
+        ("code", 'mine = project.codings(coder="reader")\n'
+                 'mine[["doc_id", "code_label", "valence", "origin", "text"]]'),
+        ("code", 'here = project.codings()\n'
+                 'here = here[here["doc_id"] == DOC]\n'
+                 'pd.crosstab(here["factor"], here["coder"])   # reader against the automatic '
+                 'coder, this document'),
+        ("code", 'project.history(coder="reader")[["action", "target_type", "target_id", '
+                 '"old", "new"]]'),
+        ("code", 'removed = int(mine.loc[mine["origin"] == "manual", "coding_id"].iloc[0])\n'
+                 'print(wb.handle({"action": "remove", "coding_id": removed}))   # the remove '
+                 'button\n'
+                 'print(project.undo("reader"))   # takes the removal back: the coding is live '
+                 'again\n'
+                 'project.reviews()[["suggestion_id", "decision", "code_id", "coder"]]'),
+    ],
 }
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Write the notebooks named (all when none is); a notebook rewritten unchanged still
+    gets new cell ids, so name the ones you changed."""
     for name, cells in NOTEBOOKS.items():
+        if names and name not in names:
+            continue
         nb = nbf.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
@@ -239,4 +312,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
