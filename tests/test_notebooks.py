@@ -11,8 +11,8 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_four_notebooks() -> None:
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
+def test_there_are_five_notebooks() -> None:
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
 
 
 @pytest.mark.slow
@@ -29,3 +29,8 @@ def test_notebook_runs(path: Path) -> None:
     assert not errors
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "illustrative reconstruction" in text
+    if "workbench(" in "\n".join(c.source for c in nb.cells):
+        # the widget cell renders without a browser: a widget view in the output
+        views = [o for c in nb.cells for o in c.get("outputs", [])
+                 if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert views, "the workbench cell shows no widget"
