@@ -21,7 +21,7 @@ have_chromium() {
 
 missing=""
 have_pg || missing="postgresql"
-have_chromium || missing="$missing chromium fonts-dejavu-core"
+have_chromium || missing="$missing chromium"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -46,9 +46,16 @@ $as_root mkdir -p /etc/postgresql-common/createcluster.d
 echo "create_main_cluster = false" |
     $as_root tee /etc/postgresql-common/createcluster.d/uppks-qual-tests.conf >/dev/null
 install() {
-    # shellcheck disable=SC2086
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        $missing >>"$log" 2>&1
+    # PostgreSQL without its recommended extras; Chromium with them (its fonts), as the
+    # headless browser was shown to work here
+    if ! have_pg; then
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            --no-install-recommends postgresql >>"$log" 2>&1 || return 1
+    fi
+    if ! have_chromium; then
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+            >>"$log" 2>&1 || return 1
+    fi
 }
 if ! install; then
     # fresh images often ship without package lists
