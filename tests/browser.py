@@ -8,9 +8,10 @@ the browser tests cannot run, or raises :class:`BrowserError` when
 ``UPPKS_QUAL_REQUIRE_BROWSER=1`` (CI), so a missing browser fails the run instead of
 skipping it.
 
-:class:`JupyterLab` starts ``jupyter lab`` on a free localhost port with a token, settings
-and workspaces in a temporary folder (so no user setting or earlier session leaks in, and
-the "Jupyter news" prompt is off), and stops it, with its kernels, on exit.
+:class:`JupyterServer` starts JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``)
+on a free localhost port with a token, settings and workspaces in a temporary folder (so no
+user setting or earlier session leaks in, and the "Jupyter news" prompt is off), and stops
+it, with its kernels, on exit.
 """
 
 from __future__ import annotations
@@ -94,16 +95,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class JupyterLab:
-    """``jupyter lab`` serving ``root`` on localhost, for a ``with`` block.
+#: The Jupyter front ends: the module to run, its settings class, and the address of a
+#: notebook under it.
+APPS = {"lab": ("jupyterlab", "LabApp", "lab/tree/{}"),
+        "notebook": ("notebook", "JupyterNotebookApp", "notebooks/{}")}
+
+
+class JupyterServer:
+    """JupyterLab or Notebook 7 serving ``root`` on localhost, for a ``with`` block.
 
     Examples
     --------
-    >>> with JupyterLab(tmp_path) as lab:                       # doctest: +SKIP
-    ...     page.goto(lab.url("lab/tree/work.ipynb"))
+    >>> with JupyterServer(tmp_path, app="lab") as server:      # doctest: +SKIP
+    ...     page.goto(server.notebook_url("work.ipynb"))
     """
 
-    def __init__(self, root: Path, *, timeout: float = 120.0) -> None:
+    def __init__(self, root: Path, *, app: str = "lab", timeout: float = 120.0) -> None:
+        self.app = app
+        self.module, self.settings_class, self.notebook_path = APPS[app]
         self.root = root
         self.timeout = timeout
         self.port = _free_port()
@@ -117,7 +126,17 @@ class JupyterLab:
         sep = "&" if "?" in path else "?"
         return f"http://127.0.0.1:{self.port}/{path}{sep}token={self.token}"
 
-    def __enter__(self) -> JupyterLab:
+    def notebook_url(self, name: str) -> str:
+        """The address of notebook ``name`` (in ``root``) in this front end."""
+        return self.url(self.notebook_path.format(name))
+
+    def kernels_idle(self) -> bool:
+        """Whether a kernel runs and every kernel is idle (the server's REST API)."""
+        with urllib.request.urlopen(self.url("api/kernels"), timeout=5) as answer:
+            kernels = json.loads(answer.read())
+        return bool(kernels) and all(k.get("execution_state") == "idle" for k in kernels)
+
+    def __enter__(self) -> JupyterServer:
         settings = self.home / "settings"
         notification = settings / "@jupyterlab" / "apputils-extension"
         notification.mkdir(parents=True, exist_ok=True)
@@ -127,20 +146,22 @@ class JupyterLab:
                "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
                "JUPYTERLAB_WORKSPACES_DIR": str(self.home / "workspaces"),
                "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        cls = self.settings_class
+        command = [sys.executable, "-m", self.module, "--no-browser", "--allow-root",
                    f"--port={self.port}", "--ip=127.0.0.1", "--port-retries=0",
                    f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}",
-                   f"--LabApp.user_settings_dir={settings}",
-                   f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
-                   "--LabApp.news_url=None",
-                   "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                   f"--{cls}.user_settings_dir={settings}",
+                   f"--{cls}.workspaces_dir={self.home / 'workspaces'}"]
+        if self.app == "lab":
+            command += ["--LabApp.news_url=None",
+                        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise BrowserError(f"jupyter lab exited with {self.process.returncode}:\n"
+                raise BrowserError(f"jupyter {self.app} exited with {self.process.returncode}:\n"
                                    f"{self.log.read_text(errors='replace')[-3000:]}")
             with contextlib.suppress(OSError), \
                     urllib.request.urlopen(self.url("api/status"), timeout=5) as answer:
@@ -148,7 +169,7 @@ class JupyterLab:
                     return self
             time.sleep(0.3)
         self.__exit__(None, None, None)
-        raise BrowserError(f"jupyter lab did not answer within {self.timeout:.0f} s:\n"
+        raise BrowserError(f"jupyter {self.app} did not answer within {self.timeout:.0f} s:\n"
                            f"{self.log.read_text(errors='replace')[-3000:]}")
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
@@ -178,11 +199,14 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
     return path
 
 
-def run_all_cells(page: Any, timeout_ms: int = 180_000) -> None:
-    """Open JupyterLab's Run menu and run every cell of the notebook shown."""
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=timeout_ms)
-    # the kernel has started when the status bar says so
-    page.wait_for_function("() => (document.querySelector('#jp-main-statusbar') || "
-                           "{innerText: ''}).innerText.includes('Idle')", timeout=timeout_ms)
+def run_all_cells(page: Any, server: JupyterServer, timeout: float = 180.0) -> None:
+    """Run every cell of the notebook shown, from the front end's Run menu, once its kernel
+    has started."""
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    while not server.kernels_idle():
+        if time.monotonic() > deadline:
+            raise BrowserError(f"no idle kernel after {timeout:.0f} s")
+        time.sleep(0.3)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()

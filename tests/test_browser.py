@@ -1,7 +1,8 @@
-"""In a real browser: the coding workbench in JupyterLab, and the main job's report.
+"""In a real browser: the coding workbench in JupyterLab and Notebook 7, and the main job's
+report.
 
-Debian's Chromium, driven by Playwright (``tests/browser.py``), opens a JupyterLab server on
-localhost with a temporary notebook that builds a project from the bundled (illustrative)
+Debian's Chromium, driven by Playwright (``tests/browser.py``), opens a JupyterLab (then a
+Notebook 7) server on localhost with a temporary notebook that builds a project from the bundled (illustrative)
 corpus, auto-codes it and opens a workbench; the test selects a phrase with the mouse,
 applies a code and checks the coding in the project file, with the offsets of the phrase;
 then it reviews a suggestion with the keyboard. A screenshot of the widget is saved under
@@ -103,7 +104,8 @@ def drag_select(page: Any, phrase: str) -> None:
     page.mouse.up()
 
 
-def test_code_a_phrase_in_the_workbench(context: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_code_a_phrase_in_the_workbench(context: Any, tmp_path: Path, app: str) -> None:
     work = tmp_path / "work"
     work.mkdir()
     path = work / "team.uqp"
@@ -115,11 +117,11 @@ def test_code_a_phrase_in_the_workbench(context: Any, tmp_path: Path) -> None:
         "project.autocode(progress=False)",
         f"wb = project.workbench({DOC!r}, coder={CODER!r})\nwb",
     ])
-    with browser.JupyterLab(work) as lab:
+    with browser.JupyterServer(work, app=app) as server:
         page = context.new_page()
         errors = console_errors(page)
-        page.goto(lab.url("lab/tree/code.ipynb"))
-        browser.run_all_cells(page)
+        page.goto(server.notebook_url("code.ipynb"))
+        browser.run_all_cells(page, server)
         page.wait_for_selector(".uqw-text .uqw-piece", timeout=180_000)
         assert page.locator(".uqw-docs").input_value() == DOC
         assert page.locator(".uqw-coder").input_value() == CODER
@@ -157,7 +159,7 @@ def test_code_a_phrase_in_the_workbench(context: Any, tmp_path: Path) -> None:
         shot = tmp_path / "workbench.png"
         page.locator(".uqw").screenshot(path=str(shot))
         assert shot.stat().st_size > 10_000
-        if os.environ.get(SCREENSHOT_ENV):
+        if os.environ.get(SCREENSHOT_ENV) and app == "lab":
             shutil.copyfile(shot, os.environ[SCREENSHOT_ENV])
 
         # suggestions mode, with the keyboard: reject the first suggestion shown

@@ -133,7 +133,7 @@ def document_blocks(text: str, codings: pd.DataFrame, *, codebook: Codebook | No
 
     A piece is a run of characters covered by the same codings: ``text``, ``start`` and
     ``end`` (offsets in the document), ``ids`` (the ``coding_id`` of each coding on it, when
-    the frame has that column), ``codes``, ``negative``, ``note`` and the CSS ``style`` of its
+    the frame has that column), ``depth`` (the layers of bars under it), ``codes``, ``negative``, ``note`` and the CSS ``style`` of its
     bars. The pieces of all blocks, in order, tile the text exactly; ``cuts`` are more
     offsets where a piece ends (e.g. the edges of a passage to outline). The notebook workbench
     (:mod:`uppks_qual.workbench`) draws the same layout in the browser.
@@ -265,6 +265,7 @@ def _pieces(text: str, cuts: list[int], spans: list[_Span], start: int, end: int
             on = sorted((s for s in spans if s.start <= a and b <= s.end), key=lambda s: s.layer)
             out.append({"text": text[a:b], "start": a, "end": b,
                         "ids": [s.coding_id for s in on if s.coding_id is not None],
+                        "depth": max((s.layer + 1 for s in on), default=0),
                         "codes": " ".join(s.code_id for s in on),
                         "negative": any(s.negative for s in on),
                         "note": "; ".join(s.note for s in on), "style": _style(on)})

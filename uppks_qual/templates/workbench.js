@@ -116,13 +116,14 @@ function render({ model, el }) {
   const inSuggestions = () => model.get("mode") === "suggestions";
 
   function options(select, items, value) {
-    select.replaceChildren(...items.map(([v, label]) => h("option", { value: v, text: label })));
+    select.replaceChildren(...items.map(([v, label, hint]) => h("option", { value: v, text: label, title: hint })));
     select.value = value;
   }
 
   function drawBar() {
     options(docPicker, model.get("documents").map((d) =>
-      [d.doc_id, `${d.title}${d.group ? " · " + d.group : ""}`]), model.get("doc_id"));
+      [d.doc_id, `${d.title}${d.group ? " · " + d.group : ""}`,
+       Object.entries(d.attributes).map(([k, v]) => `${k}: ${v}`).join("\n")]), model.get("doc_id"));
     const coders = model.get("coders"), coder = model.get("coder");
     const names = coders.includes(coder) || !coder ? coders : [...coders, coder];
     options(coderPicker, [["", "(choose)"], ...names.map((c) => [c, c])], coder);
@@ -160,8 +161,12 @@ function render({ model, el }) {
 
   function drawText() {
     const current = inSuggestions() ? suggestions()[ui.current] : null;
+    // room under each line of a block for the bars of overlapping codings (up to three
+    // layers; deeper bars may touch the next line rather than spread the whole turn)
+    const depth = (b) => Math.max(0, ...b.label.map((p) => p.depth), ...b.body.map((p) => p.depth));
     text.replaceChildren(...model.get("blocks").map((b) => h("div",
-      { class: `uqw-block uqw-${b.kind}`, dataset: b.speaker ? { speaker: b.speaker } : {} },
+      { class: `uqw-block uqw-${b.kind}`, dataset: b.speaker ? { speaker: b.speaker } : {},
+        style: `line-height: calc(1.6em + ${Math.min(3, depth(b))} * 5px)` },
       b.kind === "turn" ? h("span", { class: "uqw-speaker" }, b.label.map((p) => piece(p, current))) : null,
       h("span", { class: "uqw-body" }, b.body.map((p) => piece(p, current))))));
     const mark = text.querySelector(".uqw-current");
