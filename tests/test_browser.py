@@ -162,6 +162,17 @@ def test_code_a_phrase_in_the_workbench(context: Any, tmp_path: Path, app: str) 
         if os.environ.get(SCREENSHOT_ENV) and app == "lab":
             shutil.copyfile(shot, os.environ[SCREENSHOT_ENV])
 
+        # errors are shown in the widget: one the browser catches (a code clicked with
+        # nothing selected) and one the project refuses (the automatic coder's name)
+        page.locator(f".uqw-code[data-code='{CODE}']").click()
+        page.locator(".uqw-message.uqw-error", has_text="select some text").wait_for(
+            timeout=30_000)
+        page.locator(".uqw-new-coder").fill("auto")
+        page.locator(".uqw-new-coder").press("Enter")
+        page.locator(".uqw-message.uqw-error", has_text="automatic coder").wait_for(
+            timeout=30_000)
+        assert page.locator(".uqw-coder").input_value() == CODER
+
         # suggestions mode, with the keyboard: reject the first suggestion shown
         page.locator(".uqw-mode").click()
         first = page.locator(".uqw-suggest .uqw-quote")
@@ -172,10 +183,12 @@ def test_code_a_phrase_in_the_workbench(context: Any, tmp_path: Path, app: str) 
         reader = Project.open(path)
         try:
             reviews = wait_for_rows(reader.reviews, "the review in the project")
+            manual = reader.codings(origin="manual")
         finally:
             reader.close()
         assert list(reviews["decision"]) == ["rejected"]
         assert list(reviews["coder"]) == [CODER]
+        assert list(manual["coding_id"]) == [row["coding_id"]]    # the errors wrote nothing
         assert not [e for e in errors if "uqw" in e or "workbench" in e.lower()], errors
 
 

@@ -67,7 +67,7 @@ class Workbench(anywidget.AnyWidget):
 
     Examples
     --------
-    >>> wb = project.workbench("asoka_ketua", coder="rina")            # doctest: +SKIP
+    >>> wb = project.workbench("doc1", coder="coder1")                 # doctest: +SKIP
     >>> wb                                  # the widget, in a notebook  # doctest: +SKIP
     >>> wb.handle({"action": "code", "start": 120, "end": 164,          # doctest: +SKIP
     ...            "code_id": "leadership", "valence": "positive"})
