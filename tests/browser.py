@@ -131,9 +131,14 @@ class JupyterServer:
         return self.url(self.notebook_path.format(name))
 
     def kernels_idle(self) -> bool:
-        """Whether a kernel runs and every kernel is idle (the server's REST API)."""
-        with urllib.request.urlopen(self.url("api/kernels"), timeout=5) as answer:
-            kernels = json.loads(answer.read())
+        """Whether a kernel runs and every kernel is idle (the server's REST API). A kernel
+        still starting can make the server answer 500 (jupyter_server lists it before its
+        ``last_activity`` is set): that is "not yet"."""
+        try:
+            with urllib.request.urlopen(self.url("api/kernels"), timeout=5) as answer:
+                kernels = json.loads(answer.read())
+        except OSError:                 # urllib's HTTPError and URLError included
+            return False
         return bool(kernels) and all(k.get("execution_state") == "idle" for k in kernels)
 
     def __enter__(self) -> JupyterServer:
