@@ -77,6 +77,7 @@ from .store import (
     is_project,
     is_url,
     location,
+    same_place,
 )
 from .text_agreement import character_agreement_table, find_disagreements, segment_agreement
 from .textio import find_span
@@ -996,14 +997,7 @@ class Project:
             if code_id not in cb:
                 raise UnknownCodeError(f"unknown code {code_id!r}; known codes: "
                                        f"{', '.join(cb.ids)}", code_id=code_id)
-        out = []
-        for c in cb:
-            node: str | None = c.code_id
-            while node is not None and node not in chosen:
-                node = cb[node].parent
-            if node is not None:
-                out.append(c.code_id)
-        return out
+        return list(cb.subtree(chosen))
 
     # ------------------------------------------------------------------ agreement
     def _pair(self, coders: Sequence[str] | None) -> tuple[str, str]:
@@ -1199,8 +1193,8 @@ class Project:
             check_coder(by)
         theirs = other if isinstance(other, Project) else Project.open(other)
         try:
-            names = {_same_place(p) for p in (self.location, theirs.location)}
-            if _same_place(str(out) if is_url(out) else location(Path(out))) in names:
+            names = {same_place(p) for p in (self.location, theirs.location)}
+            if same_place(str(out) if is_url(out) else location(Path(out))) in names:
                 raise StoreError("the merged project must be a new project, not one of the "
                                  "two merged; give another --out", path=location(out))
             store, report = Store.create_merged(self._store, theirs._store, out,
@@ -1395,11 +1389,6 @@ def show(project: Project, doc_id: str, **kwargs: Any) -> str:
     """Render ``doc_id`` of ``project`` with its codings highlighted (see :meth:`Project.show`)."""
     return project.show(doc_id, **kwargs)
 
-
-
-def _same_place(where: str) -> str:
-    """A project's location, comparable: a file's resolved path, or a URL as given."""
-    return where if is_url(where) else str(Path(where).resolve())
 
 
 def _check_field(name: str, value: str, manifest: Manifest, where: str) -> None:

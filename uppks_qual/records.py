@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import numbers
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -443,6 +443,27 @@ class Codebook:
         """Direct children of ``code_id``."""
         self[code_id]
         return tuple(c for c in self.codes if c.parent == code_id)
+
+    def subtree(self, code_ids: Collection[str]) -> tuple[str, ...]:
+        """``code_ids`` and every code below them, in file order (ids not in the codebook
+        are left out).
+
+        Examples
+        --------
+        >>> cb = Codebook((Code("a", None, "a", "factor", "A", "A"),
+        ...                Code("a.x", "a", "a", "factor", "X", "X"),
+        ...                Code("b", None, "b", "factor", "B", "B")))
+        >>> cb.subtree(["a"])
+        ('a', 'a.x')
+        """
+        out = []
+        for c in self.codes:
+            node: str | None = c.code_id
+            while node is not None and node not in code_ids:
+                node = self._index[node].parent
+            if node is not None:
+                out.append(c.code_id)
+        return tuple(out)
 
     def depth(self, code_id: str) -> int:
         """0 for a top-level code, 1 for its children, ..."""

@@ -42,7 +42,7 @@ from .display import document_blocks
 from .errors import ParameterError, QualError
 from .records import ORIGINS, VALENCES
 from .review import STRATEGIES
-from .store import check_coder, is_url
+from .store import check_coder, same_place
 from .textio import snap_span
 
 __all__ = ["ACTIONS", "Workbench"]
@@ -118,7 +118,7 @@ class Workbench(anywidget.AnyWidget):
         self.doc_id = doc_id if doc_id is not None else ids[0]
         self.view = {"coder": [], "origin": [], "code": ""}
         self.on_msg(self._on_msg)
-        _OPEN.setdefault(_place(project.location), weakref.WeakSet()).add(self)
+        _OPEN.setdefault(same_place(project.location), weakref.WeakSet()).add(self)
         self.refresh()
 
     # ------------------------------------------------------------------ browser messages
@@ -296,7 +296,7 @@ class Workbench(anywidget.AnyWidget):
         if view.get("origin"):
             frame = frame[frame["origin"].astype(str).isin(view["origin"])]
         if view.get("code"):
-            keep = _subtree(self.project.codebook, view["code"])
+            keep = self.project.codebook.subtree([view["code"]])
             frame = frame[frame["code_id"].isin(keep)]
         return frame
 
@@ -314,7 +314,7 @@ class Workbench(anywidget.AnyWidget):
                  "text": r["text"]} for r in drawn.to_dict("records")]
 
     def _changed(self, what: str) -> None:
-        siblings = _OPEN.get(_place(self.project.location), weakref.WeakSet())
+        siblings = _OPEN.get(same_place(self.project.location), weakref.WeakSet())
         for other in list(siblings):
             if other.comm is None:          # closed: nothing shows it any more
                 siblings.discard(other)
@@ -357,11 +357,6 @@ class Workbench(anywidget.AnyWidget):
                                  parameter=name, function="Workbench", value=value)
 
 
-def _place(location: str) -> str:
-    """A project's location, comparable: a file's resolved path, or a URL as given."""
-    return location if is_url(location) else str(Path(location).resolve())
-
-
 def _arg(msg: Mapping[str, Any], key: str, kind: type) -> Any:
     """``msg[key]`` as ``kind`` (int or str), or a :class:`ParameterError` naming it."""
     value = msg.get(key)
@@ -389,15 +384,6 @@ def _names(value: Any, key: str) -> list[str]:
         raise ParameterError(f"the workbench view's {key} is a list of names; got {value!r}",
                              parameter=key, function="Workbench.handle", value=value)
     return value
-
-
-def _subtree(codebook: Any, code_id: str) -> set[str]:
-    keep, todo = set(), [code_id]
-    while todo:
-        code = todo.pop()
-        keep.add(code)
-        todo.extend(c.code_id for c in codebook.children(code))
-    return keep
 
 
 def _text(value: Any) -> str | None:

@@ -168,6 +168,7 @@ __all__ = [
     "read_only_error",
     "readings",
     "reviews",
+    "same_place",
     "segment_rows",
     "segments",
     "store_error",
@@ -187,6 +188,11 @@ Target = str | os.PathLike[str] | sa.URL
 
 
 is_url = postgres.is_url
+
+
+def same_place(where: str) -> str:
+    """A project's location, comparable: a file's resolved path, or a URL as given."""
+    return where if postgres.is_url(where) else str(Path(where).resolve())
 
 
 def location(target: Target) -> str:
