@@ -231,7 +231,7 @@ NOTEBOOKS = {
                "(the selection is widened to whole words; hold *Alt* for whole sentences), "
                "choose a valence and an optional memo, then **click a code**: the coding is "
                "written to the project at once, through the same checks as `project.code`. "
-               "Click a coded passage to change its valence or memo, or remove it. *review "
+               "Click a coded passage to change its code, valence or memo, or remove it. *review "
                "suggestions* walks through the automatic coder's suggestions for the document "
                "(keys: `a` accept, `r` reject, `c` change code, `j`/`k` next/previous). "
                "The widget keeps nothing of its own: what you code is in the project, and the "

@@ -2,14 +2,14 @@
 report.
 
 Debian's Chromium, driven by Playwright (``tests/browser.py``), opens a JupyterLab (then a
-Notebook 7) server on localhost with a temporary notebook that builds a project from the bundled (illustrative)
-corpus, auto-codes it and opens a workbench; the test selects a phrase with the mouse,
-applies a code and checks the coding in the project file, with the offsets of the phrase;
-then it reviews a suggestion with the keyboard. A screenshot of the widget is saved under
-the test's tmp path (``UPPKS_QUAL_SCREENSHOT=docs/workbench.png`` also writes it there:
-that is how the README's picture is made). The report test opens ``report.html`` written
-by ``uppks-qual reproduce`` and checks it renders with no console error, every image
-loaded and its tables present.
+Notebook 7) server on localhost with a temporary notebook that builds a project from the
+bundled (illustrative) corpus, auto-codes it and opens a workbench; the test selects a phrase
+with the mouse, applies a code and checks the coding in the project file, with the offsets of
+the phrase; it changes the coding's code in the side panel; then it reviews a suggestion with
+the keyboard. A screenshot of the widget is saved under the test's tmp path
+(``UPPKS_QUAL_SCREENSHOT=docs/workbench.png`` also writes it there: that is how the README's
+picture is made). The report test opens ``report.html`` written by ``uppks-qual reproduce``
+and checks it renders with no console error, every image loaded and its tables present.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = "asoka-int-chair"
 PHRASE = "Jadi saya datangi satu-satu rumahnya, sore-sore sesudah asar"
 CODE = "leadership"
+SUB_CODE = "leadership.motivation"
 CODER = "rina"
 SCREENSHOT_ENV = "UPPKS_QUAL_SCREENSHOT"
 
@@ -161,6 +162,19 @@ def test_code_a_phrase_in_the_workbench(context: Any, tmp_path: Path, app: str) 
         assert shot.stat().st_size > 10_000
         if os.environ.get(SCREENSHOT_ENV) and app == "lab":
             shutil.copyfile(shot, os.environ[SCREENSHOT_ENV])
+
+        # the panel changes the coding's code (and keeps its valence and offsets)
+        coding = page.locator(f".uqw-panel .uqw-coding[data-coding='{row['coding_id']}']")
+        coding.locator(".uqw-panel-code").select_option(SUB_CODE)
+        coding.locator(".uqw-save").click()
+        page.locator(".uqw-message.uqw-info", has_text="changed #").wait_for(timeout=30_000)
+        reader = Project.open(path)
+        try:
+            changed = reader.codings(coder=CODER).set_index("coding_id").loc[row["coding_id"]]
+        finally:
+            reader.close()
+        assert (changed["code_id"], changed["valence"], changed["start"], changed["end"]) == \
+            (SUB_CODE, "positive", start, start + len(PHRASE))
 
         # errors are shown in the widget: one the browser catches (a code clicked with
         # nothing selected) and one the project refuses (the automatic coder's name)

@@ -11,7 +11,7 @@
 * select text with the mouse (widened to whole words; hold Alt to take whole sentences),
   pick a code, a valence and an optional memo: the coding is written at once through
   :meth:`Project.code`, with its checks and errors (an error is shown in the widget and
-  nothing is written); click a coded passage to change its valence or memo or remove it
+  nothing is written); click a coded passage to change its code, valence or memo or remove it
   (:meth:`Project.recode`, :meth:`Project.uncode`: both are in the project's history);
 * a suggestions mode walking through the automatic coder's suggestions for the document,
   with accept, reject and change-code buttons and keys (``a``, ``r``, ``c``, ``j``/``k``),

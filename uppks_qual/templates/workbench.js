@@ -226,13 +226,16 @@ function render({ model, el }) {
         ...[["", "no valence"], ...model.get("valences").map((x) => [x, x])].map(([x, t]) => h("option", { value: x, text: t })));
       v.value = c.valence || "";
       const m = h("input", { class: "uqw-panel-memo", value: c.memo || "", placeholder: "memo", disabled: !human });
+      const k = h("select", { class: "uqw-panel-code", disabled: !human, title: "the code of this coding" },
+        ...codes().map((x) => h("option", { value: x.code_id, text: "\u00a0\u00a0".repeat(x.depth) + x.label })));
+      k.value = c.code_id;
       return h("div", { class: "uqw-coding", dataset: { coding: String(id) } },
         h("div", {}, h("span", { class: "uqw-swatch", style: `background: ${c.colour}` }),
           h("b", { text: c.label }), ` · ${c.coder} · ${ORIGIN_WORDS[c.origin] || c.origin} · #${id}`),
         h("q", { class: "uqw-quote", text: c.text.length > 160 ? c.text.slice(0, 157) + "…" : c.text }),
-        human ? h("div", { class: "uqw-row" }, v, m,
+        human ? h("div", { class: "uqw-row" }, k, v, m,
           h("button", { class: "uqw-save", text: "save", onclick: () => send({ action: "recode", coding_id: id,
-            valence: v.value || null, memo: m.value || null }) }),
+            valence: v.value || null, memo: m.value || null, ...(k.value !== c.code_id ? { code_id: k.value } : {}) }) }),
           h("button", { class: "uqw-remove", text: "remove", onclick: () => send({ action: "remove", coding_id: id }) }))
           : h("div", { class: "uqw-hint", text: "automatic: review it in the suggestions mode" }));
     }));
