@@ -69,22 +69,19 @@ from lxml import etree
 from .._version import __version__
 from ..errors import InterchangeError, RefiWarning, warn
 from ..records import Code, Codebook, Document
+from .refi_extras import EXTRAS_NAME
+from .refi_files import read_file, read_member
 from .refi_read import (
     ATTRIBUTE_JSON_VARIABLE,
     CODING_NOTE,
     DOCUMENT_FIELDS,
-    EXTRAS_NAME,
     GUID_ATTRIBUTE,
     JSON_VARIABLE,
     META_VARIABLE,
-    local,
-    norm_guid,
-    parse_xml,
-    read_file,
-    read_member,
     read_project,
     read_qdc,
 )
+from .refi_xml import local, norm_guid, parse_xml
 
 __all__ = [
     "CODEBOOK_NS",

@@ -61,46 +61,58 @@ file over a limit raises :class:`~uppks_qual.errors.InterchangeLimitError` (both
   XML file and their nesting depth, counted as the parser streams (64 KiB at a time); the
   nesting depth of uppks-qual.json and of JSON-encoded variable values too.
 * ``max_text_chars`` (default 50,000,000): characters of one source's text.
+
+The pieces live in :mod:`.refi_xml` (XML parsing), :mod:`.refi_files` (archives, files and
+their sandbox), :mod:`.refi_extras` (``uppks-qual.json``) and :mod:`.refi_codebook` (the
+codebook from ``Code`` elements).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import lzma
 import re
-import struct
 import unicodedata
 import urllib.parse
 import zipfile
-import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from lxml import etree
-
 from .. import limits
 from ..errors import InterchangeError, InterchangeLimitError, ParameterError, RefiWarning
-from ..errors import warn as _warn
+from ..records import CODE_ID as CODE_ID  # re-exported: the code id rule refi_extras checks
 from ..records import (
-    CODE_ID,
-    CODE_KINDS,
     DOCUMENT_FIELDS,
     ORIGINS,
     RESERVED_ATTRIBUTES,
     SOURCE_TYPES,
     VALENCES,
-    Code,
     Codebook,
     Coding,
     Document,
     check_attributes,
-    pattern_problem,
 )
+from ..records import pattern_problem as pattern_problem  # re-exported: its pattern rule
 from .offsets import OffsetMap, normalise_with_offsets
+from .refi_codebook import build_codebook, slug, unique, warn
+from .refi_extras import EXTRAS_NAME, _extras, _json_depth
+from .refi_files import (
+    _Archive,
+    _Budget,
+    _docx_text,
+    _file_chunks,
+    _Files,
+    _is_zip,
+    _limit,
+    _open_zip,
+    _read_file,
+    _Refused,
+    _split_ref,
+    read_file,
+    read_member,
+)
+from .refi_xml import child_text, children, local, norm_guid, parse_stream, parse_xml
 
 __all__ = [
     "ATTRIBUTE_JSON_VARIABLE",
@@ -122,8 +134,6 @@ __all__ = [
     "read_qdc",
 ]
 
-EXTRAS_NAME = "uppks-qual.json"
-"""Archive member with what QDA-XML cannot carry (code ids and cue lists, document ids)."""
 CODING_NOTE = "uppks-qual coding"
 """Name of the Note that carries a coding's valence, origin and confidence."""
 JSON_VARIABLE = "uppks-qual: values are JSON-encoded"
@@ -138,24 +148,9 @@ UNKNOWN = "unknown"
 FIELD_DEFAULTS = {"group": "", "village": "", "source_type": "document", "informant_role": "",
                   "informant": "", "date": UNKNOWN}
 """Document fields (:data:`DOCUMENT_FIELDS`) of a source without a variable of that name."""
-DEFAULT_COLOUR = "#777777"
 RICH_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html", ".htm")
 
-_RGB = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _SKIPPED_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-_CHUNK = 1 << 20  # archive members and files are read 1 MiB at a time
-_FEED = 1 << 16  # and fed to the XML parser 64 KiB at a time
-_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-               RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError, struct.error)
-"""What zipfile (and its decompressors) raise for a damaged, encrypted or exotic archive."""
-EXTERNAL_HINT = ("uppks-qual reads only files inside the archive (or, for a .qde file, inside "
-                 "its own folder): embed the text or add the file to the project; if you "
-                 "trust the file, pass allow_external=True (command line: --allow-external)")
-"""The end of every message refusing a file reference."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,161 +177,6 @@ class ImportedProject:
 
 
 # --------------------------------------------------------------------------- small helpers
-def local(el: Any) -> str:
-    """Local name of an element (``"Code"`` for ``{urn:QDA-XML:project:1.0}Code``)."""
-    return etree.QName(el).localname
-
-
-def children(el: Any, name: str | None = None) -> Iterator[Any]:
-    """Element children (comments skipped), optionally only those called ``name``."""
-    for child in el:
-        if isinstance(child.tag, str) and (name is None or local(child) == name):
-            yield child
-
-
-def child_text(el: Any, name: str) -> str | None:
-    """Text of the first child called ``name`` (``""`` if empty, None if absent)."""
-    for child in children(el, name):
-        return child.text or ""
-    return None
-
-
-def norm_guid(value: str | None) -> str | None:
-    """GUIDs compare without braces and case-insensitively (None: missing or blank)."""
-    return (value.strip().strip("{}").strip().upper() or None) if value else None
-
-
-def parse_xml(data: bytes, path: str | Path, *, what: str = "project.qde") -> Any:
-    """Parse XML bytes safely (no DTDs, entities or network; within the element and depth
-    limits); errors name the line."""
-    return parse_stream([data], path, what=what)
-
-
-def parse_stream(chunks: Iterable[bytes], path: str | Path, *, what: str) -> Any:
-    """Parse XML fed in ``chunks`` and return its root element, refusing what a REFI-QDA file
-    never holds, as early as the parser sees it.
-
-    The element count (``max_xml_elements``) and the nesting depth (``max_depth``) are
-    counted as the parser streams, 64 KiB at a time; a document type declaration (DTD), and
-    so any entity beyond ``&amp;`` and friends, is refused at the root element.
-
-    Raises
-    ------
-    InterchangeError
-        Not well-formed XML, or a DTD; the message names ``what`` and the line.
-    InterchangeLimitError
-        Too many elements or too deep.
-    """
-    counter = _XmlCounter(path, what)
-    parser = etree.XMLPullParser(events=("start", "end"), resolve_entities=False,
-                                 no_network=True, load_dtd=False, huge_tree=True,
-                                 remove_comments=True, remove_pis=True)
-    try:
-        for chunk in chunks:
-            view = memoryview(chunk)
-            for i in range(0, len(view), _FEED):
-                parser.feed(bytes(view[i:i + _FEED]))
-                counter.events(parser.read_events())
-        root = parser.close()
-        counter.events(parser.read_events())
-    except etree.LxmlError as exc:
-        with contextlib.suppress(etree.LxmlError):  # a limit may explain the complaint
-            counter.events(parser.read_events())
-        raise _syntax_error(exc, path, what) from None
-    if counter.elements == 0:
-        raise InterchangeError(f"{what} has no root element", path=path, element=None,
-                               guid=None)
-    return root
-
-
-class _XmlCounter:
-    """Counts elements and nesting depth from a pull parser's events; refuses a DTD."""
-
-    def __init__(self, path: str | Path, what: str) -> None:
-        self.path, self.what = path, what
-        self.elements = self.depth = 0
-        current = limits.current()
-        self.max_elements, self.max_depth = current.max_xml_elements, current.max_depth
-
-    def events(self, events: Iterable[tuple[str, Any]]) -> None:
-        for event, el in events:
-            if event != "start":
-                self.depth -= 1
-                continue
-            if not self.elements:
-                self._no_dtd(el)
-            self.elements += 1
-            self.depth += 1
-            if self.depth > self.max_depth:
-                self._limit("max_depth", self.depth, "nesting depth of elements", el)
-            if self.elements > self.max_elements:
-                self._limit("max_xml_elements", self.elements, "number of elements", el)
-
-    def _limit(self, name: str, value: int, what: str, el: Any) -> None:
-        limits.check(name, value, path=self.path, what=f"{what} in {self.what}",
-                     error=InterchangeLimitError, line=el.sourceline, element=_tag(el),
-                     guid=None)
-
-    def _no_dtd(self, root: Any) -> None:
-        info = root.getroottree().docinfo
-        if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-            raise InterchangeError(
-                f"{self.what} declares a document type (DTD: {info.doctype or '<!DOCTYPE>'}) "
-                f"before its root element on line {root.sourceline}; REFI-QDA files have "
-                "none, and a DTD is how XML entities read local files (XXE) or expand without "
-                "bound, so the file is refused. Remove the <!DOCTYPE ...> declaration if you "
-                "trust the file", path=self.path, line=root.sourceline, element="DOCTYPE",
-                guid=None)
-
-
-def _tag(el: Any) -> str | None:
-    try:
-        return local(el)
-    except (ValueError, TypeError):
-        return None
-
-
-def _syntax_error(exc: Exception, path: str | Path, what: str) -> InterchangeError:
-    """An InterchangeError naming the line from lxml's complaint (the feed parser reports
-    some errors, an undefined entity for one, only in its error log)."""
-    message, line = getattr(exc, "msg", None) or str(exc), getattr(exc, "lineno", None)
-    last = getattr(getattr(exc, "error_log", None), "last_error", None)
-    if not line and last is not None and last.line:
-        message, line = last.message, last.line
-    message = re.sub(r", line \d+, column \d+$", "", message)
-    if message.startswith("Excessive depth"):  # only when max_depth was raised past it
-        message = "elements nested deeper than libxml2's own bound of 2,048 levels"
-    if "Entity" in message and "not defined" in message:
-        message += (" (REFI-QDA files use no entities besides &amp; &lt; &gt; &quot; "
-                    "&apos;; write the character itself)")
-    return InterchangeError(f"{what} is not well-formed XML: {message}", path=path,
-                            line=line or None, element=None, guid=None)
-
-
-def slug(name: str, sep: str = "_") -> str:
-    """ASCII, lower-case, words joined by ``sep`` (``"Kepemimpinan Ninik-Mamak"`` -> ...)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", sep, ascii_name.lower()).strip(sep)
-
-
-def unique(candidate: str, used: set[str], sep: str,
-           counters: dict[str, int] | None = None) -> str:
-    """``candidate``, or ``candidate<sep>2``, ``<sep>3``... whichever is not in ``used``.
-
-    ``counters`` (kept by the caller with ``used``) remembers the next number to try for
-    each candidate, so that many equal names cost linear, not quadratic, time.
-    """
-    n = counters.get(candidate, 1) if counters is not None else 1
-    value = candidate if n == 1 else f"{candidate}{sep}{n}"
-    while value in used:
-        n += 1
-        value = f"{candidate}{sep}{n}"
-    if counters is not None:
-        counters[candidate] = n
-    used.add(value)
-    return value
-
-
 def document_id(name: str, used: set[str], counters: dict[str, int] | None = None) -> str:
     """A document id from a source name: file suffix dropped, lower-case ASCII, unique.
 
@@ -351,420 +191,6 @@ def document_id(name: str, used: set[str], counters: dict[str, int] | None = Non
     ascii_name = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     stem = re.sub(r"[^a-z0-9_.-]+", "-", ascii_name.lower()).strip("-_.")
     return unique(stem or "doc", used, "-", counters)
-
-
-def colour(value: str | None, inherited: str) -> str:
-    """``#rrggbb`` from a REFI colour (``#rgb`` is expanded); ``inherited`` when missing or bad."""
-    if not value or not _RGB.match(value.strip()):
-        return inherited
-    value = value.strip()
-    return value if len(value) == 7 else "#" + "".join(c * 2 for c in value[1:])
-
-
-def warn(message: str) -> None:
-    """Emit a :class:`RefiWarning` at the user's line (see :func:`uppks_qual.errors.warn`)."""
-    _warn(message, RefiWarning)
-
-
-# --------------------------------------------------------------------------- codebook
-@dataclass(slots=True)
-class _CodeNode:
-    guid: str
-    name: str
-    parent: str | None
-    description: str
-    colour: str | None
-    notes: list[str] = field(default_factory=list)
-
-
-def build_codebook(
-    codes_parent: Any,
-    path: str | Path,
-    *,
-    name: str,
-    specs: Mapping[str, Mapping[str, Any]] | None = None,
-) -> tuple[Codebook, dict[str, str], dict[str, list[str]]]:
-    """Codes under ``CodeBook`` (or its ``Codes``) -> ``(codebook, guid -> code_id, memos)``.
-
-    Ids come from ``specs`` (the uppks-qual extras, keyed by GUID) or from the names:
-    slugified, joined to the parent's id with ``.`` and made unique. ``memos`` maps a code
-    GUID to the Note GUIDs its ``NoteRef`` elements point to.
-    """
-    nodes: list[_CodeNode] = []
-    holder = next(children(codes_parent, "Codes"), codes_parent)
-    seen: set[str] = set()
-    for el in children(holder):
-        if local(el) == "Code":
-            _code_nodes(el, nodes, seen, path)
-        elif local(el) != "Codes":
-            warn(f"{path}: skipped <{local(el)}> in the code book (not a Code)")
-    specs = specs or {}
-    used = {str(specs[n.guid]["code_id"]) for n in nodes if n.guid in specs}
-    counters: dict[str, int] = {}
-    ids: dict[str, str] = {}
-    for node in nodes:
-        if node.guid in specs:
-            ids[node.guid] = str(specs[node.guid]["code_id"])
-            continue
-        part = slug(node.name) or "code"
-        if node.parent is None:
-            part = part if part[0].isalpha() else f"c{part}"
-            ids[node.guid] = unique(part, used, "_", counters)
-        else:
-            ids[node.guid] = unique(f"{ids[node.parent]}.{part}", used, "_", counters)
-    codes = _codes(nodes, ids, specs)
-    order = {guid: i for i, guid in enumerate(specs)}
-    codes.sort(key=lambda pair: order.get(pair[0], len(order)))
-    memos = {n.guid: n.notes for n in nodes if n.notes}
-    return Codebook(tuple(c for _, c in codes), name=name, path=str(path)), ids, memos
-
-
-def _code_nodes(top: Any, out: list[_CodeNode], seen: set[str], path: str | Path) -> None:
-    """Append the ``Code`` element ``top`` and the codes below it to ``out``, parents first
-    (depth first, in file order; an explicit stack, so no nesting depth can recurse)."""
-    stack: list[tuple[Any, str | None]] = [(top, None)]
-    while stack:
-        el, parent = stack.pop()
-        guid = norm_guid(el.get("guid"))
-        if guid is None:
-            raise InterchangeError("Code without a guid attribute; every Code needs one",
-                                   path=path, line=el.sourceline, element="Code", guid=None)
-        if guid in seen:
-            raise InterchangeError(f"Code {guid}: the GUID is used by two codes; GUIDs must "
-                                   "be unique", path=path, line=el.sourceline, element="Code",
-                                   guid=guid)
-        seen.add(guid)
-        node = _CodeNode(guid, el.get("name") or guid, parent,
-                         (child_text(el, "Description") or "").strip(), el.get("color"))
-        out.append(node)
-        below = []
-        for child in children(el):
-            kind = local(child)
-            if kind == "Code":
-                below.append((child, guid))
-            elif kind == "NoteRef":
-                if (target := norm_guid(child.get("targetGUID"))) is not None:
-                    node.notes.append(target)
-            elif kind != "Description":
-                warn(f"{path}:{child.sourceline}: skipped <{kind}> in Code {guid}")
-        stack.extend(reversed(below))
-
-
-_TUPLE_FIELDS = tuple(f.name for f in fields(Code) if f.default == () and f.name != "patterns")
-_CODE_FIELDS = {f.name for f in fields(Code)} - {"line"}
-
-
-def _codes(nodes: list[_CodeNode], ids: dict[str, str],
-           specs: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Code]]:
-    roots: dict[str, str] = {}  # guid -> its top-level code's guid (parents come first)
-    colours: dict[str, str] = {}
-    out = []
-    for node in nodes:
-        roots[node.guid] = roots[node.parent] if node.parent is not None else node.guid
-        inherited = colours.get(node.parent, DEFAULT_COLOUR) if node.parent else DEFAULT_COLOUR
-        colours[node.guid] = colour(node.colour, inherited)
-        spec = {k: v for k, v in specs.get(node.guid, {}).items() if k in _CODE_FIELDS}
-        spec.setdefault("label_id", node.name)
-        spec.setdefault("kind", "factor")
-        for key in _TUPLE_FIELDS:
-            spec[key] = tuple(str(v) for v in spec.get(key) or ())
-        spec["patterns"] = tuple(tuple(dict(t) for t in p) for p in spec.get("patterns") or ())
-        spec.update(code_id=ids[node.guid], parent=ids[node.parent] if node.parent else None,
-                    factor=ids[roots[node.guid]], label_en=node.name, definition=node.description,
-                    colour=colours[node.guid])
-        out.append((node.guid, Code(**spec)))
-    return out
-
-
-# --------------------------------------------------------------------------- bounded reading
-def _limit(name: str, value: int | float, path: Path, what: str, element: str | None) -> None:
-    limits.check(name, value, path=path, what=what, error=InterchangeLimitError,
-                 element=element, guid=None)
-
-
-def _member_name(name: str) -> str:
-    """A member's name as references use it: ``/`` separators, no leading ``/``."""
-    return name.replace("\\", "/").lstrip("/")
-
-
-class _Budget:
-    """The inflated bytes read from one project so far (``max_archive_bytes``) and the
-    per-member checks (``max_member_bytes``, ``max_compression_ratio``)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.total = 0
-
-    def declared(self, info: zipfile.ZipInfo, name: str) -> None:
-        """Check a zip member before reading it: readable, and its declared sizes."""
-        if info.flag_bits & 0x1:
-            raise InterchangeError(f"member {name!r} is encrypted; uppks-qual cannot read "
-                                   "password-protected archives: export the project again "
-                                   "without a password", path=self.path, element=name,
-                                   guid=None)
-        if info.compress_type not in _ZIP_METHODS:
-            raise InterchangeError(f"member {name!r} uses zip compression method "
-                                   f"{info.compress_type}, which uppks-qual cannot read "
-                                   "(stored, deflate, bzip2 and lzma only): export the project "
-                                   "again with ordinary zip compression", path=self.path,
-                                   element=name, guid=None)
-        self.check(info, name, info.file_size, declared=True)
-
-    def check(self, info: zipfile.ZipInfo, name: str, size: int, *, declared: bool,
-              counted: int = 0) -> None:
-        """Check ``size`` inflated bytes of a member (``counted`` of them already in
-        :attr:`total`) against the limits."""
-        limits.check_inflated(name, size, info.compress_size, self.total + size - counted,
-                              path=self.path, declared=declared, error=InterchangeLimitError,
-                              element=name, guid=None)
-
-    def inner_zip(self, data: bytes, name: str) -> str | None:
-        """Check the members of a zip held in memory (a ``.docx``) like archive members,
-        before a library inflates them; returns why it is unreadable, or None."""
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as inner:
-                infos = inner.infolist()
-        except _ZIP_ERRORS as exc:
-            return f"not a zip package ({exc})"
-        for info in infos:
-            part = f"{name}:{_member_name(info.filename)}"
-            self.declared(info, part)
-            self.total += info.file_size
-        return None
-
-
-class _Archive:
-    """A ``.qdpx`` opened for reading: members by name, read under the limits, never
-    extracted."""
-
-    def __init__(self, path: Path, zf: zipfile.ZipFile, budget: _Budget) -> None:
-        self.path, self.zf, self.budget = path, zf, budget
-        self.members: dict[str, zipfile.ZipInfo] = {}
-        self.folded: dict[str, zipfile.ZipInfo | None] = {}  # None: two names differ in case
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            name = _member_name(info.filename)
-            if name in self.members:
-                raise InterchangeError(f"the archive holds two members named {name!r}; a "
-                                       "damaged or tampered archive (each member must appear "
-                                       "once): export the project again", path=path,
-                                       element=name, guid=None)
-            self.members[name] = info
-            key = name.casefold()
-            self.folded[key] = None if key in self.folded else info
-
-    def find(self, name: str) -> zipfile.ZipInfo | None:
-        """The member called ``name`` (else the only one whose name differs in case)."""
-        return self.members.get(name) or self.folded.get(name.casefold())
-
-    def chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
-        """The inflated bytes of a member, 1 MiB at a time, checked as they come."""
-        name = _member_name(info.filename)
-        self.budget.declared(info, name)
-        try:
-            handle = self.zf.open(info)
-        except _ZIP_ERRORS as exc:
-            raise self._damaged(name, exc) from None
-        size = 0
-        with handle:
-            while True:
-                try:
-                    chunk = handle.read(_CHUNK)
-                except _ZIP_ERRORS as exc:
-                    raise self._damaged(name, exc) from None
-                if not chunk:
-                    break
-                size += len(chunk)
-                self.budget.check(info, name, size, declared=False, counted=size - len(chunk))
-                self.budget.total += len(chunk)
-                yield chunk
-
-    def read(self, info: zipfile.ZipInfo) -> bytes:
-        """The whole inflated member (within the limits)."""
-        return b"".join(self.chunks(info))
-
-    def _damaged(self, name: str, exc: BaseException) -> InterchangeError:
-        return InterchangeError(f"member {name!r} cannot be read ({exc}); the archive is "
-                                "damaged or was written by a tool uppks-qual cannot read: "
-                                "export the project again", path=self.path, element=name,
-                                guid=None)
-
-
-def _file_chunks(path: Path, *, what: str) -> Iterator[bytes]:
-    """The bytes of a file on disk, 1 MiB at a time, within ``max_file_bytes``."""
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 (closed below; a generator)
-    except OSError as exc:
-        raise InterchangeError(f"{what} cannot be read ({exc.strerror or exc})", path=path,
-                               element=None, guid=None) from None
-    size = 0
-    with handle:
-        while True:
-            try:
-                chunk = handle.read(_CHUNK)
-            except OSError as exc:
-                raise InterchangeError(f"{what} cannot be read ({exc.strerror or exc})",
-                                       path=path, element=None, guid=None) from None
-            if not chunk:
-                break
-            size += len(chunk)
-            _limit("max_file_bytes", size, path, f"size of {what}", None)
-            yield chunk
-
-
-def _read_file(path: Path, *, what: str) -> bytes:
-    try:
-        declared = path.stat().st_size
-    except OSError:
-        declared = 0
-    _limit("max_file_bytes", declared, path, f"size of {what}", None)
-    return b"".join(_file_chunks(path, what=what))
-
-
-def read_member(path: str | Path, name: str) -> bytes:
-    """The inflated bytes of the member ``name`` of the archive ``path``, within the limits.
-
-    Raises
-    ------
-    InterchangeError
-        Not a readable zip, no such member, or a damaged, encrypted or oversized member
-        (:class:`~uppks_qual.errors.InterchangeLimitError`).
-    """
-    path = Path(path)
-    with _open_zip(path) as zf:
-        archive = _Archive(path, zf, _Budget(path))
-        info = archive.members.get(name)
-        if info is None:
-            raise InterchangeError(f"the archive has no {name}", path=path, element=None,
-                                   guid=None)
-        return archive.read(info)
-
-
-def read_file(path: str | Path) -> bytes:
-    """The bytes of a REFI-QDA file on disk (``.qde``, ``.qdc``), within ``max_file_bytes``."""
-    path = Path(path)
-    return _read_file(path, what=path.name)
-
-
-def _open_zip(path: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except _ZIP_ERRORS as exc:
-        raise InterchangeError(f"not a readable zip archive ({exc}); a .qdpx is a zip holding "
-                               "project.qde and sources/: is it damaged or only partly "
-                               "downloaded?", path=path, element=None, guid=None) from None
-
-
-# --------------------------------------------------------------------------- files
-class _Refused(Exception):
-    """A file reference outside the sandbox (becomes an InterchangeError naming the source)."""
-
-
-class _Files:
-    """The files a project refers to: members of the ``.qdpx`` archive, or files in the
-    folder of a ``.qde``; anything else only with ``allow_external``.
-
-    ``internal://x`` is ``sources/x`` (or ``x``) in the archive or next to a ``.qde``;
-    ``relative://x`` and plain relative paths are looked up in the archive, else relative to
-    the project's ``basePath`` and the folder of the project file; ``file://`` and
-    ``absolute://`` URLs and absolute paths name files on disk. See the module docstring
-    for what is refused.
-    """
-
-    def __init__(self, path: Path, archive: _Archive | None, base_path: str | None, *,
-                 budget: _Budget, allow_external: bool = False) -> None:
-        self.archive = archive
-        self.budget = budget
-        self.allow_external = allow_external
-        self.root = path.absolute().parent.resolve()
-        self.folders = [self.root]
-        if base_path and base_path.strip() and "\x00" not in base_path:
-            base = Path(base_path.strip().replace("\\", "/"))
-            self.folders.insert(0, base if base.is_absolute() else self.root / base)
-
-    def read(self, ref: str) -> bytes | None:
-        """Bytes of the file ``ref`` points to, or None when it cannot be found.
-
-        Raises :class:`_Refused` (why) for a reference outside the sandbox.
-        """
-        if "\x00" in ref:
-            raise _Refused("holds a NUL character, which no file name has")
-        scheme, name = _split_ref(ref)
-        if scheme == "url":
-            raise _Refused("is a URL; uppks-qual never fetches files over the network: embed "
-                           "the text or add the file to the archive")
-        names = list(dict.fromkeys([name, urllib.parse.unquote(name)]))
-        if not self.allow_external:
-            if any(".." in PurePosixPath(n).parts for n in names):
-                raise _Refused(f"climbs out of the project's folder with '..'; {EXTERNAL_HINT}")
-            if scheme == "absolute" and self.archive is not None:
-                raise _Refused(f"is a file outside the archive; {EXTERNAL_HINT}")
-        if scheme != "absolute" and self.archive is not None:
-            first = [f"sources/{n}" for n in names] + names
-            if scheme != "internal":
-                first = names + [f"sources/{n}" for n in names]
-            for candidate in first:
-                if (info := self.archive.find(candidate)) is not None:
-                    return self.archive.read(info)
-            if scheme == "internal":
-                return None
-            if not self.allow_external:
-                raise _Refused(f"is not a member of the archive; {EXTERNAL_HINT}")
-        return self._disk(scheme, names)
-
-    def _disk(self, scheme: str, names: list[str]) -> bytes | None:
-        if scheme == "absolute":
-            candidates = [Path(n) for n in names]
-        else:
-            inner = [f"sources/{n}" for n in names] if scheme == "internal" else []
-            candidates = [folder / n for n in (*names, *inner) for folder in self.folders]
-        outside = None
-        for candidate in candidates:
-            try:
-                resolved = candidate.resolve()
-                inside = resolved.is_relative_to(self.root)
-                if not inside and not self.allow_external:
-                    outside = outside or resolved
-                    continue
-                if not resolved.is_file():
-                    continue
-            except (OSError, ValueError, RuntimeError):  # unreadable name, a symlink loop
-                continue
-            data = _read_file(resolved, what=f"the file {resolved}")
-            self.budget.total += len(data)
-            _limit("max_archive_bytes", self.budget.total, self.budget.path,
-                   "size of the files read so far", None)
-            return data
-        if outside is not None:
-            raise _Refused(f"leads to {outside}, outside the folder of the project file "
-                           f"({self.root}); {EXTERNAL_HINT}")
-        return None
-
-
-def _split_ref(ref: str) -> tuple[str, str]:
-    """``(scheme, path)`` of a REFI path: internal, relative, absolute or url (any other
-    ``scheme://``)."""
-    ref = ref.strip().replace("\\", "/")
-    lower = ref.lower()
-    for scheme in ("internal", "relative", "absolute"):
-        if lower.startswith(f"{scheme}://"):
-            rest = ref[len(scheme) + 3:]
-            return scheme, (rest if scheme == "absolute" else rest.lstrip("/"))
-    if lower.startswith("file:"):
-        return "absolute", urllib.parse.unquote(urllib.parse.urlparse(ref).path)
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", ref):
-        return "url", ref
-    if PurePosixPath(ref).is_absolute() or re.match(r"^[A-Za-z]:/", ref):
-        return "absolute", ref
-    return "relative", ref
-
-
-def _docx_text(data: bytes) -> str:
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
-    return "\n".join(p.text for p in document.paragraphs)
 
 
 # --------------------------------------------------------------------------- project reader
@@ -1388,18 +814,6 @@ def read_project(source: str | Path, *, allow_external: bool = False) -> Importe
     return _Reader(path, files, extras).read(root)
 
 
-def _is_zip(path: Path) -> bool:
-    """Whether ``path`` is (or starts like) a zip archive."""
-    try:
-        with open(path, "rb") as handle:
-            if handle.read(2) == b"PK":
-                return True
-        return zipfile.is_zipfile(path)
-    except OSError as exc:
-        raise InterchangeError(f"cannot be read ({exc.strerror or exc})", path=path,
-                               element=None, guid=None) from None
-
-
 def _parse_file(path: Path) -> Any:
     """The root element of an XML file on disk (within ``max_file_bytes``)."""
     try:
@@ -1426,182 +840,3 @@ def _read_archive(path: Path, zf: zipfile.ZipFile, *, allow_external: bool) -> I
                    allow_external=allow_external)
     return _Reader(path, files, extras).read(root)
 
-
-# --------------------------------------------------------------------------- uppks-qual.json
-def _json_depth(text: str, path: Path, what: str, **where: Any) -> None:
-    """Refuse JSON nested deeper than ``max_depth`` (before ``json.loads`` recurses)."""
-    depth = deepest = 0
-    for match in _JSON_TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in "]}":
-            depth -= 1
-    limits.check("max_depth", deepest, path=path, what=f"nesting depth of {what}",
-                 error=InterchangeLimitError, **{"element": None, "guid": None, **where})
-
-
-_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-
-
-class _ExtrasError(Exception):
-    """A problem in uppks-qual.json: ``(element, what is wrong)``."""
-
-
-def _extras(data: bytes, path: Path) -> dict[str, Any]:
-    """The validated uppks-qual extras (:data:`EXTRAS_NAME`): codes and documents keyed by
-    normalised GUID. Anything malformed is an InterchangeError naming the element."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InterchangeError(f"{EXTRAS_NAME} is not UTF-8 (byte {exc.start}); delete it "
-                               "from the archive to import without it", path=path,
-                               element=EXTRAS_NAME, guid=None) from None
-    _json_depth(text, path, EXTRAS_NAME, element=EXTRAS_NAME)
-    try:
-        extras = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InterchangeError(f"{EXTRAS_NAME} is not valid JSON ({exc.msg}, its line "
-                               f"{exc.lineno}); delete it from the archive to import without "
-                               "it", path=path, element=EXTRAS_NAME, guid=None) from None
-    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
-        raise InterchangeError(f"{EXTRAS_NAME} is not valid JSON ({exc}); delete it from the "
-                               "archive to import without it", path=path,
-                               element=EXTRAS_NAME, guid=None) from None
-    try:
-        return _check_extras(extras)
-    except _ExtrasError as exc:
-        element, problem = exc.args
-        raise InterchangeError(f"{EXTRAS_NAME}: {element}: {problem}; uppks-qual writes this "
-                               "file with its exports: fix it, or delete it from the archive "
-                               "to import without it (code and document ids are then made "
-                               "from the names)", path=path, element=f"{EXTRAS_NAME}:{element}",
-                               guid=None) from None
-
-
-def _kind_of(value: Any) -> str:
-    """What a JSON value is, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"`{str(value).lower()}`"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the text {value[:40]!r}"
-    return "a list" if isinstance(value, list) else "a mapping"
-
-
-def _by_guid(value: Any, element: str) -> dict[str, Any]:
-    """A JSON mapping keyed by GUIDs, with the keys normalised (two spellings of one GUID
-    are a problem)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _ExtrasError(element, f"must be a mapping keyed by GUID, not {_kind_of(value)}")
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        guid = norm_guid(key)
-        if guid is None:
-            raise _ExtrasError(element, f"key {key!r} is not a GUID")
-        if guid in out:
-            raise _ExtrasError(f"{element}.{key}", "the GUID appears twice (in different "
-                               "spellings)")
-        out[guid] = item
-    return out
-
-
-def _check_extras(extras: Any) -> dict[str, Any]:
-    if not isinstance(extras, dict) or extras.get("format") != "uppks-qual":
-        raise _ExtrasError("format", "not an uppks-qual extras file (needs a mapping with "
-                           "format='uppks-qual', and mappings 'codes', 'documents')")
-    version = extras.get("version", 1)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise _ExtrasError("version", f"must be a whole number from 1, not {_kind_of(version)}")
-    name = extras.get("codebook_name")
-    if name is not None and not (isinstance(name, str) and not _CONTROL.search(name)):
-        raise _ExtrasError("codebook_name", f"must be text without control characters, not "
-                           f"{_kind_of(name)}")
-    codes = {guid: _code_spec(guid, spec) for guid, spec in
-             _by_guid(extras.get("codes"), "codes").items()}
-    owner: dict[str, str] = {}
-    for guid, spec in codes.items():
-        if spec["code_id"] in owner:
-            raise _ExtrasError(f"codes.{guid}.code_id", f"code id {spec['code_id']!r} is also "
-                               f"the id of code {owner[spec['code_id']]}; code ids must be "
-                               "unique")
-        owner[spec["code_id"]] = guid
-    documents = _by_guid(extras.get("documents"), "documents")
-    for guid, doc_id in documents.items():
-        if not (isinstance(doc_id, str) and doc_id.strip() and len(doc_id) <= 255
-                and not _CONTROL.search(doc_id)):
-            raise _ExtrasError(f"documents.{guid}", "a document id must be non-empty text of "
-                               f"at most 255 characters without control characters, not "
-                               f"{_kind_of(doc_id)}")
-        documents[guid] = doc_id.strip()
-    settings = extras.get("settings")
-    if settings is not None and not isinstance(settings, dict):
-        raise _ExtrasError("settings", f"must be a mapping, not {_kind_of(settings)}")
-    provenance = (settings or {}).get("provenance")
-    if provenance is not None and not isinstance(provenance, str):
-        raise _ExtrasError("settings.provenance", f"must be text, not {_kind_of(provenance)}")
-    return {**extras, "codebook_name": name or None, "codes": codes, "documents": documents,
-            "settings": {"provenance": provenance} if provenance else {}}
-
-
-_TEXT_FIELDS = ("label_id", "use_when", "not_when")
-_CUE_FIELDS = ("phrases", "lemmas", "persons", "positive", "negative")
-
-
-def _code_spec(guid: str, spec: Any) -> dict[str, Any]:
-    """One code's extras, checked: the fields a :class:`~uppks_qual.records.Code` takes
-    from them (the others, and unknown keys, are ignored: the XML has them)."""
-    where = f"codes.{guid}"
-    if not isinstance(spec, dict):
-        raise _ExtrasError(where, f"must be a mapping, not {_kind_of(spec)}")
-    code_id = spec.get("code_id")
-    if not (isinstance(code_id, str) and CODE_ID.match(code_id)):
-        raise _ExtrasError(f"{where}.code_id", f"{_kind_of(code_id)} is not a code id: use "
-                           "lower-case letters, digits, '_' and '.' (e.g. leader_support.formal)")
-    out: dict[str, Any] = {"code_id": code_id}
-    for key in _TEXT_FIELDS:
-        value = spec.get(key)
-        if value is not None and not isinstance(value, str):
-            raise _ExtrasError(f"{where}.{key}", f"must be text, not {_kind_of(value)}")
-        if value is not None:
-            out[key] = value
-    kind = spec.get("kind")
-    if kind is not None:
-        if kind not in CODE_KINDS:
-            raise _ExtrasError(f"{where}.kind", f"must be one of {', '.join(CODE_KINDS)}, not "
-                               f"{_kind_of(kind)}")
-        out["kind"] = kind
-    for key in ("examples", *_CUE_FIELDS):
-        value = spec.get(key)
-        if value is None:
-            continue
-        cue = key != "examples"
-        if not (isinstance(value, list) and all(isinstance(v, str) and (v.strip() or not cue)
-                                                for v in value)):
-            raise _ExtrasError(f"{where}.{key}", "must be a list of "
-                               f"{'non-empty ' if cue else ''}strings")
-        out[key] = tuple(v.strip() if cue else v for v in value)
-    patterns = spec.get("patterns")
-    if patterns is not None:
-        out["patterns"] = _patterns(patterns, f"{where}.patterns")
-    return out
-
-
-def _patterns(value: Any, where: str) -> tuple[tuple[dict[str, Any], ...], ...]:
-    """Token patterns checked as a codebook checks them (a list of non-empty lists of token
-    mappings with known keys and scalar or operator-mapping values)."""
-    if not isinstance(value, list):
-        raise _ExtrasError(where, f"must be a list of token patterns, not {_kind_of(value)}")
-    out = []
-    for i, pattern in enumerate(value, 1):
-        problem = pattern_problem(pattern)
-        if problem:
-            raise _ExtrasError(f"{where}[{i}]", problem)
-        out.append(tuple(dict(t) for t in pattern))
-    return tuple(out)
