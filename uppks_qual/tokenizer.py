@@ -6,14 +6,23 @@ for the ~16,000 exceptions of ``spacy.lang.id``. 15,577 of them are hyphenated w
 *asal-usul*) whose only effect is to keep the word whole: none splits it or sets a NORM.
 This tokenizer keeps spaCy's prefix, suffix, infix and URL rules and the other ~390
 exceptions (abbreviations with NORMs such as ``Jan.`` -> *Januari*, emoticons) as special
-cases, and keeps the hyphenated words whole through ``token_match`` (a set lookup), which
-spaCy consults at the same points of its algorithm.
+cases, and keeps the hyphenated words whole in the two places spaCy does:
+
+* a whole piece of text left after stripping prefixes and suffixes (``kira-kira`` in
+  ``(kira-kira),``) is looked up in a set by ``token_match``, where spaCy looks up its
+  special cases;
+* a word that an infix split broke (``ibu-ibu`` in ``ibu-ibu/bapak-bapak``, ``anak-anak``
+  in ``x-anak-anak``) is put back together after tokenizing, as spaCy's special-case matcher
+  does: the same token sequences, the same choice among overlapping ones (longest first, then
+  leftmost; a span with whitespace inside takes part in the choice but is not merged), the
+  same merged token (the word's lexeme, its whitespace after). Only texts holding a ``-``
+  token are looked at.
 
 The output is the stock tokenizer's: ``tests/test_tokenizer.py`` tokenizes the whole bundled
-corpus, and every exception word in several punctuation contexts, with both and allows no
-difference. It is registered as ``uppks_qual.indonesian_tokenizer.v1``, so a pipeline saved
-with ``nlp.to_disk`` loads with ``spacy.load`` once this module is imported, and it survives
-``to_bytes``/``from_bytes`` and pickling.
+corpus, and every exception word in several punctuation and infix contexts, with both and
+allows no difference. It is registered as ``uppks_qual.indonesian_tokenizer.v1``, so a
+pipeline saved with ``nlp.to_disk`` loads with ``spacy.load`` once this module is imported,
+and it survives ``to_bytes``/``from_bytes`` and pickling.
 """
 
 from __future__ import annotations
@@ -21,13 +30,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import spacy
 from spacy.lang.id import TOKENIZER_EXCEPTIONS
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
-__all__ = ["CONFIG", "HYPHENATED", "IndonesianTokenizer", "WholeWords", "create_tokenizer"]
+__all__ = ["CONFIG", "HYPHENATED", "UNCUT", "IndonesianTokenizer", "WholeWords",
+           "create_tokenizer"]
 
 #: The hyphenated exceptions of ``spacy.lang.id``: words kept whole, nothing else.
 HYPHENATED = frozenset(k for k in TOKENIZER_EXCEPTIONS if "-" in k and k[0].isalpha())
@@ -58,8 +70,15 @@ class WholeWords:
 
 
 class IndonesianTokenizer(Tokenizer):
-    """A spaCy ``Tokenizer`` whose ``token_match`` survives ``from_bytes``/``from_disk``
-    (spaCy restores only a regular expression there, and this one is a set lookup)."""
+    """A spaCy ``Tokenizer`` that puts infix-split hyphenated words back together (see the
+    module docstring) and whose ``token_match`` survives ``from_bytes``/``from_disk`` (spaCy
+    restores only a regular expression there, and this one is a set lookup)."""
+
+    def __call__(self, string: str) -> Doc:
+        doc = super().__call__(string)
+        if "-" in string and len(doc) > 2:
+            _rejoin(doc)
+        return doc
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> Tokenizer:
         return self._keeping_match(super().from_bytes, bytes_data, exclude)
@@ -74,6 +93,58 @@ class IndonesianTokenizer(Tokenizer):
         if self.token_match is None:  # type: ignore[has-type]
             self.token_match = match
         return self
+
+
+#: Longest hyphenated exception, in tokens (``W-W-W-W``).
+_LONGEST = 7
+#: Hyphenated exceptions that spaCy's infix rules do not cut at their hyphens (so they never
+#: need putting back together); every other one is cut into ``word - word ...``
+#: (``tests/test_tokenizer.py`` checks both).
+UNCUT = frozenset({"Dr.-Ing"})
+
+
+def _rejoin(doc: Doc) -> None:
+    """Merge the hyphenated exceptions that infix splits broke into pieces, choosing among
+    overlapping candidates as spaCy's ``Tokenizer._filter_special_spans`` does."""
+    from spacy.attrs import ORTH
+
+    orth = doc.to_array([ORTH])
+    marks = np.flatnonzero(orth == np.uint64(doc.vocab.strings["-"])).tolist()
+    if not marks:
+        return
+    n, is_dash = len(doc), set(marks)
+    texts: dict[int, str] = {}
+
+    def text(i: int) -> str:
+        found = texts.get(i)
+        if found is None:
+            found = texts[i] = doc[i].text
+        return found
+
+    found: list[tuple[int, int]] = []
+    for p in marks:  # candidates W-W, W-W-W, W-W-W-W starting at the word before a dash
+        s = p - 1
+        if s < 0 or s in is_dash or "-" in text(s):
+            continue
+        for e in range(s + 3, min(s + _LONGEST, n) + 1, 2):
+            if (e - 2) not in is_dash or (e - 1) in is_dash or "-" in text(e - 1):
+                break
+            word = "-".join(text(i) for i in range(s, e, 2))
+            if word in HYPHENATED and word not in UNCUT:
+                found.append((s, e))
+    if not found:
+        return
+    seen: set[int] = set()
+    keep: list[tuple[int, int]] = []
+    for s, e in sorted(found, key=lambda span: (span[0] - span[1], span[0])):
+        if s not in seen and e - 1 not in seen:
+            keep.append((s, e))
+        seen.update(range(s, e))
+    glued = [(s, e) for s, e in keep if doc[s:e].text in HYPHENATED]  # no space inside
+    if glued:
+        with doc.retokenize() as retokenizer:
+            for s, e in glued:
+                retokenizer.merge(doc[s:e])
 
 
 @spacy.registry.tokenizers("uppks_qual.indonesian_tokenizer.v1")
