@@ -17,7 +17,12 @@ side, in one run:
     timing on the bundled training passages ``data/coding/train*.csv``) over the informant
     sentences of the synthetic documents: their sentence table (context and the rule coder's
     output) is built before the timing from the documents' segments, so (e) times
-    ``CodeSuggester.predict`` alone.
+    ``CodeSuggester.predict`` alone;
+(f)-(h) the rule coder (``project.autocode``'s path) in 1 and 2 processes, and the learned
+    coder's prediction in 2 processes (each worker starts inside the timing);
+(i) the floor of any cue matcher on the project's tokenizer: tokenising and the rule coder's two
+    ``PhraseMatcher`` passes (word forms and lemmas), nothing else (no token Matcher, clauses,
+    valence, rows or frame).
 
 Each method runs ``--repeat`` times (median). It prints words/second for each, as a markdown
 table with the ratios to the two tokenizers, a/b, and the peak resident memory of the process.
@@ -45,7 +50,7 @@ import pandas as pd
 
 import uppks_qual as uq
 from uppks_qual import learn
-from uppks_qual.autocode import autocode_segments, autocode_text
+from uppks_qual.autocode import autocode_segments, autocode_text, build_matchers
 from uppks_qual.corpus import segments_frame
 from uppks_qual.nlp import get_nlp
 from uppks_qual.parallel import code_documents, predict_by_document
@@ -130,6 +135,13 @@ def run_autocode(docs: list[str], codebook: uq.Codebook) -> int:
 
 def run_tokenizer(docs: list[str], tokenizer: Any) -> int:
     return sum(len(d) for d in tokenizer.pipe(docs, batch_size=64))
+
+
+def run_matching(docs: list[str], codebook: uq.Codebook) -> int:
+    """Tokenise and run the rule coder's two phrase matchers: the floor of (a)."""
+    m = build_matchers(codebook)
+    return sum(len(m.lower(d)) + len(m.norm(d))
+               for d in get_nlp().tokenizer.pipe(docs, batch_size=64))
 
 
 def stock_tokenizer() -> Any:
@@ -217,6 +229,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "tokenizer": ("(c) project tokenizer", run_tokenizer, (docs, get_nlp().tokenizer)),
         "stock": ('(d) stock spaCy blank("id") tokenizer', run_tokenizer, (docs, stock)),
         "autocode": ("(a) uppks_qual.autocode_text", run_autocode, (docs, codebook)),
+        "matching": ("(i) tokenizer + phrase matchers only", run_matching, (docs, codebook)),
         "learned": ("(e) CodeSuggester.predict", model.predict, (table,)),
         # every core: the same work spread over processes (each starts and builds its own
         # pipeline inside the timing; the output is identical, see tests/test_parallel.py)
