@@ -21,7 +21,8 @@ from conftest import ROOT
 SCRIPT = Path(sys.executable).with_name("uppks-qual")
 HEAVY = ("spacy", "pandas", "numpy", "matplotlib", "sklearn", "scipy", "sqlalchemy")
 COMMANDS = ("check", "reproduce", "autocode", "compare", "chart", "export", "agreement",
-            "import-codings", "import-qdpx", "attributes", "query", "suggest", "review")
+            "import-codings", "import-qdpx", "attributes", "query", "suggest", "review",
+            "autocode-corpus", "merge")
 
 #: Prints the heavy top-level packages loaded and whether ``uppks_qual.nlp`` built its caches.
 REPORT = f"""
