@@ -94,6 +94,19 @@ class QualError(Exception):
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by class and attributes, whatever the subclass's ``__init__`` asks for (an
+        error raised in a worker process travels back to the caller as itself)."""
+        return (_rebuilt, (type(self), dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[QualError], state: dict[str, Any]) -> QualError:
+    """A :class:`QualError` of class ``cls`` with the attributes ``state`` (its unpickling)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
+
 
 class ParameterError(QualError, ValueError, TypeError):
     """A function was called with a parameter outside what it accepts.
