@@ -22,7 +22,9 @@ import uppks_qual as uq
 from uppks_qual.errors import (
     CoderError,
     CorpusError,
+    FrontMatterError,
     ImportProblem,
+    LimitError,
     OutputError,
     ParameterError,
     StoreError,
@@ -268,3 +270,229 @@ def test_the_counting_functions_read_the_parquet_lazily(on_cluster: Path,
     pd.testing.assert_frame_equal(cases.drop(columns=["unit"]), uq.case_matrix(codings))
     eager = uq.read_codings(on_cluster, lazy=False)
     pd.testing.assert_frame_equal(uq.code_frequencies(eager), uq.code_frequencies(codings))
+
+
+# --------------------------------------------------------------------------- review 14
+CHAIR = REAL_CORPUS_DIR / "asoka" / "asoka-int-chair.txt"
+DEEP = """\
+---
+id: deep
+group: Asoka
+village: Durian Daun
+source_type: interview
+informant_role: chair
+informant: Ibu X
+date: 2004-01-01
+meta: {x: %s}
+---
+P: Bagaimana modal kelompok?
+
+I: Modal kami bertambah.
+""" % ("[" * 110 + "]" * 110)
+
+
+def _small_corpus(folder: Path, *names: str) -> Path:
+    """``folder`` holding the bundled manifest and the bundled documents ``names``."""
+    folder.mkdir(parents=True)
+    shutil.copyfile(REAL_CORPUS_DIR / "corpus.yaml", folder / "corpus.yaml")
+    for name in names:
+        shutil.copyfile(next(REAL_CORPUS_DIR.rglob(name)), folder / name)
+    return folder
+
+
+def _no_dask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if autocode_corpus gets as far as building the Dask graph."""
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the workers were started")
+
+    monkeypatch.setattr("dask.dataframe.from_map", boom)
+
+
+@pytest.mark.parametrize("named", ["folder", "files"])
+def test_a_doc_id_in_two_files_is_refused_before_coding(tmp_path: Path, named: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _small_corpus(tmp_path / "corpus", "asoka-int-chair.txt", "melati-int-chair.txt")
+    (folder / "copies").mkdir()
+    copy = folder / "copies" / "zz-copy-of-chair.txt"
+    shutil.copyfile(CHAIR, copy)
+    _no_dask(monkeypatch)
+    paths = [folder] if named == "folder" else [folder / "asoka-int-chair.txt", copy]
+    with pytest.raises(FrontMatterError) as caught:
+        uq.autocode_corpus(paths, REAL_CODEBOOK_PATH, out=tmp_path / "c.parquet",
+                           manifest=folder / "corpus.yaml")
+    message = str(caught.value)
+    assert isinstance(caught.value, CorpusError)
+    assert "duplicate document id 'asoka-int-chair'" in message
+    assert str(folder / "asoka-int-chair.txt") in message and str(copy) in message
+    assert "another id" in message  # what to do
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]  # nothing written
+
+
+def test_a_doc_id_in_a_csv_and_a_text_file_is_found(tmp_path: Path) -> None:
+    from uppks_qual.manifest import Manifest
+    from uppks_qual.scale import check_doc_ids
+
+    table = tmp_path / "talks.csv"
+    table.write_text("doc_id,speaker,text\nother,I,Ya.\nasoka-int-chair,I,Ya.\n",
+                     encoding="utf-8")
+    (tmp_path / "nothing.csv").write_text("a,b\n1,2\n", encoding="utf-8")  # the worker says
+    check_doc_ids([CHAIR, tmp_path / "nothing.csv"], Manifest())
+    with pytest.raises(FrontMatterError, match=rf"talks\.csv:3: duplicate document id "
+                                               rf"'asoka-int-chair' \(also in {CHAIR}\)"):
+        check_doc_ids([CHAIR, tmp_path / "nothing.csv", table], Manifest())
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REAL_CORPUS_DIR.parent)
+    once = coding_files(REAL_CORPUS_DIR / "asoka")
+    twice = coding_files([f"{REAL_CORPUS_DIR.name}/asoka", f"{REAL_CORPUS_DIR}/asoka/*.txt"])
+    assert len(twice) == len(once) == 13
+    link = tmp_path / "link.txt"
+    link.symlink_to(CHAIR)
+    assert coding_files([CHAIR, link]) == [CHAIR]
+
+
+def test_a_file_named_twice_is_coded_once(cluster_client: object, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _small_corpus(tmp_path / "corpus", "asoka-int-chair.txt")
+    monkeypatch.chdir(tmp_path)
+    out = uq.autocode_corpus(["corpus", f"{folder}/*.txt"], REAL_CODEBOOK_PATH,
+                             out=tmp_path / "c.parquet", client=cluster_client,
+                             manifest=folder / "corpus.yaml")
+    frame = pd.read_parquet(out)
+    assert len(frame) > 10 and not frame.duplicated(KEY).any()
+    proj = Project.create(tmp_path / "p.uqp", corpus=uq.load_corpus(folder),
+                          codebook=real_codebook())
+    assert proj.import_auto_codings(out)["codings"] == len(frame)
+    proj.close()
+
+
+@pytest.mark.parametrize("name", ["Transkrip [2004]", "wawancara*", "apa?"])
+def test_an_existing_path_with_glob_characters_is_taken_literally(tmp_path: Path,
+                                                                  name: str) -> None:
+    folder = _small_corpus(tmp_path / name, "asoka-int-chair.txt", "melati-int-chair.txt")
+    (tmp_path / "other").mkdir()  # what "wawancara*"/"apa?" would also match as a pattern
+    files = [folder / "asoka-int-chair.txt", folder / "melati-int-chair.txt"]
+    assert coding_files(folder) == files
+    assert coding_files(str(folder)) == files
+    assert coding_files([str(files[1])]) == files[1:]
+    # a pattern that does not exist is still a pattern; its message says how to escape [ ]
+    with pytest.raises(CorpusError, match=r"matches no file.*\[\[\]"):
+        coding_files(f"{tmp_path}/nope [1]/*.txt")
+
+
+def test_a_folder_with_glob_characters_is_auto_coded(cluster_client: object,
+                                                     tmp_path: Path) -> None:
+    folder = _small_corpus(tmp_path / "Transkrip [2004]", "asoka-int-chair.txt")
+    out = uq.autocode_corpus(folder, REAL_CODEBOOK_PATH, out=tmp_path / "c.parquet",
+                             client=cluster_client)
+    assert set(pd.read_parquet(out)["doc_id"]) == {"asoka-int-chair"}
+
+
+def test_import_refuses_codings_of_another_codebook_version(on_cluster: Path,
+                                                            tmp_path: Path) -> None:
+    proj = Project.create(tmp_path / "p.uqp", corpus=real_corpus(), codebook=real_codebook())
+    version = proj.codebook.version
+    assert version
+    frame = pd.read_parquet(on_cluster)
+    assert set(frame["codebook_version"]) == {version}
+    other = frame.assign(codebook_version="0.9")
+    other.to_parquet(tmp_path / "old.parquet")
+    history = len(proj.history())
+    for source, where in ((tmp_path / "old.parquet", str(tmp_path / "old.parquet")),
+                          (other, "the frame")):
+        with pytest.raises(ImportProblem) as caught:
+            proj.import_auto_codings(source)
+        message = str(caught.value)
+        assert where in message, message
+        assert "codebook version 0.9" in message and f"version {version}" in message
+        assert "nothing was imported" in message and "re-code" in message.lower()
+    assert proj.codings().empty and len(proj.history()) == history
+    # a frame without the column (made elsewhere) is taken as the project's version
+    counts = proj.import_auto_codings(frame.drop(columns=["codebook_version"]))
+    assert counts["codings"] == len(frame)
+    assert set(proj.codings()["codebook_version"]) == {version}
+    proj.close()
+
+
+def test_import_refuses_a_coding_given_twice(on_cluster: Path, tmp_path: Path) -> None:
+    proj = Project.create(tmp_path / "p.uqp", corpus=real_corpus(), codebook=real_codebook())
+    frame = pd.read_parquet(on_cluster)
+    twice = pd.concat([frame, frame.iloc[[5]]], ignore_index=True)
+    with pytest.raises(ImportProblem) as caught:
+        proj.import_auto_codings(twice)
+    message = str(caught.value)
+    assert f"row {len(twice)}: " in message and "row 6" in message
+    assert "twice" in message and "nothing was imported" in message
+    assert "bug" not in message
+    assert proj.codings().empty
+    proj.close()
+
+
+def test_limits_reach_the_workers(cluster_client: object, tmp_path: Path) -> None:
+    from uppks_qual import limits
+
+    folder = _small_corpus(tmp_path / "corpus", "asoka-int-chair.txt")
+    (folder / "deep.txt").write_text(DEEP, encoding="utf-8")
+    with limits.override(max_depth=500):
+        assert len(uq.load_corpus(folder)) == 2
+        out = uq.autocode_corpus(folder, REAL_CODEBOOK_PATH, out=tmp_path / "c.parquet",
+                                 client=cluster_client, files_per_partition=1)
+    assert set(pd.read_parquet(out)["doc_id"]) == {"asoka-int-chair", "deep"}
+    # the workers do not keep the raised limit
+    with pytest.raises(LimitError, match="max_depth"):
+        uq.autocode_corpus(folder, REAL_CODEBOOK_PATH, out=tmp_path / "d.parquet",
+                           client=cluster_client, files_per_partition=1)
+    assert not (tmp_path / "d.parquet").exists()
+
+
+def _not_codings(tmp_path: Path, kind: str) -> Path:
+    if kind == "missing":
+        return tmp_path / "none.parquet"
+    if kind == "text-file":
+        (tmp_path / "notes.txt").write_text("hello\n", encoding="utf-8")
+        return tmp_path / "notes.txt"
+    if kind == "parquet-named-text":
+        (tmp_path / "fake.parquet").write_text("hello\n", encoding="utf-8")
+        return tmp_path / "fake.parquet"
+    folder = tmp_path / kind
+    folder.mkdir()
+    if kind == "text-folder":
+        (folder / "a.txt").write_text("hello\n", encoding="utf-8")
+    if kind == "fake-parquet-folder":
+        (folder / "part.0.parquet").write_text("hello\n", encoding="utf-8")
+    return folder
+
+
+KINDS = ["missing", "text-file", "parquet-named-text", "empty-folder", "text-folder",
+         "fake-parquet-folder"]
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+@pytest.mark.parametrize("kind", KINDS)
+def test_read_codings_names_what_is_not_codings(tmp_path: Path, kind: str,
+                                                lazy: bool) -> None:
+    path = _not_codings(tmp_path, kind)
+    with pytest.raises(CorpusError) as caught:
+        uq.read_codings(path, lazy=lazy)
+    message = str(caught.value)
+    assert str(path) in message and "autocode_corpus" in message, message
+
+
+def test_read_codings_names_missing_columns(tmp_path: Path) -> None:
+    pd.DataFrame({"doc_id": ["a"], "start": [0]}).to_parquet(tmp_path / "x.parquet")
+    with pytest.raises(CorpusError, match=r"no column.*code_id"):
+        uq.read_codings(tmp_path / "x.parquet", lazy=False)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_import_names_what_is_not_codings(tmp_path: Path, kind: str) -> None:
+    path = _not_codings(tmp_path, kind)
+    proj = Project.create(tmp_path / "p.uqp", corpus=real_corpus(), codebook=real_codebook())
+    with pytest.raises(ImportProblem) as caught:
+        proj.import_auto_codings(path)
+    message = str(caught.value)
+    assert str(path) in message and "autocode_corpus" in message, message
+    assert "nothing was imported" in message
+    assert proj.codings().empty
+    proj.close()

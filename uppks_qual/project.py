@@ -465,13 +465,16 @@ class Project:
         an automatic coding identical to one (document, span and code) is skipped. Every row
         is checked first (a document of the project, a code of its codebook, offsets inside
         the text, the ``text`` equal to the document's text there); bad rows are listed in one
-        :class:`~uppks_qual.errors.ImportProblem` and nothing is imported.
+        :class:`~uppks_qual.errors.ImportProblem` and nothing is imported. So are codings made
+        under another codebook version than the project's (the ``codebook_version`` column
+        :func:`~uppks_qual.autocode_corpus` writes; a frame without it is taken as made under
+        the project's codebook), a coding given twice, and a path that is not Parquet codings.
 
         Returns ``{"documents": n, "codings": n, "skipped_manual": n}``.
         """
-        from .scale import auto_rows
+        from .scale import auto_rows, read_auto_frame
 
-        frame = source if isinstance(source, pd.DataFrame) else pd.read_parquet(source)
+        frame = source if isinstance(source, pd.DataFrame) else read_auto_frame(source)
         where = "the frame" if isinstance(source, pd.DataFrame) else str(source)
         if coder is None:
             found = frame["coder"].dropna().unique() if "coder" in frame.columns else []
@@ -479,7 +482,7 @@ class Project:
         self._check_auto_coder(coder)
         self.ensure_writable()
         rows = auto_rows(frame, texts=self._store.texts(), codes=set(self.codebook.ids),
-                         source=where)
+                         source=where, version=self.codebook.version)
         return self._store.replace_auto(coder, rows, details={"method": "import",
                                                                "source": where})
 

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 import json
@@ -35,12 +36,21 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import limits
 from .codebook import load_codebook
-from .corpus import SUFFIXES, read_file
-from .errors import CorpusError, OutputError, ParameterError
+from .corpus import SUFFIXES, TEXT_SUFFIXES, read_file, read_table
+from .errors import (
+    CorpusError,
+    FrontMatterError,
+    ImportProblem,
+    OutputError,
+    ParameterError,
+    QualError,
+)
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
 from .parallel import worker_error
 from .records import Codebook
+from .textio import normalise, parse_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +76,11 @@ def coding_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     """The document files ``paths`` names: files, folders (searched recursively for
     ``.txt/.md/.docx/.csv``) or glob patterns (``"transcripts/**/*.txt"``), sorted, each once.
 
+    A path that exists is taken as it is, even when its name holds ``*``, ``?`` or ``[ ]``
+    (a folder ``"Transkrip [2004]"``); only a path that does not exist is a glob pattern. A
+    file named twice (by a folder and a pattern, relative and absolute, through a symbolic
+    link) is listed once, where it is first named.
+
     Raises
     ------
     CorpusError
@@ -75,26 +90,118 @@ def coding_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     found: list[Path] = []
     for item in items:
         text = str(item)
-        if any(ch in text for ch in "*?["):
-            matched = sorted(Path(p) for p in glob.glob(text, recursive=True)
-                             if Path(p).is_file())
-            if not matched:
-                raise CorpusError(f"the pattern {text!r} matches no file", path=text)
-            found.extend(p for p in matched if p.suffix.lower() in SUFFIXES)
-            continue
         path = Path(item)
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES
                                 and p.is_file() and not p.name.startswith((".", "~$"))))
         elif path.is_file():
             found.append(path)
+        elif any(ch in text for ch in "*?["):
+            matched = sorted(Path(p) for p in glob.glob(text, recursive=True)
+                             if Path(p).is_file())
+            if not matched:
+                hint = ("; in a pattern [ ] match one character of a set: for a folder or file "
+                        "whose name holds them write [[] for [ and []] for ] (glob.escape)"
+                        if "[" in text else "")
+                raise CorpusError(f"the pattern {text!r} matches no file{hint}", path=text)
+            found.extend(p for p in matched if p.suffix.lower() in SUFFIXES)
         else:
             raise CorpusError("no such file or folder; give document files, folders or glob "
                               "patterns", path=path)
-    files = list(dict.fromkeys(found))
+    unique: dict[Path, Path] = {}
+    for file in found:
+        unique.setdefault(_same_file(file), file)
+    files = list(unique.values())
     if not files:
         raise CorpusError(f"no document files ({', '.join(SUFFIXES)}) found", path=str(paths))
     return files
+
+
+def _same_file(path: Path) -> Path:
+    """What tells two names of one file apart from two files: the resolved path."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a loop of symbolic links: the worker names it
+        return path.absolute()
+
+
+def _front_id(path: Path) -> list[tuple[str, int]]:
+    """The ``id`` of a text document and its line, read from the front matter alone (the
+    file's head); nothing when it has no front matter the reader would accept (the worker
+    that reads the file names the problem)."""
+    maximum = limits.current().max_file_bytes
+    lines: list[str] = []
+    size = 0
+    with path.open("rb") as handle:
+        for raw in handle:  # b"\n" never occurs inside a UTF-8 sequence
+            size += len(raw)
+            if size > maximum:
+                return []
+            new = normalise(raw.decode("utf-8", "replace")).split("\n")
+            if new[-1] == "":
+                new.pop()
+            for line in new:
+                if not lines and line.removeprefix("\ufeff").strip() != "---":
+                    return []
+                if lines and line.strip() in ("---", "..."):
+                    yd = parse_yaml("\n".join(lines[1:]), path, first_line=2,
+                                    error=FrontMatterError)
+                    if not isinstance(yd.data, dict) or yd.data.get("id") in (None, ""):
+                        return []
+                    return [(str(yd.data["id"]), yd.line_of(yd.data, "id"))]
+                lines.append(line)
+    return []
+
+
+def _doc_ids(path: Path, manifest: Manifest) -> list[tuple[str, int]]:
+    """The ids of the documents in one file, with the line of each (empty when the file
+    cannot be read: the worker reading it names the problem)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in TEXT_SUFFIXES:
+            return _front_id(path)
+        if suffix == ".csv":
+            frame, _how = read_table(path)
+            if "doc_id" not in frame.columns:
+                return []
+            return [(str(d), int(line)) for d, line in
+                    zip(frame["doc_id"], frame.index, strict=True) if d not in ("", None)]
+        return [(p.document.doc_id, p.id_line) for p in read_file(path, manifest)]
+    except (QualError, OSError):
+        return []
+
+
+def check_doc_ids(files: Sequence[Path], manifest: Manifest) -> None:
+    """Refuse two files holding a document with the same id, as :func:`load_corpus` does,
+    reading only their front matter (here, before any worker starts).
+
+    Raises
+    ------
+    FrontMatterError
+        Naming both files, the id and the line of the second; ``duplicates`` lists every
+        ``(doc_id, file, other_file)``.
+    """
+    seen: dict[str, Path] = {}
+    duplicates: list[tuple[str, Path, int, Path]] = []
+    for file in files:
+        ids: dict[str, int] = {}
+        for doc_id, line in _doc_ids(file, manifest):
+            ids.setdefault(doc_id, line)
+        for doc_id, line in ids.items():
+            other = seen.setdefault(doc_id, file)
+            if other != file:
+                duplicates.append((doc_id, file, line, other))
+    if not duplicates:
+        return
+    doc_id, file, line, other = duplicates[0]
+    more = "" if len(duplicates) == 1 else (
+        f" ({len(duplicates) - 1} more duplicate id(s): "
+        f"{', '.join(sorted({d[0] for d in duplicates[1:]})[:10])})")
+    raise FrontMatterError(
+        f"duplicate document id {doc_id!r} (also in {other}); ids must be unique: give one of "
+        f"the two documents another id, or leave one of the files out{more}; nothing was "
+        "coded", path=file, line=line, doc_id=doc_id, other=str(other),
+        duplicates=[(d, str(f), str(o)) for d, f, _line, o in duplicates])
 
 
 def _manifest(paths: str | Path | Sequence[str | Path],
@@ -117,10 +224,20 @@ def _codebook(data: bytes, key: str) -> Codebook:
 
 
 def code_files(files: Sequence[str], codebook: bytes, key: str, manifest: Manifest,
-               unit: str, skip_speakers: tuple[str, ...] | None, coder: str) -> pd.DataFrame:
+               unit: str, skip_speakers: tuple[str, ...] | None, coder: str,
+               limits_in_force: limits.Limits | None = None) -> pd.DataFrame:
     """Rule-code document files: one row per coding with :data:`PARQUET_COLUMNS`, in file
     and document order (runs on a worker; ``codebook`` is the pickled codebook, ``key`` its
-    digest)."""
+    digest; ``limits_in_force``: the caller's :mod:`~uppks_qual.limits`, in force while the
+    files are read)."""
+    if limits_in_force is None:
+        return _code_files(files, codebook, key, manifest, unit, skip_speakers, coder)
+    with limits.override(**dataclasses.asdict(limits_in_force)):
+        return _code_files(files, codebook, key, manifest, unit, skip_speakers, coder)
+
+
+def _code_files(files: Sequence[str], codebook: bytes, key: str, manifest: Manifest,
+                unit: str, skip_speakers: tuple[str, ...] | None, coder: str) -> pd.DataFrame:
     import pandas as pd
 
     from .autocode import autocode_segments
@@ -195,10 +312,16 @@ def autocode_corpus(paths_or_glob: str | Path | Sequence[str | Path],
     Path
         ``out``; read it with :func:`read_codings`.
 
+    The :mod:`~uppks_qual.limits` in force here (``limits.override(...)``) are in force on
+    the workers too. Files are given to the workers by absolute path.
+
     Raises
     ------
     CorpusError
         A file cannot be read (the message names it); nothing is left at ``out``.
+    FrontMatterError
+        Two files hold a document with the same id (checked from their front matter before
+        any worker starts; nothing is written).
     """
     import dask.dataframe as dd
 
@@ -217,15 +340,18 @@ def autocode_corpus(paths_or_glob: str | Path | Sequence[str | Path],
     check_coder(coder)
     cb = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     man = _manifest(paths_or_glob, manifest)
-    files = [str(f) for f in coding_files(paths_or_glob)]
+    found = coding_files(paths_or_glob)
     target = Path(out)
     _check_out(target, overwrite)
+    check_doc_ids(found, man)
+    files = [str(f.absolute()) for f in found]  # a worker's folder is not ours
     data = pickle.dumps(cb, protocol=pickle.HIGHEST_PROTOCOL)
     key = hashlib.sha256(data).hexdigest()
     skip = None if skip_speakers is None else tuple(skip_speakers)
     chunks = [files[i:i + files_per_partition]
               for i in range(0, len(files), files_per_partition)]
-    frame = dd.from_map(code_files, chunks, args=(data, key, man, unit, skip, coder),
+    frame = dd.from_map(code_files, chunks,
+                        args=(data, key, man, unit, skip, coder, limits.current()),
                         meta=_meta(), divisions=[None] * (len(chunks) + 1),
                         enforce_metadata=False)
     partial = target.with_name(f".{target.name}.partial")
@@ -282,14 +408,16 @@ def read_codings(path: str | Path, *, lazy: bool = True) -> Any:
     same order.
     """
     target = Path(path)
-    if not target.exists():
-        raise CorpusError("no such Parquet folder of codings", path=target)
+    _check_parquet(target, error=CorpusError)
     info = _written_by(target)
     if lazy:
         import dask.dataframe as dd
         import pandas as pd
 
-        frame = dd.read_parquet(target)
+        try:
+            frame = dd.read_parquet(target)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise _not_parquet(target, exc, CorpusError) from None
         kinds = {"factor": pd.CategoricalDtype(info.get("factors") or [])}
         if info.get("groups"):
             kinds["group"] = pd.CategoricalDtype(info["groups"])
@@ -298,13 +426,67 @@ def read_codings(path: str | Path, *, lazy: bool = True) -> Any:
 
     from .schema import codings_frame
 
-    frame = pd.read_parquet(target)
+    try:
+        frame = pd.read_parquet(target)
+    except (OSError, ValueError) as exc:
+        raise _not_parquet(target, exc, CorpusError) from None
+    missing = [c for c in PARQUET_COLUMNS if c not in frame.columns]
+    if missing:
+        raise CorpusError(f"has no column(s) {', '.join(missing)}: it is not the codings "
+                          f"{_WRITER} wrote; {_GIVE}", path=target)
     for col, kind in PARQUET_COLUMNS.items():
         if kind == "string":
             values = frame[col].astype(object)
             frame[col] = values.where(values.notna(), None)
     return codings_frame(frame.drop(columns=["cues", "unit", "codebook_version"]),
                          groups=info.get("groups") or None, factors=info.get("factors") or None)
+
+
+_WRITER = "uq.autocode_corpus()"
+_GIVE = f"give the Parquet folder {_WRITER} wrote (its out=)"
+
+
+def _check_parquet(target: Path, *, error: type[QualError], then: str = "") -> None:
+    """Raise ``error`` naming ``target`` unless it is a Parquet file or a folder of them
+    (``then`` ends the message: "; nothing was imported")."""
+    import pyarrow.parquet as pq
+
+    if not target.exists():
+        raise error(f"no such Parquet folder of codings; {_GIVE}{then}", path=target)
+    files = sorted(target.glob("*.parquet")) if target.is_dir() else [target]
+    if not files:
+        raise error(f"holds no Parquet files (*.parquet); {_GIVE}{then}", path=target)
+    try:
+        pq.read_schema(files[0])
+    except (OSError, ValueError) as exc:
+        raise _not_parquet(files[0], exc, error, then) from None
+
+
+def _not_parquet(path: Path, exc: BaseException, error: type[QualError],
+                 then: str = "") -> QualError:
+    reason = " ".join(str(exc).split())[:200]
+    return error(f"is not Parquet codings ({type(exc).__name__}: {reason}); {_GIVE}{then}",
+                 path=path)
+
+
+def read_auto_frame(source: str | Path) -> pd.DataFrame:
+    """The Parquet codings at ``source`` as a pandas frame, for
+    :meth:`Project.import_auto_codings <uppks_qual.project.Project.import_auto_codings>`.
+
+    Raises
+    ------
+    ImportProblem
+        ``source`` is missing, an empty folder or not Parquet (the message names it).
+    """
+    import pandas as pd
+
+    target = Path(source)
+    then = "; nothing was imported"
+    _check_parquet(target, error=ImportProblem, then=then)
+    try:
+        return pd.read_parquet(target)
+    except (OSError, ValueError) as exc:
+        raise _not_parquet(target, exc, ImportProblem, then) from None
 
 
 def _written_by(target: Path) -> dict[str, Any]:
@@ -323,19 +505,20 @@ def _written_by(target: Path) -> dict[str, Any]:
 
 
 def auto_rows(frame: pd.DataFrame, *, texts: dict[str, str], codes: Collection[str],
-              source: str) -> list[dict[str, Any]]:
+              source: str, version: str | None) -> list[dict[str, Any]]:
     """Checked automatic coding rows (``doc_id, start, end, code_id, valence, confidence,
     text, cues``) from a frame of codings made outside a project, for the project whose
-    documents are ``texts`` and whose codebook has ``codes``.
+    documents are ``texts``, whose codebook has ``codes`` and is at ``version``.
 
     Raises
     ------
     ImportProblem
-        Listing the bad rows (first 20): missing columns, unknown document or code, offsets
-        outside the text, ``text`` not the document's text there.
+        The frame's ``codebook_version`` column (when it has one) names another version than
+        ``version``; or listing the bad rows (first 20): missing columns, unknown document or
+        code, offsets outside the text, ``text`` not the document's text there, a coding
+        given twice.
     """
-    from .errors import ImportProblem
-
+    _check_version(frame, version, source)
     needed = ("doc_id", "start", "end", "code_id", "valence", "confidence", "text")
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -343,6 +526,7 @@ def auto_rows(frame: pd.DataFrame, *, texts: dict[str, str], codes: Collection[s
                             f"need {', '.join(needed)}", path=source)
     cues = frame["cues"] if "cues" in frame.columns else [""] * len(frame)
     rows, bad = [], []
+    first: dict[tuple[str, int, int, str], int] = {}
     for i, (doc_id, start, end, code_id, valence, confidence, text, cue) in enumerate(zip(
             frame["doc_id"], frame["start"], frame["end"], frame["code_id"], frame["valence"],
             frame["confidence"], frame["text"], cues, strict=True)):
@@ -358,6 +542,12 @@ def auto_rows(frame: pd.DataFrame, *, texts: dict[str, str], codes: Collection[s
             problem = "text differs from the document's text at these offsets (another version?)"
         elif valence not in ("positive", "negative", "neutral"):
             problem = f"valence {valence!r} is not positive, negative or neutral"
+        else:
+            row = first.setdefault((str(doc_id), int(start), int(end), str(code_id)), i)
+            if row != i:
+                problem = (f"the same coding as row {row + 1} ({doc_id} [{start}, {end}) "
+                           f"{code_id}): a coding is given twice (two files with the same "
+                           "doc_id, or a file coded twice?); keep one of them")
         if problem:
             bad.append(f"row {i + 1}: {problem}")
             continue
@@ -370,3 +560,26 @@ def auto_rows(frame: pd.DataFrame, *, texts: dict[str, str], codes: Collection[s
                             "project; nothing was imported:\n" + "\n".join(bad[:20]),
                             path=source)
     return rows
+
+
+def _check_version(frame: pd.DataFrame, version: str | None, source: str) -> None:
+    """Refuse codings whose ``codebook_version`` column names another version than the
+    project's codebook (a frame without the column is taken as made under it)."""
+    import pandas as pd
+
+    if "codebook_version" not in frame.columns:
+        return
+    found = {None if pd.isna(v) else str(v) for v in frame["codebook_version"].unique()}
+    other = sorted(found - {version}, key=str)
+    if not other:
+        return
+
+    def name(v: str | None) -> str:
+        return "(none: a codebook without a change log)" if v is None else v
+
+    raise ImportProblem(
+        f"the codings were made under codebook version {', '.join(map(name, other))}, but "
+        f"the project's codebook is version {name(version)}; nothing was imported. Re-code "
+        f"the documents with the project's codebook ({_WRITER} with codebook= the project's "
+        "codebook file, or project.autocode()) and import those codings",
+        path=source, versions=other, project_version=version)

@@ -320,6 +320,16 @@ CASES.update({
                               "{study}/codebook.yaml", "--out", "{study}/corpus",
                               "--overwrite"],
                              ["not a Parquet folder"]),
+    "dask-duplicate-id": (["autocode-corpus", "{root}/dupcorpus", "--codebook",
+                           "{study}/codebook.yaml", "--out", "{scratch}/c.parquet"],
+                          ["{root}/dupcorpus/copies/zz-copy.txt:2: duplicate document id "
+                           "'asoka-int-a' (also in {root}/dupcorpus/asoka-int-a.txt)",
+                           "another id", "nothing was coded"]),
+    "dask-folder-with-glob-characters": (["autocode-corpus", "{root}/Transkrip [2004]",
+                                          "--codebook", "{study}/codebook.yaml", "--out",
+                                          "{scratch}/c.parquet"],
+                                         ["{root}/Transkrip [2004]/zz-copy.txt:2: duplicate "
+                                          "document id 'asoka-int-a'"]),
     "autocode-corpus-missing": (["autocode", "--project", "{scratch}/new.uqp", "--corpus",
                                  "{bad}/nope", "--codebook", "{study}/codebook.yaml"],
                                 ["{bad}/nope", "--corpus takes"]),
@@ -444,6 +454,14 @@ def before(env: Env) -> dict[str, str]:
         "version: 1\nname: nofactor\ncodes:\n  - id: stage\n    kind: structural\n"
         "    label: {en: Stage, id: Tahap}\n    cues: {phrases: [rapat]}\n", encoding="utf-8")
     (env.root / "d.xlsx").mkdir(exist_ok=True)
+    # corpora with one document in two files (the same id): one in a folder whose name holds
+    # glob characters, which is a folder, not a pattern
+    for folder, copy in (("dupcorpus", "copies/zz-copy.txt"),
+                         ("Transkrip [2004]", "zz-copy.txt")):
+        if not (env.root / folder).exists():
+            shutil.copytree(env.study / "corpus", env.root / folder)
+            (env.root / folder / copy).parent.mkdir(exist_ok=True)
+            shutil.copyfile(env.root / folder / "asoka-int-a.txt", env.root / folder / copy)
     return tree_state(env.root)
 
 
