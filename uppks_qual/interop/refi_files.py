@@ -12,8 +12,9 @@ import struct
 import urllib.parse
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .. import limits
 from ..errors import InterchangeError, InterchangeLimitError
@@ -122,18 +123,11 @@ class _Archive:
         except _ZIP_ERRORS as exc:
             raise self._damaged(name, exc) from None
         size = 0
-        with handle:
-            while True:
-                try:
-                    chunk = handle.read(_CHUNK)
-                except _ZIP_ERRORS as exc:
-                    raise self._damaged(name, exc) from None
-                if not chunk:
-                    break
-                size += len(chunk)
-                self.budget.check(info, name, size, declared=False, counted=size - len(chunk))
-                self.budget.total += len(chunk)
-                yield chunk
+        for chunk in _read_chunks(handle, _ZIP_ERRORS, lambda exc: self._damaged(name, exc)):
+            size += len(chunk)
+            self.budget.check(info, name, size, declared=False, counted=size - len(chunk))
+            self.budget.total += len(chunk)
+            yield chunk
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """The whole inflated member (within the limits)."""
@@ -146,26 +140,37 @@ class _Archive:
                                 guid=None)
 
 
-def _file_chunks(path: Path, *, what: str) -> Iterator[bytes]:
-    """The bytes of a file on disk, 1 MiB at a time, within ``max_file_bytes``."""
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 (closed below; a generator)
-    except OSError as exc:
-        raise InterchangeError(f"{what} cannot be read ({exc.strerror or exc})", path=path,
-                               element=None, guid=None) from None
-    size = 0
+def _read_chunks(handle: Any, errors: tuple[type[BaseException], ...],
+                 failure: Callable[[BaseException], Exception]) -> Iterator[bytes]:
+    """The bytes of an open ``handle``, :data:`_CHUNK` at a time, then closed; a read error
+    among ``errors`` becomes ``failure(error)``."""
     with handle:
         while True:
             try:
                 chunk = handle.read(_CHUNK)
-            except OSError as exc:
-                raise InterchangeError(f"{what} cannot be read ({exc.strerror or exc})",
-                                       path=path, element=None, guid=None) from None
+            except errors as exc:
+                raise failure(exc) from None
             if not chunk:
-                break
-            size += len(chunk)
-            _limit("max_file_bytes", size, path, f"size of {what}", None)
+                return
             yield chunk
+
+
+def _file_chunks(path: Path, *, what: str) -> Iterator[bytes]:
+    """The bytes of a file on disk, 1 MiB at a time, within ``max_file_bytes``."""
+    def unreadable(exc: BaseException) -> InterchangeError:
+        reason = getattr(exc, "strerror", None) or exc
+        return InterchangeError(f"{what} cannot be read ({reason})", path=path, element=None,
+                                guid=None)
+
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (closed by _read_chunks; a generator)
+    except OSError as exc:
+        raise unreadable(exc) from None
+    size = 0
+    for chunk in _read_chunks(handle, (OSError,), unreadable):
+        size += len(chunk)
+        _limit("max_file_bytes", size, path, f"size of {what}", None)
+        yield chunk
 
 
 def _read_file(path: Path, *, what: str) -> bytes:
