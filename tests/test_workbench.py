@@ -758,16 +758,24 @@ def test_a_closed_workbench_is_not_refreshed(project: Project, wb: Workbench) ->
     assert closed.revision == revision
 
 
-def test_two_project_objects_on_one_file(place: Callable[[str], str | Path],
-                                         opened: Callable[[str | Path], Project]) -> None:
-    target = place("p")
-    first, second = opened(target), opened(target)
+def coded_in_one_seen_in_other(first: Project, second: Project
+                               ) -> tuple[Workbench, Workbench]:
+    """A workbench on each project object; a coding made in the first is shown by the
+    second, which was not told."""
     wb1 = first.workbench(DOC, coder="rina")
     wb2 = second.workbench(DOC, coder="budi")
     start, end = span_of(first, "Jalan dari simpang itu memang berlubang semua")
     reply = wb1.handle({"action": "code", "start": start, "end": end, "code_id": "other"})
     assert reply["ok"]
     assert reply["coding_id"] in shown(wb2)
+    return wb1, wb2
+
+
+def test_two_project_objects_on_one_file(place: Callable[[str], str | Path],
+                                         opened: Callable[[str | Path], Project]) -> None:
+    target = place("p")
+    first, second = opened(target), opened(target)
+    wb1, wb2 = coded_in_one_seen_in_other(first, second)
     assert wb2.codings == wb1.codings
     coding = manual_id(second, "budi", "Saya ditunjuk jadi ketua")
     assert wb2.handle({"action": "recode", "coding_id": coding, "valence": "negative"})["ok"]
@@ -782,12 +790,7 @@ def test_the_same_file_under_another_path(place: Callable[[str], str | Path],
     assert isinstance(target, Path)
     monkeypatch.chdir(target.parent)
     first, second = opened(target), opened(target.name)
-    wb1 = first.workbench(DOC, coder="rina")
-    wb2 = second.workbench(DOC, coder="budi")
-    start, end = span_of(first, "Jalan dari simpang itu memang berlubang semua")
-    reply = wb1.handle({"action": "code", "start": start, "end": end, "code_id": "other"})
-    assert reply["ok"]
-    assert reply["coding_id"] in shown(wb2)
+    coded_in_one_seen_in_other(first, second)
 
 
 def test_a_new_workbench_shows_the_same(project: Project, wb: Workbench) -> None:
