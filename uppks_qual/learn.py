@@ -90,7 +90,7 @@ def training_files(folder: str | Path) -> list[Path]:
     Examples
     --------
     >>> [p.name for p in training_files("data/coding")][:2]        # doctest: +SKIP
-    ['train.csv', 'train2_asoka.csv']
+    ['train.csv', 'train2.csv']
     """
     folder = Path(folder)
     if not folder.is_dir():

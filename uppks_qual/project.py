@@ -861,7 +861,7 @@ class Project:
 
         Examples
         --------
-        >>> project.code_quote("asoka-int-chair", "rapat tiap bulan", "leadership",
+        >>> project.code_quote("doc1", "rapat tiap bulan", "leadership",
         ...                    coder="coder1")                              # doctest: +SKIP
         >>> project.undo("coder1")["action"]                                # doctest: +SKIP
         'code'
