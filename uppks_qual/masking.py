@@ -47,8 +47,8 @@ TOKENS = {"group": "KELOMPOK", "place": "TEMPAT", "person": "NAMA"}
 class Masker:
     """Replace group, place and person names with ``KELOMPOK``, ``TEMPAT`` and ``NAMA``.
 
-    Matching is case-insensitive on whole words; longer terms win over shorter ones ("Durian
-    Daun" before "Durian"). A person's first and last words are masked on their own too when
+    Matching is case-insensitive on whole words; longer terms win over shorter ones ("Kampung
+    Baru" before "Kampung"). A person's first and last words are masked on their own too when
     they are capitalised names of three letters or more ("Sari Wulan" also masks "Sari"), as
     people are often called by one name.
     """
