@@ -227,6 +227,45 @@ def test_a_model_round_trips_through_bytes_and_the_project(
         learn.CodeSuggester.from_bytes(b"not a model")
 
 
+#: Where every class of the learned coder lived before learn.py became a package: models
+#: pickled then (saved in project files) name their classes ``uppks_qual.learn.<name>``.
+OLD_HOME = "uppks_qual.learn"
+
+
+@pytest.mark.parametrize("second", ["negative", "positive"])
+def test_a_model_saved_before_the_package_split_still_loads(
+        second: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    train = pd.DataFrame({"text": [
+        "Ketua rajin memimpin rapat.", "Rapat sering batal, ketua jarang datang.",
+        "Modal kelompok bertambah tiap putaran.", "Modal macet, angsuran tidak dibayar.",
+        "Cuaca hari itu panas."],
+        "codes": [{"leadership": "positive"}, {"leadership": second},
+                  {"capital": "positive"}, {"capital": second}, {}]})
+    model = learn.CodeSuggester(min_df=1).fit(train)  # one valence: a _Constant inside
+    classes = [v for v in vars(learn).values()
+               if isinstance(v, type) and v.__module__.startswith(OLD_HOME + ".")]
+    assert {learn.CodeSuggester, learn.PassageText, learn._Vectorizer, learn._Constant} \
+        <= set(classes)
+    with monkeypatch.context() as old:  # pickle as the single module learn.py did
+        for cls in classes:
+            old.setattr(cls, "__module__", OLD_HOME)
+        data = model.to_bytes()
+    assert b"uppks_qual.learn." not in data  # no submodule is named: the old layout
+    assert all(name in data for name in (b"CodeSuggester", b"PassageText", b"_Vectorizer"))
+    assert (b"_Constant" in data) == (second == "positive")
+    loaded = learn.CodeSuggester.from_bytes(data)
+    assert type(loaded) is learn.CodeSuggester
+    texts = ["Ketua kami rajin memimpin rapat.", "Modal macet lagi, angsuran tidak dibayar."]
+    pd.testing.assert_frame_equal(loaded.predict(texts), model.predict(texts), check_exact=True)
+
+
+def test_the_package_keeps_one_cache_of_each_kind() -> None:
+    from uppks_qual.learn import features
+
+    for name in ("_LEMMAS", "_TYPES", "_TYPES_VOCAB", "_MASKED"):
+        assert getattr(learn, name) is getattr(features, name)
+
+
 def test_learned_without_training_uses_the_saved_model(learned: Project) -> None:
     with pytest.warns(UserWarning, match="trained on passages of 26 of these documents"):
         counts = learned.autocode(method="learned", coder="from_saved")
