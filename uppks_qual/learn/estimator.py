@@ -147,7 +147,7 @@ class CodeSuggester(_PassageInput, BaseEstimator):
     """
 
     def __init__(self, *, factors: Sequence[str] = (), codebook: Codebook | None = None,
-                 C: float = 8.0, threshold: float = 0.5, context_weight: float = 0.25,
+                 C: float = 8.0, threshold: float = 0.5, context_weight: float = 0.5,
                  rules_weight: float = 1.0, mask: Masker | bool | None = None,
                  skip_speakers: Collection[str] = ("P",), min_df: int = 2) -> None:
         self.factors = factors
