@@ -1172,7 +1172,7 @@ class Project:
         project's value, ``"theirs"`` the other's, listed in the report. See
         :mod:`uppks_qual.store.merge`. All or nothing: on any error nothing is written.
 
-        Also callable as ``Project.merge(a, b, out=...)``.
+        Also callable as ``Project.merge(a, b, out=...)`` with ``a`` an open project.
 
         Returns
         -------
