@@ -118,7 +118,11 @@ function render({ model, el }) {
   function options(select, items, value) {
     select.replaceChildren(...items.map(([v, label, hint]) => h("option", { value: v, text: label, title: hint })));
     select.value = value;
+    return select;
   }
+  // the codebook as a list, sub-codes indented (non-breaking: a select collapses spaces)
+  const codeItems = () => codes().map((c) => [c.code_id, "\u00a0\u00a0".repeat(c.depth) + c.label]);
+  const valenceItems = () => [["", "no valence"], ...model.get("valences").map((v) => [v, v])];
 
   function drawBar() {
     options(docPicker, model.get("documents").map((d) =>
@@ -134,9 +138,8 @@ function render({ model, el }) {
       (view.coder || [])[0] || "");
     options(viewOrigin, [["", "all origins"], ...model.get("origins").map((o) => [o, ORIGIN_WORDS[o] || o])],
       (view.origin || [])[0] || "");
-    options(viewCode, [["", "all codes"], ...codes().map((c) => [c.code_id, "  ".repeat(c.depth) + c.label])],
-      view.code || "");
-    options(valence, [["", "no valence"], ...model.get("valences").map((v) => [v, v])], ui.valence);
+    options(viewCode, [["", "all codes"], ...codeItems()], view.code || "");
+    options(valence, valenceItems(), ui.valence);
   }
 
   function drawMeta() {
@@ -222,13 +225,11 @@ function render({ model, el }) {
     panel.replaceChildren(h("div", { class: "uqw-label", text: "codings here" }), ...ui.panel.map((id) => {
       const c = byId.get(id);
       const human = c.origin !== "auto";
-      const v = h("select", { class: "uqw-panel-valence", disabled: !human },
-        ...[["", "no valence"], ...model.get("valences").map((x) => [x, x])].map(([x, t]) => h("option", { value: x, text: t })));
-      v.value = c.valence || "";
+      const v = options(h("select", { class: "uqw-panel-valence", disabled: !human }), valenceItems(),
+        c.valence || "");
       const m = h("input", { class: "uqw-panel-memo", value: c.memo || "", placeholder: "memo", disabled: !human });
-      const k = h("select", { class: "uqw-panel-code", disabled: !human, title: "the code of this coding" },
-        ...codes().map((x) => h("option", { value: x.code_id, text: "\u00a0\u00a0".repeat(x.depth) + x.label })));
-      k.value = c.code_id;
+      const k = options(h("select", { class: "uqw-panel-code", disabled: !human, title: "the code of this coding" }),
+        codeItems(), c.code_id);
       return h("div", { class: "uqw-coding", dataset: { coding: String(id) } },
         h("div", {}, h("span", { class: "uqw-swatch", style: `background: ${c.colour}` }),
           h("b", { text: c.label }), ` · ${c.coder} · ${ORIGIN_WORDS[c.origin] || c.origin} · #${id}`),
