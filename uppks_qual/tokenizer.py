@@ -95,8 +95,8 @@ class IndonesianTokenizer(Tokenizer):
         return self
 
 
-#: Longest hyphenated exception, in tokens (``W-W-W-W``).
-_LONGEST = 7
+#: Longest hyphenated exception, in tokens once cut at its hyphens (``W-W-W-W``: 7).
+_LONGEST = 2 * max(w.count("-") for w in HYPHENATED) + 1
 #: Hyphenated exceptions that spaCy's infix rules do not cut at their hyphens (so they never
 #: need putting back together); every other one is cut into ``word - word ...``
 #: (``tests/test_tokenizer.py`` checks both).
