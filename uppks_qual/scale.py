@@ -422,14 +422,9 @@ def read_codings(path: str | Path, *, lazy: bool = True) -> Any:
         if info.get("groups"):
             kinds["group"] = pd.CategoricalDtype(info["groups"])
         return frame.astype(kinds) if info.get("factors") else frame
-    import pandas as pd
-
     from .schema import codings_frame
 
-    try:
-        frame = pd.read_parquet(target)
-    except (OSError, ValueError) as exc:
-        raise _not_parquet(target, exc, CorpusError) from None
+    frame = _read_frame(target, CorpusError)
     missing = [c for c in PARQUET_COLUMNS if c not in frame.columns]
     if missing:
         raise CorpusError(f"has no column(s) {', '.join(missing)}: it is not the codings "
@@ -478,15 +473,20 @@ def read_auto_frame(source: str | Path) -> pd.DataFrame:
     ImportProblem
         ``source`` is missing, an empty folder or not Parquet (the message names it).
     """
-    import pandas as pd
-
     target = Path(source)
     then = "; nothing was imported"
     _check_parquet(target, error=ImportProblem, then=then)
+    return _read_frame(target, ImportProblem, then)
+
+
+def _read_frame(target: Path, error: type[QualError], then: str = "") -> pd.DataFrame:
+    """The Parquet at ``target`` as a pandas frame; unreadable Parquet raises ``error``."""
+    import pandas as pd
+
     try:
         return pd.read_parquet(target)
-    except (OSError, ValueError) as exc:
-        raise _not_parquet(target, exc, ImportProblem, then) from None
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise _not_parquet(target, exc, error, then) from None
 
 
 def _written_by(target: Path) -> dict[str, Any]:
