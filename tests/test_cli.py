@@ -518,3 +518,16 @@ def test_the_commands_take_a_postgresql_url(engine_url: str | Path, tmp_path: Pa
     done = runner.invoke(app, ["reproduce", "--project", target, "--out", str(tmp_path / "r")])
     if isinstance(engine_url, str):
         assert done.exit_code == 1 and "give a file path for --project" in done.output
+
+
+@pytest.mark.parametrize("command", ["autocode", "compare", "export", "agreement", "history",
+                                     "coders"])
+def test_the_default_project_is_used_when_none_is_given(
+        command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --project a command opens results/uppks.uqp of the working folder (the default
+    goes through the --project parser too with typer 0.29; it was an internal error there)."""
+    monkeypatch.chdir(tmp_path)
+    result = run(command)
+    assert_clean(result, 1)
+    assert "results/uppks.uqp: no such project file" in squash(result.output)
+    assert not (tmp_path / "results").exists()

@@ -255,9 +255,12 @@ def check(
         typer.echo(f"\nAbout the data: {corpus.manifest.provenance}")
 
 
-def project_target(value: str) -> Path:
+def project_target(value: str | Path) -> Path:
     """``--project``: a project file, or a PostgreSQL URL (``postgresql+psycopg://...``),
-    which is kept as it is written (a Path would fold its ``//``)."""
+    which is kept as it is written (a Path would fold its ``//``). The default, already a
+    Path, comes through as it is (typer 0.29 passes defaults through the parser too)."""
+    if isinstance(value, Path):
+        return value
     if value.startswith(("postgresql:", "postgresql+", "postgres:")):
         return value  # type: ignore[return-value]  # a URL: checked by the store
     return Path(value)
