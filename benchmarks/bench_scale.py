@@ -172,13 +172,13 @@ def synthetic_codings(
 
 def check_like_evidence(frame: pd.DataFrame, path: str = EVIDENCE) -> list[str]:
     """Differences of columns or dtypes between ``frame`` and ``evidence()`` of ``path``
-    (empty when they agree; the expected list comes from ``CODING_DTYPES`` when there is no
-    project file)."""
+    (empty when they agree; the expected list comes from ``CODING_DTYPES`` and the
+    ``codebook_version`` column evidence() adds after them when there is no project file)."""
     if Path(path).exists():
         with uq.Project.open(path) as project:
             reference = project.evidence().dtypes.astype(str).to_dict()
     else:
-        reference = dict(CODING_DTYPES)
+        reference = {**CODING_DTYPES, "codebook_version": "str"}
     got = frame.dtypes.astype(str).to_dict()
     problems = [f"column order {list(got)} != {list(reference)}"] \
         if list(got) != list(reference) else []
